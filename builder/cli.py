@@ -1,0 +1,93 @@
+"""The `newsletter` command: parses arguments, calls one function per command, maps errors to exit codes.
+
+Exit codes: 0 success, 1 errors in the content, 2 wrong usage (argparse's own convention).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from . import __version__
+from .build import build, load
+from .errors import ContentError, ContentErrors
+
+OK, CONTENT_ERROR, USAGE_ERROR = 0, 1, 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return USAGE_ERROR
+    root = Path(args.site)
+    try:
+        return args.run(args, root)
+    except ContentErrors as errors:
+        _print_errors(errors.errors, root)
+        return CONTENT_ERROR
+
+
+def _build(args: argparse.Namespace, root: Path) -> int:
+    output = Path(args.output) if args.output else root / "output"
+    result = build(root, output, drafts=args.drafts, report=lambda line: print(f"  {line}"))
+    _print_warnings(result.warnings, root)
+    print(f"built {result.issues} issues, {result.articles} articles, {result.pages} pages"
+          f" and {result.files} files into {output} in {result.seconds:.1f} s")
+    return OK
+
+
+def _check(args: argparse.Namespace, root: Path) -> int:
+    archive, log = load(root, drafts=True)
+    _print_warnings(tuple(log.warnings), root)
+    print(f"checked {len(archive.issues)} issues and {len(archive.articles())} articles: no errors")
+    return OK
+
+
+def _print_errors(errors: Sequence[ContentError], root: Path) -> None:
+    for error in errors:
+        print(f"error: {error.format(root)}", file=sys.stderr)
+    count = len(errors)
+    print(f"{count} error{'s' if count != 1 else ''}; nothing was written", file=sys.stderr)
+
+
+def _print_warnings(warnings: Sequence[ContentError], root: Path) -> None:
+    for warning in warnings:
+        print(f"warning: {warning.format(root)}", file=sys.stderr)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="newsletter",
+        description="Build the 节能减排信息动态 archive and print editions from Markdown.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def site_option(command: argparse.ArgumentParser) -> None:
+        command.add_argument("--site", default=".", metavar="DIR",
+                             help="the site's folder, holding site.yaml and content/ (default: the current folder)")
+
+    build_cmd = commands.add_parser("build", help="build the archive into output/",
+                                    description="Check the content, then build the HTML archive into output/. "
+                                                "If anything is wrong, every error is listed and output/ is left as it was.")
+    site_option(build_cmd)
+    build_cmd.add_argument("--output", metavar="DIR", help="where to write the site (default: output/ in the site's folder)")
+    build_cmd.add_argument("--drafts", action="store_true", help="include issues and articles marked 'draft: true'")
+    build_cmd.add_argument("--no-pdf", action="store_true",
+                           help="leave out the print editions (PDF); the archive then links no PDF")
+    build_cmd.set_defaults(run=_build)
+
+    check_cmd = commands.add_parser("check", help="check the content, write nothing",
+                                    description="Read site.yaml and every issue and article, drafts included, "
+                                                "and list every error found. Writes nothing.")
+    site_option(check_cmd)
+    check_cmd.set_defaults(run=_check)
+    return parser
+
+
+if __name__ == "__main__":
+    sys.exit(main())

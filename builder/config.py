@@ -1,0 +1,152 @@
+"""site.yaml -> Site: the publication's settings, checked key by key."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from zoneinfo import available_timezones
+
+from .errors import ErrorLog
+from .fields import Field, read_fields
+from .model import PdfSettings, Section, Site
+from .yamlfile import YamlDoc, parse_yaml
+
+SITE_FILE = "site.yaml"
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+SITE_FIELDS = {
+    "title": Field("text", required=True, hint="add the publication's title, e.g. 'title: 节能减排信息动态'"),
+    "publisher": Field("text", required=True, hint="add the 编印单位, e.g. 'publisher: …中心'"),
+    "base_url": Field("text", required=True, hint="add the address the archive is published at, e.g. 'base_url: https://example.org/bulletin/'"),
+    "description": Field("text"),
+    "language": Field("text"),
+    "timezone": Field("text"),
+    "theme": Field("text"),
+    "sections": Field("list", required=True, hint="list the sections (栏目) in order, each with 'name' and 'slug'"),
+    "pdf": Field("mapping"),
+    "feed": Field("mapping"),
+    "archive": Field("mapping"),
+}
+SECTION_FIELDS = {
+    "name": Field("text", required=True, hint="the section's name as printed, e.g. 'name: 市场热点'"),
+    "slug": Field("text", required=True, hint="a short ASCII name for URLs, e.g. 'slug: market'"),
+}
+PDF_FIELDS = {
+    "columns": Field("int"),
+    "page_number": Field("text"),
+    "colour": Field("text"),
+    "closing": Field("texts"),
+}
+FEED_FIELDS = {"issues": Field("int")}
+ARCHIVE_FIELDS = {"per_page": Field("int")}
+
+
+def load_site(root: Path, log: ErrorLog) -> Site | None:
+    """Read and check `root/site.yaml`; report every problem to `log`."""
+    path = root / SITE_FILE
+    if not path.is_file():
+        log.error(path, "there is no site.yaml here",
+                  hint="run the command in the site's folder, or pass --site DIR")
+        return None
+    doc = parse_yaml(read_text(path, log) or "", path, log)
+    if doc is None:
+        return None
+    values = read_fields(doc, SITE_FIELDS, log)
+    if values is None:
+        return None
+    sections = _sections(doc, log)
+    pdf = _pdf(doc, log)
+    feed = read_fields(doc, FEED_FIELDS, log, ("feed",), "feed") if "feed" in values else {}
+    archive = read_fields(doc, ARCHIVE_FIELDS, log, ("archive",), "archive") if "archive" in values else {}
+    base_url = values["base_url"]
+    if not re.match(r"^https?://[^/\s]+", base_url):
+        log.error(path, f"base_url '{base_url}' is not a web address", doc.line("base_url"),
+                  "write it in full, e.g. https://example.org/bulletin/")
+    timezone = values.get("timezone", "Asia/Shanghai")
+    if timezone not in available_timezones():
+        log.error(path, f"unknown time zone '{timezone}'", doc.line("timezone"),
+                  "use a name such as Asia/Shanghai")
+    theme = values.get("theme", "default")
+    if not SLUG.match(theme):
+        log.error(path, f"theme '{theme}' should be a folder name under themes/", doc.line("theme"))
+    for key, value in (("feed", feed), ("archive", archive)):
+        for name, number in (value or {}).items():
+            if number < 1:
+                log.error(path, f"{key}.{name} should be at least 1", doc.line(key, name))
+    if log or sections is None or pdf is None or feed is None or archive is None:
+        return None
+    return Site(
+        root=root,
+        title=values["title"],
+        publisher=values["publisher"],
+        base_url=base_url.rstrip("/") + "/",
+        language=values.get("language", "zh-CN"),
+        timezone=timezone,
+        theme=theme,
+        sections=sections,
+        pdf=pdf,
+        feed_issues=feed.get("issues", 5),
+        per_page=archive.get("per_page", 20),
+        description=values.get("description", ""),
+    )
+
+
+def _sections(doc: YamlDoc, log: ErrorLog) -> tuple[Section, ...] | None:
+    items = doc.data.get("sections")
+    if not isinstance(items, list) or not items:
+        if isinstance(items, list):
+            log.error(doc.path, "'sections' is empty", doc.line("sections"),
+                      "list at least one section with 'name' and 'slug'")
+        return None
+    sections: list[Section] = []
+    for i in range(len(items)):
+        values = read_fields(doc, SECTION_FIELDS, log, ("sections", i), f"section {i + 1}")
+        if values is None:
+            continue
+        name, slug = values["name"].strip("【】 "), values["slug"]
+        if not SLUG.match(slug):
+            log.error(doc.path, f"section slug '{slug}' may hold only a-z, 0-9 and single hyphens",
+                      doc.line("sections", i, "slug"), "e.g. 'slug: market'")
+            continue
+        for other in sections:
+            if name == other.name or slug == other.slug:
+                log.error(doc.path, f"section '{name}' ({slug}) is listed twice",
+                          doc.line("sections", i), "each section needs its own name and slug")
+        sections.append(Section(name, slug))
+    return tuple(sections) if len(sections) == len(items) else None
+
+
+def _pdf(doc: YamlDoc, log: ErrorLog) -> PdfSettings | None:
+    if "pdf" not in doc.data or doc.data["pdf"] is None:
+        return PdfSettings()
+    values = read_fields(doc, PDF_FIELDS, log, ("pdf",), "pdf")
+    if values is None:
+        return None
+    settings = PdfSettings(**values)
+    ok = True
+    if settings.columns not in (1, 2):
+        log.error(doc.path, "pdf.columns should be 1 or 2", doc.line("pdf", "columns"))
+        ok = False
+    if settings.page_number not in ("dashes", "total"):
+        log.error(doc.path, f"pdf.page_number '{settings.page_number}' is not known",
+                  doc.line("pdf", "page_number"),
+                  "use 'dashes' for — 3 — or 'total' for 第 3 页 共 51 页")
+        ok = False
+    if not re.match(r"^#[0-9a-fA-F]{6}$", settings.colour):
+        log.error(doc.path, f"pdf.colour '{settings.colour}' is not a colour", doc.line("pdf", "colour"),
+                  "write it as #rrggbb, e.g. #c00000")
+        ok = False
+    return settings if ok else None
+
+
+def read_text(path: Path, log: ErrorLog) -> str | None:
+    """A text file's content, or None (reported) if it is not UTF-8."""
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        log.error(path, "this file is not UTF-8 text", line,
+                  "save it as UTF-8 (in most editors: Save As… → Encoding: UTF-8)")
+        return None
+    return text.replace("\r\n", "\n")

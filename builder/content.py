@@ -1,0 +1,282 @@
+"""content/issues/ -> Issue and Article: front matter read, checked and cross-checked."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from .config import read_text
+from .errors import ErrorLog
+from .fields import Field, read_fields
+from .markdown import is_local, local_references
+from .model import Archive, Article, Attachment, Issue, Site
+from .yamlfile import YamlDoc, parse_yaml
+
+ISSUE_FILE = "issue.yaml"
+ISSUE_FIELDS = {
+    "year": Field("int", required=True, hint="add the year, e.g. 'year: 2017'"),
+    "number": Field("int", required=True, hint="add the 期号 within the year, e.g. 'number: 18'"),
+    "total": Field("int", required=True, hint="add the 总期号, e.g. 'total: 106'"),
+    "date": Field("date", required=True, hint="add the publication date, e.g. 'date: 2017-05-05'"),
+    "title": Field("text"),
+    "note": Field("text"),
+    "draft": Field("bool"),
+}
+ARTICLE_FIELDS = {
+    "title": Field("text", required=True, hint="add a line 'title: …' to the front matter"),
+    "date": Field("date", required=True, hint="add the 发布日期, e.g. 'date: 2017-05-03'"),
+    "source": Field("text", required=True, hint="add the 来源, e.g. 'source: 新华社'"),
+    "section": Field("text", required=True, hint="add the 栏目, e.g. 'section: 市场热点'"),
+    "order": Field("int"),
+    "slug": Field("text"),
+    "author": Field("text"),
+    "summary": Field("text"),
+    "tags": Field("texts"),
+    "draft": Field("bool"),
+    "link": Field("text"),
+    "attachments": Field("list"),
+}
+ATTACHMENT_FIELDS = {
+    "title": Field("text", required=True, hint="give each attachment a 'title'"),
+    "url": Field("text", required=True, hint="give each attachment a 'url': a web address or a file beside the article"),
+}
+# A slug becomes a folder of output/: letters (Chinese too), digits, hyphens, underscores.
+SLUG = re.compile(r"^\w[\w-]*$")
+ORDERED_NAME = re.compile(r"^(\d+)[-_](.+)$")
+# Each fence line on its own: '---' above and below the front matter.
+FENCE = "---"
+
+
+def load_archive(site: Site, log: ErrorLog, drafts: bool = False) -> Archive | None:
+    """Every issue under content/issues/, newest first; None if anything is wrong."""
+    issues_dir = site.content_dir / "issues"
+    if not issues_dir.is_dir():
+        log.error(issues_dir, "there is no content/issues/ folder",
+                  hint="make one folder per issue under content/issues/, each with an issue.yaml")
+        return None
+    issues = []
+    for folder in sorted(p for p in issues_dir.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        issue = load_issue(folder, site, log, drafts)
+        if issue is not None and (drafts or not issue.draft):
+            issues.append(issue)
+    _check_unique_issues(issues, log)
+    if log:
+        return None
+    issues.sort(key=lambda i: (i.date, i.year, i.number), reverse=True)
+    return Archive(site, tuple(issues))
+
+
+def load_issue(folder: Path, site: Site, log: ErrorLog, drafts: bool) -> Issue | None:
+    before = len(log.errors)
+    meta_path = folder / ISSUE_FILE
+    if not SLUG.match(folder.name):
+        log.error(folder, f"the folder name '{folder.name}' cannot be used in a web address",
+                  hint="rename it with letters, digits and hyphens only, e.g. 2017-18")
+    meta = None
+    if not meta_path.is_file():
+        log.error(meta_path, "this issue has no issue.yaml",
+                  hint="add issue.yaml with year, number, total and date")
+    else:
+        text = read_text(meta_path, log)
+        doc = parse_yaml(text, meta_path, log) if text is not None else None
+        meta = read_fields(doc, ISSUE_FIELDS, log) if doc is not None else None
+    articles = []
+    for path in sorted(folder.glob("*.md")):
+        article = load_article(path, folder.name, site, log)
+        if article is not None and (drafts or not article.draft):
+            articles.append(article)
+    _check_unique_slugs(articles, log)
+    files = _issue_files(folder)
+    _check_files_apart(folder, files, articles, log)
+    if meta is None or len(log.errors) > before:
+        return None
+    if not articles:
+        log.warn(folder, "this issue has no articles")
+    section_rank = {section: i for i, section in enumerate(site.sections)}
+    articles.sort(key=lambda a: (section_rank[a.section], a.order, a.path.name))
+    return Issue(
+        slug=folder.name,
+        year=meta["year"],
+        number=meta["number"],
+        total=meta["total"],
+        date=meta["date"],
+        folder=folder,
+        articles=tuple(articles),
+        title=meta.get("title", ""),
+        note=meta.get("note", ""),
+        draft=meta.get("draft", False),
+        files=files,
+    )
+
+
+def _issue_files(folder: Path) -> tuple[str, ...]:
+    """The files an issue publishes beside its articles: everything but Markdown and issue.yaml."""
+    found = []
+    for path in sorted(folder.rglob("*")):
+        relative = path.relative_to(folder)
+        if (path.is_file() and not any(p.startswith(".") for p in relative.parts)
+                and path.suffix != ".md" and relative.as_posix() != ISSUE_FILE):
+            found.append(relative.as_posix())
+    return tuple(found)
+
+
+def _check_files_apart(folder: Path, files: tuple[str, ...], articles: list[Article], log: ErrorLog) -> None:
+    # Each article gets the folder output/issues/<issue>/<slug>/; a file of the issue must not land there.
+    slugs = {article.slug for article in articles}
+    for name in files:
+        top = name.split("/")[0]
+        if top in slugs:
+            log.error(folder / name, f"'{top}' is both an article's slug and a file or folder of the issue",
+                      hint="rename the file or folder")
+
+
+def load_article(path: Path, issue_slug: str, site: Site, log: ErrorLog) -> Article | None:
+    text = read_text(path, log)
+    if text is None:
+        return None
+    parts = split_front_matter(text, path, log)
+    if parts is None:
+        return None
+    front, body, body_line = parts
+    doc = parse_yaml(front, path, log, first_line=2)
+    if doc is None:
+        return None
+    values = read_fields(doc, ARTICLE_FIELDS, log)
+    if values is None:
+        return None
+    before = len(log.errors)
+    section = site.section(values["section"].strip("【】 "))
+    if section is None:
+        names = "、".join(s.name for s in site.sections)
+        log.error(path, f"unknown section '{values['section']}'", doc.line("section"),
+                  f"use one of the sections of site.yaml: {names}")
+    named = ORDERED_NAME.match(path.stem)
+    slug = values.get("slug") or (named.group(2) if named else path.stem)
+    if not SLUG.match(slug):
+        log.error(path, f"the slug '{slug}' cannot be used in a web address",
+                  doc.line("slug") if "slug" in values else 1,
+                  "use letters, digits and hyphens only (no '/', '.' or spaces)")
+    order = values.get("order", int(named.group(1)) if named else 0)
+    attachments = _attachments(doc, path, log)
+    _check_references(body, body_line, path, log)
+    link = values.get("link", "")
+    if link and not re.match(r"^https?://", link):
+        log.error(path, f"link '{link}' is not a web address", doc.line("link"),
+                  "write the original's full address, starting with http:// or https://")
+    if len(log.errors) > before or section is None or attachments is None:
+        return None
+    return Article(
+        issue_slug=issue_slug,
+        slug=slug,
+        title=values["title"],
+        date=values["date"],
+        source=values["source"],
+        section=section,
+        order=order,
+        path=path,
+        body=body,
+        body_line=body_line,
+        author=values.get("author", ""),
+        summary=values.get("summary", ""),
+        tags=values.get("tags", ()),
+        link=link,
+        attachments=attachments,
+        draft=values.get("draft", False),
+    )
+
+
+def split_front_matter(text: str, path: Path, log: ErrorLog) -> tuple[str, str, int] | None:
+    """(front matter, body, line where the body starts), or None (reported)."""
+    lines = text.split("\n")
+    if not lines or lines[0].strip() != FENCE:
+        log.error(path, "the file does not start with front matter", 1,
+                  "begin the file with a line '---', then title, date, source and section, then '---'")
+        return None
+    for i, line in enumerate(lines[1:], start=1):
+        if line.strip() in (FENCE, "..."):
+            return "\n".join(lines[1:i]), "\n".join(lines[i + 1:]), i + 2
+    log.error(path, "the front matter is not closed", 1,
+              "add a line '---' after the last front matter line")
+    return None
+
+
+def _attachments(doc: YamlDoc, path: Path, log: ErrorLog) -> tuple[Attachment, ...] | None:
+    items = doc.data.get("attachments") or []
+    result = []
+    for i in range(len(items)):
+        values = read_fields(doc, ATTACHMENT_FIELDS, log, ("attachments", i), f"attachment {i + 1}")
+        if values is None:
+            continue
+        url = values["url"]
+        line = doc.line("attachments", i, "url")
+        if is_local(url):
+            if _check_local_file(url, path, line, log):
+                result.append(Attachment(values["title"], url, local=True))
+        elif re.match(r"^(https?|ftp)://", url):
+            result.append(Attachment(values["title"], url))
+        else:
+            log.error(path, f"attachment '{url}' is neither a web address nor a file beside the article",
+                      line, "give a full address (https://…) or a path relative to this file")
+    return tuple(result) if len(result) == len(items) else None
+
+
+def _check_references(body: str, body_line: int, path: Path, log: ErrorLog) -> None:
+    for target, line in local_references(body):
+        if target.startswith("/"):
+            log.error(path, f"'{target}' is an absolute path", body_line + line - 1,
+                      "refer to files beside the article with a relative path, e.g. images/chart.png")
+        elif is_local(target):
+            _check_local_file(target, path, body_line + line - 1, log)
+
+
+def _check_local_file(target: str, path: Path, line: int | None, log: ErrorLog) -> bool:
+    """A referenced file must exist inside the article's issue folder."""
+    folder = path.parent.resolve()
+    file = (folder / target.split("#")[0].split("?")[0]).resolve()
+    if folder not in file.parents:
+        log.error(path, f"'{target}' points outside the issue's folder", line,
+                  "put the file in the issue's folder (or a folder inside it) and refer to it from there")
+        return False
+    if not file.is_file():
+        log.error(path, f"'{target}' does not exist", line,
+                  f"put the file at {file.relative_to(folder.parent.parent.parent)} or correct the name")
+        return False
+    return True
+
+
+def _check_unique_slugs(articles: list[Article], log: ErrorLog) -> None:
+    seen: dict[str, Article] = {}
+    for article in articles:
+        if article.slug in seen:
+            log.error(article.path, f"the slug '{article.slug}' is already used by {seen[article.slug].path.name}", 1,
+                      "give one of the two articles another file name or a 'slug:' line")
+        else:
+            seen[article.slug] = article
+
+
+def _check_unique_issues(issues: list[Issue], log: ErrorLog) -> None:
+    seen: dict[tuple[int, int], Issue] = {}
+    totals: dict[int, Issue] = {}
+    for issue in issues:
+        key = (issue.year, issue.number)
+        if key in seen:
+            log.error(issue.folder / ISSUE_FILE,
+                      f"{issue.year}年第{issue.number}期 is also issue {seen[key].folder.name}",
+                      _line_of(issue.folder / ISSUE_FILE, "number"),
+                      "correct 'year' or 'number' in one of the two issue.yaml files")
+        else:
+            seen[key] = issue
+        if issue.total in totals:
+            log.error(issue.folder / ISSUE_FILE,
+                      f"总第{issue.total}期 is also issue {totals[issue.total].folder.name}",
+                      _line_of(issue.folder / ISSUE_FILE, "total"),
+                      "correct 'total' in one of the two issue.yaml files")
+        else:
+            totals[issue.total] = issue
+
+
+def _line_of(path: Path, key: str) -> int | None:
+    for number, line in enumerate(path.read_text(encoding="utf-8-sig").split("\n"), start=1):
+        if line.startswith(f"{key}:"):
+            return number
+    return None

@@ -1,0 +1,74 @@
+"""The Atom feed and the sitemap: absolute URLs from the site's base URL."""
+
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import quote
+from xml.sax.saxutils import escape
+from zoneinfo import ZoneInfo
+
+from feedgen.feed import FeedGenerator
+
+from . import markdown
+from .model import Archive, Article, Issue
+from .web import Page, page_url
+
+
+def absolute(archive: Archive, path: str) -> str:
+    return archive.site.base_url + page_url(path)
+
+
+def render_feed(archive: Archive) -> Page:
+    """feed.xml: the articles of the newest issues, newest issue first, in issue order."""
+    site = archive.site
+    zone = ZoneInfo(site.timezone)
+    feed = FeedGenerator()
+    feed.id(site.base_url)
+    feed.title(site.title)
+    feed.subtitle(site.description or f"{site.title}，{site.publisher}编印")
+    feed.author({"name": site.publisher})
+    feed.language(site.language)
+    feed.link(href=site.base_url, rel="alternate")
+    feed.link(href=absolute(archive, "feed.xml"), rel="self")
+    issues = archive.issues[: site.feed_issues]
+    # The feed's own date comes from the content, so an unchanged archive gives an unchanged feed.
+    newest = max((i.date for i in issues), default=dt.date(1970, 1, 1))
+    feed.updated(dt.datetime.combine(newest, dt.time(), zone))
+    for issue in issues:
+        for article in issue.articles:
+            _entry(feed, archive, issue, article, zone)
+    return Page("feed.xml", feed.atom_str(pretty=True).decode("utf-8"))
+
+
+def _entry(feed: FeedGenerator, archive: Archive, issue: Issue, article: Article, zone: ZoneInfo) -> None:
+    url = absolute(archive, article.url_path)
+    folder = absolute(archive, issue.url_path)
+    entry = feed.add_entry(order="append")
+    entry.id(url)
+    entry.title(article.title)
+    entry.link(href=url, rel="alternate")
+    entry.author({"name": article.author or article.source})
+    entry.category(term=article.section.slug, label=article.section.name)
+    entry.published(dt.datetime.combine(article.date, dt.time(), zone))
+    entry.updated(dt.datetime.combine(issue.date, dt.time(), zone))
+    if article.summary:
+        entry.summary(article.summary)
+    body = markdown.render(article.body, lambda ref: folder + quote(ref))
+    meta = f"<p>{escape(issue.label)}　来源：{escape(article.source)}</p>"
+    entry.content(meta + body, type="html")
+
+
+def render_sitemap(archive: Archive, paths: list[str]) -> Page:
+    """sitemap.xml listing the given pages (404.html is never listed)."""
+    dates = {f"issues/{i.slug}/": i.date for i in archive.issues}
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>',
+             '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
+    for path in sorted(paths):
+        if path == "404.html":
+            continue
+        url = page_url(path)
+        lastmod = next((d for prefix, d in dates.items() if url.startswith(quote(prefix))), None)
+        lines.append(f"  <url><loc>{escape(archive.site.base_url + url)}</loc>"
+                     + (f"<lastmod>{lastmod.isoformat()}</lastmod>" if lastmod else "") + "</url>")
+    lines.append("</urlset>\n")
+    return Page("sitemap.xml", "\n".join(lines))

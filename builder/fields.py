@@ -1,0 +1,117 @@
+"""Checking the values of a YAML mapping against a small schema, with editors' messages.
+
+One mechanism serves site.yaml, issue.yaml and article front matter: each names its
+keys with a `Field`, and every problem is reported with the file and line of the value.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from .errors import ErrorLog
+from .yamlfile import Key, YamlDoc
+
+_DATE = re.compile(r"^\s*(\d{4})\s*[-./年]\s*(\d{1,2})\s*[-./月]\s*(\d{1,2})\s*日?\s*$")
+
+
+@dataclass(frozen=True)
+class Field:
+    kind: str  # text | int | bool | date | texts | mapping | list
+    required: bool = False
+    hint: str = ""
+
+
+def parse_date(value: object) -> dt.date | None:
+    """A date as editors write it: 2017-05-03, 2017-5-3, 2017.5.3 or 2017年5月3日."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        match = _DATE.match(value)
+        if match:
+            try:
+                return dt.date(*(int(part) for part in match.groups()))
+            except ValueError:
+                return None
+    return None
+
+
+def read_fields(doc: YamlDoc, spec: Mapping[str, Field], log: ErrorLog,
+                at: Key = (), what: str = "") -> dict[str, Any] | None:
+    """The checked values of the mapping at `at` in `doc`; None if any of them is wrong."""
+    data: Any = doc.data
+    for key in at:
+        data = data[key]
+    place = f" in {what}" if what else ""
+    if not isinstance(data, dict):
+        log.error(doc.path, f"expected a list of 'key: value' lines{place}", doc.line(*at))
+        return None
+    before = len(log.errors)
+    result: dict[str, Any] = {}
+    for key in data:
+        if key not in spec:
+            close = difflib.get_close_matches(str(key), list(spec), n=1)
+            hint = f"did you mean '{close[0]}'?" if close else "the known keys are: " + ", ".join(spec)
+            log.error(doc.path, f"unknown key '{key}'{place}", doc.line(*at, key), hint)
+    for name, field in spec.items():
+        line = doc.line(*at, name)
+        if name not in data or data[name] is None or data[name] == "":
+            if field.required:
+                log.error(doc.path, f"'{name}' is missing{place}", doc.line(*at),
+                          field.hint or f"add a line '{name}: …'")
+            continue
+        value = _convert(data[name], field)
+        if value is None:
+            log.error(doc.path, f"'{name}' should be {_DESCRIPTION[field.kind]}, not {data[name]!r}",
+                      line, field.hint)
+            continue
+        result[name] = value
+    return result if len(log.errors) == before else None
+
+
+_DESCRIPTION = {
+    "text": "text",
+    "int": "a whole number",
+    "bool": "true or false",
+    "date": "a date such as 2017-05-03",
+    "texts": "a list of texts",
+    "mapping": "a list of 'key: value' lines",
+    "list": "a list",
+}
+
+
+def _convert(value: object, field: Field) -> Any:
+    kind = field.kind
+    if kind == "text":
+        # YAML reads `title: 2017` as a number; editors mean the text.
+        if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+            return str(value).strip()
+        if isinstance(value, dt.date):
+            return value.isoformat()
+        return None
+    if kind == "int":
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().isdigit():
+            return int(value)
+        return None
+    if kind == "bool":
+        return value if isinstance(value, bool) else None
+    if kind == "date":
+        return parse_date(value)
+    if kind == "texts":
+        if isinstance(value, str):
+            return (value.strip(),)
+        if isinstance(value, list) and all(isinstance(v, (str, int, float)) for v in value):
+            return tuple(str(v).strip() for v in value)
+        return None
+    if kind == "mapping":
+        return value if isinstance(value, dict) else None
+    if kind == "list":
+        return value if isinstance(value, list) else None
+    raise ValueError(f"unknown field kind {kind}")

@@ -1,0 +1,130 @@
+"""The bulletin as the builder sees it: Site, Section, Issue (期), Article.
+
+All frozen: loaders build them once, every later stage only reads them, and they can
+be hashed for the build cache to come.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Section:
+    """A 栏目 such as 市场热点; `slug` names it in URLs."""
+
+    name: str
+    slug: str
+
+
+@dataclass(frozen=True)
+class PdfSettings:
+    columns: int = 2
+    page_number: str = "dashes"  # "dashes": — 3 —   "total": 第 3 页 共 51 页
+    colour: str = "#c00000"
+    closing: tuple[str, ...] = ()  # 版记 lines: editorial office, address, 报送/抄送
+
+
+@dataclass(frozen=True)
+class Site:
+    root: Path
+    title: str
+    publisher: str  # 编印单位
+    base_url: str  # always ends with "/"
+    language: str
+    timezone: str
+    theme: str
+    sections: tuple[Section, ...]
+    pdf: PdfSettings = field(default_factory=PdfSettings)
+    feed_issues: int = 5  # how many of the newest issues the feed carries
+    per_page: int = 20  # articles on one page of a section listing
+    description: str = ""
+
+    @property
+    def content_dir(self) -> Path:
+        return self.root / "content"
+
+    def section(self, name_or_slug: str) -> Section | None:
+        for section in self.sections:
+            if name_or_slug in (section.name, section.slug):
+                return section
+        return None
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file that goes with an article: a URL, or a site path for a local file."""
+
+    title: str
+    url: str
+    local: bool = False
+
+
+@dataclass(frozen=True)
+class Article:
+    issue_slug: str
+    slug: str
+    title: str
+    date: dt.date  # 发布日期
+    source: str  # 来源
+    section: Section
+    order: int
+    path: Path  # the Markdown file
+    body: str  # Markdown
+    body_line: int  # line of `path` where `body` starts
+    author: str = ""
+    summary: str = ""
+    tags: tuple[str, ...] = ()
+    link: str = ""  # the original's URL
+    attachments: tuple[Attachment, ...] = ()
+    draft: bool = False
+
+    @property
+    def url_path(self) -> str:
+        return f"issues/{self.issue_slug}/{self.slug}/"
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One 期 of the bulletin: year and number (年度期号), total number (总期号)."""
+
+    slug: str
+    year: int
+    number: int  # 期号 within the year
+    total: int  # 总期号
+    date: dt.date
+    folder: Path
+    articles: tuple[Article, ...]
+    title: str = ""
+    note: str = ""  # 编者按, Markdown
+    draft: bool = False
+    files: tuple[str, ...] = ()  # images and attachments in the issue's folder, relative to it
+
+    @property
+    def label(self) -> str:
+        """The issue line as printed: 2017年第18期（总第106期）."""
+        return f"{self.year}年第{self.number}期（总第{self.total}期）"
+
+    @property
+    def url_path(self) -> str:
+        return f"issues/{self.slug}/"
+
+    def sections(self) -> list[tuple[Section, list[Article]]]:
+        """The issue's articles grouped by section, in the site's section order."""
+        groups: dict[Section, list[Article]] = {}
+        for article in self.articles:
+            groups.setdefault(article.section, []).append(article)
+        return list(groups.items())
+
+
+@dataclass(frozen=True)
+class Archive:
+    """Everything one build publishes: the site and its issues, newest first."""
+
+    site: Site
+    issues: tuple[Issue, ...]
+
+    def articles(self) -> list[Article]:
+        return [article for issue in self.issues for article in issue.articles]

@@ -1,0 +1,132 @@
+"""Archive -> the pages of the HTML archive. Pure: every page is rendered from the model alone."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Iterable
+from urllib.parse import quote
+
+import jinja2
+
+from . import markdown
+from .model import Archive, Article, Issue, Section
+
+
+@dataclass(frozen=True)
+class Page:
+    path: str  # where it goes under output/, e.g. "issues/2017-18/index.html"
+    content: str
+
+
+def render_archive(archive: Archive, env: jinja2.Environment, pdfs: frozenset[str] = frozenset()) -> list[Page]:
+    """Every HTML page of the archive. `pdfs` holds the slugs of the issues that have a print edition."""
+    pages = [
+        _home(archive, env),
+        _issue_list(archive, env),
+        _section_list(archive, env),
+        _not_found(archive, env),
+    ]
+    for issue in archive.issues:
+        pages.append(_issue_page(archive, issue, env, issue.slug in pdfs))
+        for previous, article, following in _neighbours(issue.articles):
+            pages.append(_article_page(archive, issue, article, previous, following, env))
+    for section in archive.site.sections:
+        pages.extend(_section_pages(archive, section, env))
+    return pages
+
+
+def page_url(path: str) -> str:
+    """The URL path of an output file: folders for index.html, percent-encoded."""
+    if path.endswith("index.html"):
+        path = path[: -len("index.html")]
+    return quote(path, safe="/#?=&")
+
+
+def _render(env: jinja2.Environment, template: str, path: str, archive: Archive,
+            root: str | None = None, **context: Any) -> Page:
+    # Links are relative to the page, so the archive works wherever it is served from.
+    prefix = root if root is not None else "../" * path.count("/")
+
+    def url(target: str) -> str:
+        return (prefix + page_url(target)) or "./"
+
+    html = env.get_template(template).render(site=archive.site, url=url, page_path=path, **context)
+    return Page(path, html)
+
+
+def _home(archive: Archive, env: jinja2.Environment) -> Page:
+    latest = archive.issues[0] if archive.issues else None
+    return _render(env, "index.html", "index.html", archive, latest=latest,
+                   note=_note_html(latest, "issues/" + latest.slug + "/", "index.html") if latest else "",
+                   recent=archive.issues[1:11])
+
+
+def _issue_list(archive: Archive, env: jinja2.Environment) -> Page:
+    years: dict[int, list[Issue]] = {}
+    for issue in archive.issues:
+        years.setdefault(issue.year, []).append(issue)
+    return _render(env, "issues.html", "issues/index.html", archive, years=list(years.items()))
+
+
+def _section_list(archive: Archive, env: jinja2.Environment) -> Page:
+    counts = {section: 0 for section in archive.site.sections}
+    for article in archive.articles():
+        counts[article.section] += 1
+    return _render(env, "sections.html", "sections/index.html", archive, sections=list(counts.items()))
+
+
+def _not_found(archive: Archive, env: jinja2.Environment) -> Page:
+    # Served for any missing address, so its links must not depend on where it is.
+    from urllib.parse import urlsplit
+
+    return _render(env, "404.html", "404.html", archive, root=urlsplit(archive.site.base_url).path)
+
+
+def _issue_page(archive: Archive, issue: Issue, env: jinja2.Environment, has_pdf: bool) -> Page:
+    path = f"issues/{issue.slug}/index.html"
+    return _render(env, "issue.html", path, archive, issue=issue, groups=issue.sections(),
+                   note=_note_html(issue, "", path), has_pdf=has_pdf)
+
+
+def _article_page(archive: Archive, issue: Issue, article: Article, previous: Article | None,
+                  following: Article | None, env: jinja2.Environment) -> Page:
+    path = f"issues/{issue.slug}/{article.slug}/index.html"
+    body = markdown.render(article.body, lambda ref: quote("../" + ref))
+    attachments = [(a.title, quote("../" + a.url) if a.local else a.url) for a in article.attachments]
+    return _render(env, "article.html", path, archive, issue=issue, article=article, body=body,
+                   attachments=attachments, previous=previous, following=following)
+
+
+def _section_pages(archive: Archive, section: Section, env: jinja2.Environment) -> list[Page]:
+    entries = [(issue, article) for issue in archive.issues for article in issue.articles
+               if article.section == section]
+    entries.sort(key=lambda pair: (pair[0].date, pair[1].date), reverse=True)
+    per_page = archive.site.per_page
+    count = max(1, math.ceil(len(entries) / per_page))
+    pages = []
+    for number in range(1, count + 1):
+        base = f"sections/{section.slug}/"
+        path = base + ("index.html" if number == 1 else f"page/{number}/index.html")
+        pager = {
+            "number": number,
+            "count": count,
+            "previous": None if number == 1 else base + ("" if number == 2 else f"page/{number - 1}/"),
+            "next": None if number == count else base + f"page/{number + 1}/",
+        }
+        chunk = entries[(number - 1) * per_page: number * per_page]
+        pages.append(_render(env, "section.html", path, archive, section=section, entries=chunk, pager=pager))
+    return pages
+
+
+def _note_html(issue: Issue | None, prefix: str, page_path: str) -> str:
+    """The 编者按 as HTML; its local references point into the issue's folder."""
+    if issue is None or not issue.note:
+        return ""
+    return markdown.render(issue.note, lambda ref: quote(prefix + ref))
+
+
+def _neighbours(articles: Iterable[Article]) -> list[tuple[Article | None, Article, Article | None]]:
+    items = list(articles)
+    return [(items[i - 1] if i else None, item, items[i + 1] if i + 1 < len(items) else None)
+            for i, item in enumerate(items)]

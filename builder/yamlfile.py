@@ -1,0 +1,80 @@
+"""YAML with line numbers: parse once, remember where every key and item stands.
+
+PyYAML's `safe_load` forgets positions and silently keeps the last of two equal keys;
+composing the node tree ourselves gives both the line of every value (for errors) and
+a chance to refuse duplicate keys.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import ErrorLog
+
+Key = tuple[object, ...]
+
+
+@dataclass(frozen=True)
+class YamlDoc:
+    data: Any
+    path: Path
+    lines: dict[Key, int]
+
+    def line(self, *keys: object) -> int | None:
+        """The line of the value at `keys`, or of the nearest enclosing value."""
+        for end in range(len(keys), -1, -1):
+            if keys[:end] in self.lines:
+                return self.lines[keys[:end]]
+        return None
+
+
+def parse_yaml(text: str, path: Path, log: ErrorLog, first_line: int = 1) -> YamlDoc | None:
+    """Parse `text` (which starts at `first_line` of `path`); report problems to `log`."""
+    offset = first_line - 1
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        line = mark.line + 1 + offset if mark is not None else first_line
+        problem = getattr(exc, "problem", None) or str(exc)
+        log.error(path, f"this is not valid YAML: {problem}", line,
+                  "check the indentation and quote values that contain a colon followed by a space")
+        return None
+    if node is None:
+        return YamlDoc({}, path, {(): first_line})
+    lines: dict[Key, int] = {}
+    before = len(log.errors)
+    data = _convert(node, (), lines, offset, path, log)
+    if len(log.errors) > before:
+        return None
+    return YamlDoc(data, path, lines)
+
+
+def _convert(node: yaml.Node, key: Key, lines: dict[Key, int], offset: int,
+             path: Path, log: ErrorLog) -> Any:
+    lines[key] = node.start_mark.line + 1 + offset
+    if isinstance(node, yaml.MappingNode):
+        result: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            name = yaml.SafeLoader(" ").construct_object(key_node)
+            if isinstance(name, (list, dict)):
+                log.error(path, "a key must be a plain word", key_node.start_mark.line + 1 + offset)
+                continue
+            if name in result:
+                log.error(path, f"'{name}' is given twice", key_node.start_mark.line + 1 + offset,
+                          "keep one of the two lines")
+                continue
+            result[name] = _convert(value_node, key + (name,), lines, offset, path, log)
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        return [_convert(item, key + (i,), lines, offset, path, log) for i, item in enumerate(node.value)]
+    try:
+        return yaml.SafeLoader(" ").construct_object(node)
+    except (yaml.YAMLError, ValueError) as exc:
+        # A value such as 2017-02-30 matches YAML's date pattern but is no date.
+        log.error(path, f"'{node.value}' cannot be read: {exc}", lines[key])
+        return None
