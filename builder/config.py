@@ -52,12 +52,15 @@ def load_site(root: Path, log: ErrorLog) -> Site | None:
     if doc is None:
         return None
     values = read_fields(doc, SITE_FIELDS, log)
-    if values is None:
+    if not isinstance(doc.data, dict):
         return None
+    # Check the nested settings even when a top-level key is wrong: report everything at once.
     sections = _sections(doc, log)
     pdf = _pdf(doc, log)
-    feed = read_fields(doc, FEED_FIELDS, log, ("feed",), "feed") if "feed" in values else {}
-    archive = read_fields(doc, ARCHIVE_FIELDS, log, ("archive",), "archive") if "archive" in values else {}
+    feed = _optional(doc, "feed", FEED_FIELDS, log)
+    archive = _optional(doc, "archive", ARCHIVE_FIELDS, log)
+    if values is None:
+        return None
     base_url = values["base_url"]
     if not re.match(r"^https?://[^/\s]+", base_url):
         log.error(path, f"base_url '{base_url}' is not a web address", doc.line("base_url"),
@@ -91,6 +94,12 @@ def load_site(root: Path, log: ErrorLog) -> Site | None:
     )
 
 
+def _optional(doc: YamlDoc, key: str, spec: dict[str, Field], log: ErrorLog) -> dict | None:
+    if not isinstance(doc.data.get(key), dict):
+        return {}
+    return read_fields(doc, spec, log, (key,), key)
+
+
 def _sections(doc: YamlDoc, log: ErrorLog) -> tuple[Section, ...] | None:
     items = doc.data.get("sections")
     if not isinstance(items, list) or not items:
@@ -117,7 +126,7 @@ def _sections(doc: YamlDoc, log: ErrorLog) -> tuple[Section, ...] | None:
 
 
 def _pdf(doc: YamlDoc, log: ErrorLog) -> PdfSettings | None:
-    if "pdf" not in doc.data or doc.data["pdf"] is None:
+    if not isinstance(doc.data.get("pdf"), dict):
         return PdfSettings()
     values = read_fields(doc, PDF_FIELDS, log, ("pdf",), "pdf")
     if values is None:

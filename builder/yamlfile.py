@@ -74,7 +74,7 @@ def _convert(node: yaml.Node, key: Key, lines: dict[Key, int], offset: int,
         return [_convert(item, key + (i,), lines, offset, path, log) for i, item in enumerate(node.value)]
     try:
         return yaml.SafeLoader(" ").construct_object(node)
-    except (yaml.YAMLError, ValueError) as exc:
-        # A value such as 2017-02-30 matches YAML's date pattern but is no date.
-        log.error(path, f"'{node.value}' cannot be read: {exc}", lines[key])
-        return None
+    except (yaml.YAMLError, ValueError):
+        # A value such as 2017-02-30 matches YAML's date pattern but is no date: keep the
+        # text, and let the schema say what is wrong with it.
+        return node.value

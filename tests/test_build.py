@@ -1,0 +1,237 @@
+"""End to end: build the fixture site and read the result the way a reader's browser would."""
+
+import hashlib
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from urllib.parse import unquote, urljoin
+
+import pytest
+from bs4 import BeautifulSoup
+
+from conftest import ROOT, article, write
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+@pytest.fixture
+def built(site, newsletter):
+    run = newsletter("build", "--site", site)
+    assert run.code == 0, run.err
+    return site / "output"
+
+
+def page(output: Path, path: str) -> BeautifulSoup:
+    return BeautifulSoup((output / path).read_text(encoding="utf-8"), "html.parser")
+
+
+def text(soup: BeautifulSoup) -> str:
+    return " ".join(soup.get_text(" ").split())
+
+
+def snapshot(folder: Path) -> dict[str, str]:
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_summary_line_and_the_pages_written(site, newsletter):
+    run = newsletter("build", "--site", site)
+    assert run.code == 0
+    assert "built 2 issues, 5 articles, 17 pages and 3 files into" in run.out
+    out = site / "output"
+    for path in ["index.html", "issues/index.html", "issues/2017-01/index.html",
+                 "issues/2017-01/carbon-price/index.html", "issues/2017-02/shenzhen/index.html",
+                 "sections/market/index.html", "sections/market/page/2/index.html",
+                 "feed.xml", "sitemap.xml", "404.html", "static/site.css",
+                 "issues/2017-01/images/price.png", "issues/2017-01/plan.pdf"]:
+        assert (out / path).is_file(), path
+
+
+def test_every_link_and_image_of_every_page_resolves(built):
+    checked = 0
+    for html in built.rglob("*.html"):
+        if html.name == "404.html":
+            continue  # its links are absolute to the published address
+        base = "file://" + html.as_posix()
+        for tag, attribute in (("a", "href"), ("img", "src"), ("link", "href")):
+            for element in page(built, html.relative_to(built).as_posix()).find_all(tag):
+                target = element.get(attribute)
+                if not target or target.startswith(("http", "#", "mailto:")):
+                    continue
+                resolved = Path(unquote(urljoin(base, target)[len("file://"):]).split("#")[0])
+                if target.endswith("/") or resolved.is_dir():
+                    resolved = resolved / "index.html"
+                assert resolved.is_file(), f"{html.relative_to(built)}: broken link {target}"
+                checked += 1
+    assert checked > 100
+
+
+def test_home_page_shows_the_latest_issue_and_the_recent_ones(built):
+    home = page(built, "index.html")
+    assert home.html["lang"] == "zh-CN"
+    assert "2017年第2期（总第91期）" in home.h1.get_text()
+    assert [a.get_text() for a in home.select(".toc a")] == ["湖北碳市场成交活跃", "深圳碳市场履约在即", "巴黎协定生效后的国际碳市场"]
+    assert "2017年第1期（总第90期）" in text(home.select_one(".recent"))
+
+
+def test_issue_list_grouped_by_year_newest_first(built):
+    issues = page(built, "issues/index.html")
+    year = issues.select_one("#y2017")
+    assert [a.get_text() for a in year.select("li > a")] == ["第2期", "第1期"]
+    assert "总第90期 · 2017年1月6日 · 2篇" in text(year)
+    assert "新年特刊" in text(year)
+
+
+def test_issue_page_contents_by_section_with_date_source_and_note(built):
+    issue = page(built, "issues/2017-01/index.html")
+    markers = [h.get_text() for h in issue.select(".section-marker")]
+    assert markers == ["【市场热点】", "【政策聚焦】"]
+    assert "发布日期：2017-1-5 来源：碳K线" in text(issue)  # the gap is a full-width space
+    assert issue.select_one(".toc a")["href"] == "../../issues/2017-01/carbon-price/"
+    note = issue.select_one(".note")
+    assert "本期关注全国碳市场建设。" in text(note)
+    assert note.img["src"] == "images/price.png"
+    assert issue.select_one(".pdf-link") is None  # no print edition built yet
+
+
+def test_article_page(built):
+    art = page(built, "issues/2017-01/carbon-price/index.html")
+    assert art.h1.get_text() == "各交易所碳价走势"
+    meta = text(art.select_one(".article .meta"))
+    assert "发布日期： 2017-1-5" in meta and "来源：碳K线" in meta and "栏目： 市场热点" in meta
+    assert art.select_one(".body img")["src"] == "../images/price.png"
+    assert [(a.get_text(), a["href"]) for a in art.select(".attachments a")] == [
+        ("附件：交易方案", "../plan.pdf"), ("附件：原始数据", "https://example.com/data.xls")]
+    assert art.select_one(".pager .previous") is None
+    assert art.select_one(".pager .next")["href"] == "../../../issues/2017-01/policy/"
+    assert art.select_one(".back a")["href"] == "../../../issues/2017-01/"
+    assert "上周各交易所碳价整体平稳" in text(art)  # the source's line break left no space
+    policy = page(built, "issues/2017-01/policy/index.html")
+    assert "上一篇：各交易所碳价走势" in text(policy.select_one(".pager"))
+    assert policy.select_one(".original a")["href"] == "https://example.gov.cn/notice.html"
+
+
+def test_section_pages_newest_first_and_paginated(built):
+    first = page(built, "sections/market/index.html")
+    assert [a.get_text() for a in first.select(".article-list > li > a")] == ["湖北碳市场成交活跃", "深圳碳市场履约在即"]
+    assert first.select_one(".pagination a[rel=next]")["href"] == "../../sections/market/page/2/"
+    second = page(built, "sections/market/page/2/index.html")
+    assert [a.get_text() for a in second.select(".article-list > li > a")] == ["各交易所碳价走势"]
+    assert "第 2 页 共 2 页" in text(second)
+    assert second.select_one(".pagination a[rel=prev]")["href"] == "../../../../sections/market/"
+
+
+def test_atom_feed(built):
+    feed = ET.parse(built / "feed.xml").getroot()
+    assert feed.tag == f"{ATOM}feed"
+    assert feed.find(f"{ATOM}title").text == "测试简报"
+    entries = feed.findall(f"{ATOM}entry")
+    assert [e.find(f"{ATOM}title").text for e in entries] == [
+        "湖北碳市场成交活跃", "深圳碳市场履约在即", "巴黎协定生效后的国际碳市场", "各交易所碳价走势", "关于开展碳排放核查的通知"]
+    first = entries[3]
+    assert first.find(f"{ATOM}link").get("href") == "https://example.org/bulletin/issues/2017-01/carbon-price/"
+    content = first.find(f"{ATOM}content").text
+    assert 'src="https://example.org/bulletin/issues/2017-01/images/price.png"' in content
+    assert feed.find(f"{ATOM}updated").text == "2017-01-13T00:00:00+08:00"
+
+
+def test_sitemap_and_404(built):
+    sitemap = ET.parse(built / "sitemap.xml").getroot()
+    urls = [loc.text for loc in sitemap.iter("{http://www.sitemaps.org/schemas/sitemap/0.9}loc")]
+    assert "https://example.org/bulletin/issues/2017-02/shenzhen/" in urls
+    assert "https://example.org/bulletin/" in urls
+    assert not any("404" in url for url in urls)
+    missing = page(built, "404.html")
+    assert missing.h1.get_text() == "页面未找到"
+    assert missing.select_one("link[rel=stylesheet]")["href"] == "/bulletin/static/site.css"
+
+
+def test_drafts_flag(site, newsletter):
+    assert newsletter("build", "--site", site, "--drafts").code == 0
+    assert (site / "output/issues/2017-03/next/index.html").is_file()
+    assert (site / "output/issues/2017-01/draft/index.html").is_file()
+    assert newsletter("build", "--site", site).code == 0
+    assert not (site / "output/issues/2017-03").exists()
+    assert not (site / "output/issues/2017-01/draft").exists()
+
+
+def test_failed_build_leaves_the_previous_output_exactly_as_it_was(site, newsletter):
+    assert newsletter("build", "--site", site).code == 0
+    before = snapshot(site / "output")
+    write(site / "content/issues/2017-02/broken.md", article(section="没有这个栏目"))
+    run = newsletter("build", "--site", site)
+    assert run.code == 1
+    assert "broken.md:5: unknown section '没有这个栏目'" in run.err
+    assert snapshot(site / "output") == before
+    assert sorted(p.name for p in site.iterdir()) == ["content", "output", "site.yaml"]  # no leftovers
+
+
+def test_failure_while_writing_keeps_the_previous_output(site, newsletter, monkeypatch):
+    assert newsletter("build", "--site", site).code == 0
+    before = snapshot(site / "output")
+    import builder.build
+
+    def broken_copy(source, target):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(builder.build.shutil, "copyfile", broken_copy)
+    with pytest.raises(OSError):
+        newsletter("build", "--site", site)
+    assert snapshot(site / "output") == before
+    assert sorted(p.name for p in site.iterdir()) == ["content", "output", "site.yaml"]
+
+
+def test_check_writes_nothing(site, newsletter):
+    run = newsletter("check", "--site", site)
+    assert run.code == 0
+    assert "checked 3 issues and 7 articles: no errors" in run.out
+    assert not (site / "output").exists()
+
+
+def test_output_folder_that_would_replace_the_site_is_refused(site, newsletter):
+    run = newsletter("build", "--site", site, "--output", site)
+    assert run.code == 1
+    assert "the output folder would replace the site's own files" in run.err
+    assert (site / "site.yaml").is_file()
+
+
+def test_site_templates_override_the_theme_one_at_a_time(site, newsletter):
+    write(site / "templates/article.html",
+          '{% extends "base.html" %}{% block main %}<h1>自定义：{{ article.title }}</h1>{% endblock %}')
+    assert newsletter("build", "--site", site).code == 0
+    assert page(site / "output", "issues/2017-02/intl/index.html").h1.get_text() == "自定义：巴黎协定生效后的国际碳市场"
+    assert "目录" in text(page(site / "output", "issues/2017-02/index.html"))  # the theme's issue page
+
+
+def test_template_error_names_the_template_and_line(site, newsletter):
+    write(site / "templates/issue.html", "{% extends 'base.html' %}\n{% block main %}\n{% if %}\n{% endblock %}\n")
+    run = newsletter("build", "--site", site)
+    assert run.code == 1
+    assert "templates/issue.html:3: template error" in run.err
+
+
+def test_usage_errors_exit_2_and_help_exits_0(newsletter):
+    assert newsletter("build", "--no-such-option").code == 2
+    assert newsletter().code == 2
+    help_run = newsletter("build", "--help")
+    assert help_run.code == 0 and "--drafts" in help_run.out and "--no-pdf" in help_run.out
+
+
+def test_console_script_exit_codes(site):
+    command = [str(Path(sys.executable).parent / "newsletter")]
+    ok = subprocess.run([*command, "check", "--site", str(site)], capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr
+    write(site / "content/issues/2017-02/broken.md", "no front matter\n")
+    bad = subprocess.run([*command, "check", "--site", str(site)], capture_output=True, text=True)
+    assert bad.returncode == 1
+    assert "broken.md:1: the file does not start with front matter" in bad.stderr
+
+
+def test_the_sample_site_builds(tmp_path, newsletter):
+    run = newsletter("build", "--site", ROOT, "--output", tmp_path / "out")
+    assert run.code == 0, run.err
+    home = page(tmp_path / "out", "index.html")
+    assert "节能减排信息动态" in home.title.get_text()
+    assert len(home.select(".toc a")) >= 4
+    assert {h.get_text() for h in home.select(".section-marker")} >= {"【市场热点】", "【国际资讯】"}
