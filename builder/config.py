@@ -9,7 +9,7 @@ from zoneinfo import available_timezones
 from .errors import ErrorLog
 from .fields import Field, read_fields
 from .model import PdfSettings, Section, Site
-from .yamlfile import YamlDoc, parse_yaml
+from .yamlfile import YamlDoc, parse_yaml, read_text
 
 SITE_FILE = "site.yaml"
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -147,15 +147,3 @@ def _pdf(doc: YamlDoc, log: ErrorLog) -> PdfSettings | None:
         ok = False
     return settings if ok else None
 
-
-def read_text(path: Path, log: ErrorLog) -> str | None:
-    """A text file's content, or None (reported) if it is not UTF-8."""
-    data = path.read_bytes()
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        log.error(path, "this file is not UTF-8 text", line,
-                  "save it as UTF-8 (in most editors: Save As… → Encoding: UTF-8)")
-        return None
-    return text.replace("\r\n", "\n")

@@ -5,12 +5,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from .config import read_text
 from .errors import ErrorLog
 from .fields import Field, read_fields
 from .markdown import is_local, local_references
 from .model import Archive, Article, Attachment, Issue, Site
-from .yamlfile import YamlDoc, parse_yaml
+from .yamlfile import YamlDoc, parse_yaml, read_text
 
 ISSUE_FILE = "issue.yaml"
 ISSUE_FIELDS = {

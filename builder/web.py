@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from typing import Any, Iterable
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import jinja2
 
@@ -58,7 +58,7 @@ def _render(env: jinja2.Environment, template: str, path: str, archive: Archive,
 def _home(archive: Archive, env: jinja2.Environment) -> Page:
     latest = archive.issues[0] if archive.issues else None
     return _render(env, "index.html", "index.html", archive, latest=latest,
-                   note=_note_html(latest, "issues/" + latest.slug + "/", "index.html") if latest else "",
+                   note=_note_html(latest, "issues/" + latest.slug + "/") if latest else "",
                    recent=archive.issues[1:11])
 
 
@@ -78,15 +78,13 @@ def _section_list(archive: Archive, env: jinja2.Environment) -> Page:
 
 def _not_found(archive: Archive, env: jinja2.Environment) -> Page:
     # Served for any missing address, so its links must not depend on where it is.
-    from urllib.parse import urlsplit
-
     return _render(env, "404.html", "404.html", archive, root=urlsplit(archive.site.base_url).path)
 
 
 def _issue_page(archive: Archive, issue: Issue, env: jinja2.Environment, has_pdf: bool) -> Page:
     path = f"issues/{issue.slug}/index.html"
     return _render(env, "issue.html", path, archive, issue=issue, groups=issue.sections(),
-                   note=_note_html(issue, "", path), has_pdf=has_pdf)
+                   note=_note_html(issue, ""), has_pdf=has_pdf)
 
 
 def _article_page(archive: Archive, issue: Issue, article: Article, previous: Article | None,
@@ -119,7 +117,7 @@ def _section_pages(archive: Archive, section: Section, env: jinja2.Environment) 
     return pages
 
 
-def _note_html(issue: Issue | None, prefix: str, page_path: str) -> str:
+def _note_html(issue: Issue | None, prefix: str) -> str:
     """The 编者按 as HTML; its local references point into the issue's folder."""
     if issue is None or not issue.note:
         return ""

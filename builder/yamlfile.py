@@ -1,4 +1,4 @@
-"""YAML with line numbers: parse once, remember where every key and item stands.
+"""Reading the editors' files: UTF-8 text, and YAML with the line of every key and item.
 
 PyYAML's `safe_load` forgets positions and silently keeps the last of two equal keys;
 composing the node tree ourselves gives both the line of every value (for errors) and
@@ -78,3 +78,16 @@ def _convert(node: yaml.Node, key: Key, lines: dict[Key, int], offset: int,
         # A value such as 2017-02-30 matches YAML's date pattern but is no date: keep the
         # text, and let the schema say what is wrong with it.
         return node.value
+
+
+def read_text(path: Path, log: ErrorLog) -> str | None:
+    """A text file's content, or None (reported) if it is not UTF-8."""
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        log.error(path, "this file is not UTF-8 text", line,
+                  "save it as UTF-8 (in most editors: Save As… → Encoding: UTF-8)")
+        return None
+    return text.replace("\r\n", "\n")

@@ -235,3 +235,11 @@ def test_the_sample_site_builds(tmp_path, newsletter):
     assert "节能减排信息动态" in home.title.get_text()
     assert len(home.select(".toc a")) >= 4
     assert {h.get_text() for h in home.select(".section-marker")} >= {"【市场热点】", "【国际资讯】"}
+
+
+def test_text_from_front_matter_is_escaped_in_pages(site, newsletter):
+    write(site / "content/issues/2017-02/x.md", article(title="<script>alert(1)</script>碳市场&价格"))
+    assert newsletter("build", "--site", site).code == 0
+    html = (site / "output/issues/2017-02/x/index.html").read_text(encoding="utf-8")
+    assert "<script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;碳市场&amp;价格" in html
