@@ -12,7 +12,12 @@ from typing import Sequence
 
 from . import __version__
 from .build import build, load
-from .errors import ContentError, ContentErrors
+from .config import load_site
+from .content import SLUG
+from .errors import ContentError, ContentErrors, ErrorLog
+from .fields import parse_date
+from .importer import format_summary, issue_meta, parse_extracted_text, write_issue
+from .yamlfile import read_text
 
 OK, CONTENT_ERROR, USAGE_ERROR = 0, 1, 2
 
@@ -45,6 +50,36 @@ def _check(args: argparse.Namespace, root: Path) -> int:
     _print_warnings(tuple(log.warnings), root)
     print(f"checked {len(archive.issues)} issues and {len(archive.articles())} articles: no errors")
     return OK
+
+
+def _import(args: argparse.Namespace, root: Path) -> int:
+    log = ErrorLog()
+    site = load_site(root, log)
+    source = Path(args.file)
+    if not source.is_file():
+        log.error(source, "there is no such file", hint="give the path of the extracted text, e.g. issue.txt")
+    if not SLUG.match(args.issue):
+        log.error(None, f"--issue '{args.issue}' cannot be used as a folder name in a web address",
+                  hint="use letters, digits and hyphens, e.g. --issue 2017-18")
+    text = read_text(source, log) if source.is_file() else None
+    log.raise_if_any()
+    assert site is not None and text is not None
+    issue = parse_extracted_text(text, source, site.sections)
+    meta = issue_meta(issue, source, args.year, args.number, args.total, args.date)
+    folder = site.content_dir / "issues" / args.issue
+    written = write_issue(issue, folder, meta, args.force)
+    print(format_summary(issue), end="")
+    print(f"wrote {folder / 'issue.yaml'} and {len(written) - 1} articles"
+          f" ({meta.year}年第{meta.number}期，总第{meta.total}期，{meta.date.isoformat()})")
+    print("review the articles listed above, then run: newsletter check")
+    return OK
+
+
+def _date(value: str):
+    date = parse_date(value)
+    if date is None:
+        raise argparse.ArgumentTypeError(f"'{value}' is not a date; write it as 2017-05-05")
+    return date
 
 
 def _print_errors(errors: Sequence[ContentError], root: Path) -> None:
@@ -86,6 +121,22 @@ def _parser() -> argparse.ArgumentParser:
                                                 "and list every error found. Writes nothing.")
     site_option(check_cmd)
     check_cmd.set_defaults(run=_check)
+
+    import_cmd = commands.add_parser(
+        "import", help="import a back issue from text extracted from its PDF",
+        description="Read the text extracted from a printed issue (e.g. with pdftotext) and write "
+                    "content/issues/ISSUE/: issue.yaml and one Markdown file per article. Prints a "
+                    "table of the articles and what to review. Never replaces an issue without --force.")
+    site_option(import_cmd)
+    import_cmd.add_argument("file", metavar="FILE", help="the extracted text (UTF-8)")
+    import_cmd.add_argument("--issue", required=True, metavar="SLUG",
+                            help="the issue's folder name and web address, e.g. 2017-18")
+    import_cmd.add_argument("--year", type=int, help="the year (default: the year of --date)")
+    import_cmd.add_argument("--number", type=int, help="期号 within the year")
+    import_cmd.add_argument("--total", type=int, help="总期号 (default: as printed in a page header of the text)")
+    import_cmd.add_argument("--date", type=_date, help="publication date (default: the newest 发布日期)")
+    import_cmd.add_argument("--force", action="store_true", help="replace the issue if it exists")
+    import_cmd.set_defaults(run=_import)
     return parser
 
 

@@ -1,8 +1,9 @@
-"""Paragraphs and Markdown blocks rebuilt from the lines of one extracted article.
+"""The text side of the importer: page artefacts, spacing, paragraphs, Markdown blocks.
 
 The rules are described for editors in `builder.importer`; this module applies them:
-`build_blocks` turns the body lines of an article into Markdown blocks, `tidy` and
-`unwrap` are the spacing rules, shared with titles and sources.
+`page_furniture` finds page headers and numbers, `build_blocks` turns the body lines
+of an article into Markdown blocks, and `tidy` and `unwrap` are the spacing rules,
+shared with titles and sources.
 """
 
 from __future__ import annotations
@@ -21,10 +22,13 @@ _CHAPTER = re.compile(rf"^(第[{_NUMERAL}]+[章节])\s*(\S.*)$")
 _CLAUSE = re.compile(rf"^(第[{_NUMERAL}]+条)\s*(\S.*)$")
 _HEADED_ITEM = re.compile(rf"^([{_NUMERAL}]+、|\d{{1,2}}、)\s*(\S.*)$")
 _PAREN_ITEM = re.compile(rf"^（[{_NUMERAL}]+）")
-_BULLET = re.compile(r"^[•●▪■◆]\s*(\S.*)$")
+_BULLET = re.compile(r"^[•●▪■◆]\s+(\S.*)$")
 _DOC_NUMBER = re.compile(r"^[\u4e00-\u9fff]{1,10}\s*[〔［\[]\s*\d{4}\s*[〕］\]]\s*\d+\s*号$")
 _SIGNED_DATE = re.compile(r"^\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日\s*(印发)?$")
 _INLINE_URL = re.compile(r"(?<!<)\b(?:https?|ftp)://[!#-;=?-~]+")
+_PAGE_HEADER = re.compile(r"总第\s*(\d+)\s*期")
+_PAGE_NUMBER = re.compile(r"^\s*[-—－]?\s*\d{1,3}\s*[-—－]?\s*$")
+_LONE_SYMBOL = re.compile(r"^\s*[-_|•·*~]\s*$")
 _MARKDOWN_START = re.compile(r"^(\d+)\.(\s)|^([-+*#>])(\s)")
 # A heading is a short line with no sentence punctuation at its end.
 _HEADING_MAX = 30
@@ -47,7 +51,7 @@ class Line:
         # The extraction leaves a space after the last character of a line that ended a
         # paragraph in the original; after a Latin word the space is only a word space.
         stripped = self.raw.rstrip()
-        return stripped != self.raw and bool(stripped) and is_wide(stripped[-1])
+        return stripped != self.raw and bool(stripped) and (is_wide(stripped[-1]) or stripped[-1] in "?!")
 
     @property
     def indent(self) -> int:
@@ -60,7 +64,6 @@ class Line:
 
 @dataclass(frozen=True)
 class Paragraph:
-    first_line: int
     text: str  # lines joined, spacing not yet tidied
     kind: str = "text"  # text | heading | clause | bullet | doc-number | date | signature
 
@@ -105,9 +108,44 @@ def tidy(text: str, keep_han_gaps: bool = False) -> str:
     return re.sub(r"\s+", gap, text)
 
 
-def build_blocks(lines: Sequence[Line]) -> list[str]:
-    """The Markdown blocks of an article body, in order."""
-    paragraphs = _mark_signatures([_classify(p) for p in _paragraphs(lines)])
+def page_furniture(lines: list[Line]) -> tuple[set[int], int | None]:
+    """Line numbers of page headers, footers and page numbers among all the lines of a
+    file, and the 总期号 a header shows."""
+    found: set[int] = set()
+    total = None
+    for i, line in enumerate(lines):
+        header = _PAGE_HEADER.search(line.text)
+        if header and display_width(line.text) < 60:
+            total = total or int(header.group(1))
+            found.add(line.number)
+            found.update(_header_block(lines, i))
+        elif _PAGE_NUMBER.match(line.text) or _LONE_SYMBOL.match(line.text):
+            found.add(line.number)
+    # A header or footer line seen once is furniture wherever it repeats.
+    known = {lines[n - 1].text for n in found if not _PAGE_NUMBER.match(lines[n - 1].text)}
+    found.update(line.number for line in lines if line.text in known)
+    return found, total
+
+
+def _header_block(lines: list[Line], header: int) -> list[int]:
+    """The lines after a page header down to the page number, if one follows closely."""
+    block = []
+    for line in lines[header + 1:]:
+        if not line.text:
+            continue
+        block.append(line.number)
+        if _PAGE_NUMBER.match(line.text):
+            return block
+        if len(block) == 4:
+            break
+    return []
+
+
+def build_blocks(lines: Sequence[Line], trusted_ends: bool) -> list[str]:
+    """The Markdown blocks of an article body, in order. With `trusted_ends` the
+    extraction marked the original's line breaks with a trailing space; otherwise
+    paragraph ends are guessed from line widths."""
+    paragraphs = _mark_signatures([_classify(p) for p in _paragraphs(lines, trusted_ends)])
     levels = _heading_levels(paragraphs)
     blocks: list[str] = []
     previous = ""
@@ -121,7 +159,7 @@ def build_blocks(lines: Sequence[Line]) -> list[str]:
     return blocks
 
 
-def _paragraphs(lines: Sequence[Line]) -> list[Paragraph]:
+def _paragraphs(lines: Sequence[Line], trusted_ends: bool) -> list[Paragraph]:
     if not lines:
         return []
     column = _column_width(lines)
@@ -133,7 +171,7 @@ def _paragraphs(lines: Sequence[Line]) -> list[Paragraph]:
             result.append(_joined(current))
             current = []
         current.append(line)
-        if _ends_paragraph(line, column):
+        if _ends_paragraph(line, column, trusted_ends):
             result.append(_joined(current))
             current = []
     if current:
@@ -142,7 +180,7 @@ def _paragraphs(lines: Sequence[Line]) -> list[Paragraph]:
 
 
 def _joined(lines: list[Line]) -> Paragraph:
-    return Paragraph(lines[0].number, unwrap([line.text for line in lines]))
+    return Paragraph(unwrap([line.text for line in lines]))
 
 
 def _column_width(lines: Sequence[Line]) -> int:
@@ -162,17 +200,21 @@ def _starts_paragraph(line: Line, base_indent: int) -> bool:
     )
 
 
-def _ends_paragraph(line: Line, column: int) -> bool:
-    if line.hard_end or line.width < column * 0.6:
+def _ends_paragraph(line: Line, column: int, trusted_ends: bool) -> bool:
+    if trusted_ends:
+        return line.hard_end
+    # Without the extraction's trailing spaces only width tells. A paragraph's first
+    # line is often two characters short (its indent) and a line full of digits looks
+    # short, so only lines well short of the column count.
+    width = line.width + line.indent
+    if width < column - 8:
         return True
-    # A last line one or two characters short of the column can still be full once the
-    # extraction's extra spaces are counted, so only clearly short lines count here.
-    return line.width <= column - 6 and bool(_SENTENCE_END.search(line.text))
+    return width <= column - 6 and bool(_SENTENCE_END.search(line.text))
 
 
 def _classify(paragraph: Paragraph) -> Paragraph:
     text = paragraph.text
-    if _CHAPTER.match(text) and display_width(tidy(text)) <= 2 * _HEADING_MAX:
+    if _CHAPTER.match(text) and len(tidy(text)) <= _HEADING_MAX:
         return replace(paragraph, kind="heading")
     if _CLAUSE.match(text):
         return replace(paragraph, kind="clause")
