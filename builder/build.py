@@ -1,6 +1,6 @@
 """The build, stage by stage: load -> render -> write.
 
-    site.yaml + content/  --load-->  Archive  --render-->  pages and files  --write-->  output/
+    site.yaml + content/  --load-->  Archive  --render-->  pages, PDFs and files  --write-->  output/
 
 Errors of the loading stage are collected and raised together; nothing is written then.
 Writing goes to a new folder beside output/ that replaces it only when complete, so a
@@ -20,6 +20,7 @@ import jinja2
 
 from .config import load_site
 from .content import load_archive
+from .editions import print_editions
 from .errors import ContentError, ContentErrors, ErrorLog
 from .feeds import render_feed, render_sitemap
 from .model import Archive
@@ -33,7 +34,8 @@ Report = Callable[[str], None]
 class BuildResult:
     issues: int
     articles: int
-    pages: int
+    pages: int  # HTML and XML
+    pdfs: int
     files: int
     seconds: float
     warnings: tuple[ContentError, ...] = field(default_factory=tuple)
@@ -49,24 +51,33 @@ def load(root: Path, drafts: bool = False) -> tuple[Archive, ErrorLog]:
     return archive, log
 
 
-def render(archive: Archive) -> tuple[list[Page], dict[str, Path]]:
-    """Stage 2: every page as text, and every file to copy (output path -> source)."""
+def render(archive: Archive, pdf: bool = True, report: Report = lambda _: None
+           ) -> tuple[list[Page], dict[str, Path], tuple[ContentError, ...]]:
+    """Stage 2: every page (HTML, feeds, PDFs), every file to copy (output path -> source),
+    and the warnings. Raises ContentErrors for what prevents a correct edition."""
     site = archive.site
     try:
-        pages = render_archive(archive, template_env(site))
+        env = template_env(site)
+        editions = print_editions(archive, env, report=report) if pdf else None
+        pdfs = frozenset(editions.pdfs) if editions else frozenset()
+        pages = render_archive(archive, env, pdfs)
     except jinja2.TemplateSyntaxError as exc:
         raise ContentErrors((ContentError(Path(exc.filename or exc.name or "template"), f"template error: {exc.message}",
                                           exc.lineno, "correct the template, or delete it to use the theme's"),))
     except jinja2.TemplateError as exc:
         raise ContentErrors((ContentError(None, f"template error: {exc}", None,
                                           "correct the site's templates/, or delete the file to use the theme's"),))
+    if editions is not None and editions.errors:
+        raise ContentErrors(editions.errors)
     pages.append(render_feed(archive))
     pages.append(render_sitemap(archive, [p.path for p in pages if p.path.endswith(".html")]))
+    if editions is not None:
+        pages.extend(Page(f"pdf/{slug}.pdf", data) for slug, data in sorted(editions.pdfs.items()))
     files = static_files(site)
     for issue in archive.issues:
         for name in issue.files:
             files[f"issues/{issue.slug}/{name}"] = issue.folder / name
-    return pages, files
+    return pages, files, editions.warnings if editions else ()
 
 
 def write(pages: list[Page], files: dict[str, Path], output: Path) -> None:
@@ -80,7 +91,10 @@ def write(pages: list[Page], files: dict[str, Path], output: Path) -> None:
         for page in pages:
             target = fresh / page.path
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(page.content, encoding="utf-8")
+            if isinstance(page.content, bytes):
+                target.write_bytes(page.content)
+            else:
+                target.write_text(page.content, encoding="utf-8")
         for name, source in files.items():
             target = fresh / name
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -108,20 +122,21 @@ def check_output(root: Path, output: Path) -> None:
                                           "remove it or choose another --output"),))
 
 
-def build(root: Path, output: Path, drafts: bool = False, report: Report = lambda _: None) -> BuildResult:
+def build(root: Path, output: Path, drafts: bool = False, pdf: bool = True,
+          report: Report = lambda _: None) -> BuildResult:
     """load -> render -> write. Raises ContentErrors (output untouched) if the content has errors."""
     started = time.perf_counter()
     check_output(root, output)
     archive, log = load(root, drafts)
     report(f"loaded {len(archive.issues)} issues, {len(archive.articles())} articles")
-    pages, files = render(archive)
-    report(f"rendered {len(pages)} pages")
+    pages, files, warnings = render(archive, pdf, report)
     write(pages, files, output)
     return BuildResult(
         issues=len(archive.issues),
         articles=len(archive.articles()),
-        pages=len(pages),
+        pages=sum(1 for page in pages if not page.path.endswith(".pdf")),
+        pdfs=sum(1 for page in pages if page.path.endswith(".pdf")),
         files=len(files),
         seconds=time.perf_counter() - started,
-        warnings=tuple(log.warnings),
+        warnings=(*log.warnings, *warnings),
     )

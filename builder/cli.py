@@ -38,9 +38,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _build(args: argparse.Namespace, root: Path) -> int:
     output = Path(args.output) if args.output else root / "output"
-    result = build(root, output, drafts=args.drafts, report=lambda line: print(f"  {line}"))
+    result = build(root, output, drafts=args.drafts, pdf=not args.no_pdf, report=lambda line: print(f"  {line}"))
     _print_warnings(result.warnings, root)
-    print(f"built {result.issues} issues, {result.articles} articles, {result.pages} pages"
+    print(f"built {result.issues} issues, {result.articles} articles: {result.pages} pages, {result.pdfs} PDFs"
           f" and {result.files} files into {output} in {result.seconds:.1f} s")
     return OK
 

@@ -49,11 +49,13 @@ def local_references(text: str) -> list[tuple[str, int]]:
     return found
 
 
-def render(text: str, link_for: LinkFor | None = None) -> str:
-    """Markdown `text` as an HTML fragment."""
+def render(text: str, link_for: LinkFor | None = None, ids: str = "") -> str:
+    """Markdown `text` as an HTML fragment. `ids` keeps footnote ids apart when several
+    articles share one document (the print edition): fn:1 becomes fn:{ids}:1."""
     md = markdown.Markdown(
         extensions=[*EXTENSIONS, _Bulletin(link_for)],
-        extension_configs={"footnotes": {"BACKLINK_TITLE": "返回正文第 %d 处"}},
+        extension_configs={"footnotes": {"BACKLINK_TITLE": "返回正文第 %d 处",
+                                         "SEPARATOR": f":{ids}:" if ids else ":"}},
         output_format="html",
     )
     return md.convert(text)
@@ -80,6 +82,8 @@ class _ChineseText(Treeprocessor):
         self.link_for = link_for
 
     def run(self, root: etree.Element) -> None:
+        for paragraph in list(root.iter("p")):
+            _figure(paragraph)
         for element in root.iter():
             if element.text:
                 element.text = join_lines(element.text)
@@ -91,3 +95,19 @@ class _ChineseText(Treeprocessor):
                 value = element.get(attribute)
                 if value and is_local(value):
                     element.set(attribute, self.link_for(value))
+
+
+def _figure(paragraph: etree.Element) -> None:
+    """A paragraph holding one image and nothing else is a figure; its caption is the
+    image's title, else its alt text (as Pandoc's implicit figures)."""
+    children = list(paragraph)
+    if len(children) != 1 or children[0].tag != "img" or (paragraph.text or "").strip() \
+            or (children[0].tail or "").strip():
+        return
+    image = children[0]
+    caption = image.get("title") or image.get("alt") or ""
+    paragraph.tag = "figure"
+    paragraph.text = None
+    image.tail = None
+    if caption:
+        etree.SubElement(paragraph, "figcaption").text = caption

@@ -33,7 +33,13 @@ def template_env(site: Site) -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.filters["date"] = format_date
+    env.filters["css_string"] = css_string
     return env
+
+
+def css_string(text: str) -> str:
+    """`text` as a quoted CSS string, for `content:` in the print stylesheet."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\a ") + '"'
 
 
 def static_files(site: Site) -> dict[str, Path]:

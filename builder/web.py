@@ -16,7 +16,7 @@ from .model import Archive, Article, Issue, Section
 @dataclass(frozen=True)
 class Page:
     path: str  # where it goes under output/, e.g. "issues/2017-18/index.html"
-    content: str
+    content: str | bytes
 
 
 def render_archive(archive: Archive, env: jinja2.Environment, pdfs: frozenset[str] = frozenset()) -> list[Page]:

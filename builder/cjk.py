@@ -1,0 +1,83 @@
+"""Chinese text by character: which characters are CJK, and where a line may be widened.
+
+The justification opportunities follow W3C clreq §3.8 and CSS Text 3
+`text-justify: inter-character`: every space, and every gap beside a CJK character
+(so also Han–Latin boundaries), but never before a closing mark, after an opening
+mark, inside ——/…… or inside a Latin word.
+"""
+
+SPACES = ' \u00a0'
+# Closing marks: no opportunity before them.
+CLOSING = set(
+    '，。、；：！？）】》」』〕〗〙〛〉｝］”’〞〟｠'
+    '\uff0c\uff0e\uff1a\uff1b\uff01\uff1f\uff09\uff3d\uff5d'
+    ',.;:!?)]}%‰')
+# Opening marks: no opportunity after them.
+OPENING = set('（【《「『〔〖〘〚〈｛［“‘〝｟([{')
+# Never split "——" or "……".
+_INSEPARABLE = set('—…⸺‥')
+# Fullwidth marks that may lose a blank half (checked against the font).
+SQUEEZE_RIGHT = set('，。、；：！？）】》」』〕〗〙〛〉｝］”’')
+SQUEEZE_LEFT = set('（【《「『〔〖〘〚〈｛［“‘')
+
+_CJK_RANGES = (
+    (0x1100, 0x11FF), (0x2E80, 0x2FDF), (0x2FF0, 0x303F), (0x3040, 0x30FF),
+    (0x3100, 0x31FF), (0x3200, 0x4DBF), (0x4E00, 0x9FFF), (0xA960, 0xA97F),
+    (0xAC00, 0xD7FF), (0xF900, 0xFAFF), (0xFE10, 0xFE1F), (0xFE30, 0xFE4F),
+    (0xFF00, 0xFFEF), (0x20000, 0x3FFFF))
+_CJK_EXTRA = set('“”‘’—…·⸺‥')
+_OBJECT = '\ufffc'  # stands for an atomic inline (image, inline-block)
+
+def _is_cjk(char):
+    if char in _CJK_EXTRA:
+        return True
+    code = ord(char)
+    if code < 0x1100:
+        return False
+    for low, high in _CJK_RANGES:
+        if low <= code <= high:
+            return True
+    return False
+
+
+class _CjkCache(dict):
+    def __missing__(self, char):
+        self[char] = value = _is_cjk(char)
+        return value
+
+
+is_cjk = _CjkCache().__getitem__
+
+
+def _gap_kind(a, b):
+    if b in SPACES:
+        return None  # the space itself is the opportunity
+    if a in SPACES:
+        return 'space'
+    cjk_a, cjk_b = is_cjk(a), is_cjk(b)
+    if not (cjk_a or cjk_b):
+        return None  # inside Latin text
+    if b in CLOSING or a in OPENING:
+        return None
+    if a == b and a in _INSEPARABLE:
+        return None
+    return 'cjk' if cjk_a and cjk_b else 'mixed'
+
+
+class _GapCache(dict):
+    def __missing__(self, pair):
+        self[pair] = value = _gap_kind(*pair)
+        return value
+
+
+_gap_cache = _GapCache()
+
+
+def gap_kind(a, b):
+    """Kind of the gap between characters a and b: None, 'space', 'mixed' or 'cjk'."""
+    return _gap_cache[a, b]
+
+
+def opportunities(text):
+    """Indexes i such that the gap after text[i] may be widened."""
+    return [i for i in range(len(text) - 1) if gap_kind(text[i], text[i + 1])]

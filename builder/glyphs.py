@@ -1,0 +1,103 @@
+"""Does every character of an issue have a glyph in the print edition's fonts?
+
+Pango quietly falls back to another font, or to an empty box, for a character the
+chosen face lacks. The build checks first: a character no installed font has is an
+error, one only a fallback font has is a warning (it will print in another typeface),
+each with the file and line where it first occurs.
+"""
+
+from __future__ import annotations
+
+import functools
+import subprocess
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import ContentError
+from .model import Issue, Site
+
+# The faces of themes/default/templates/print/issue.css: 宋体 regular, 黑体 bold.
+PRINT_FACES = ("Noto Serif CJK SC", "Noto Sans CJK SC:bold")
+
+
+@dataclass(frozen=True)
+class GlyphReport:
+    errors: tuple[ContentError, ...]
+    warnings: tuple[ContentError, ...]
+
+
+def check_issue(site: Site, issue: Issue, faces: tuple[str, ...] = PRINT_FACES) -> GlyphReport:
+    covered = covered_by(faces)
+    errors: list[ContentError] = []
+    warnings: list[ContentError] = []
+    seen: set[str] = set()
+    for path, line, text in _texts(site, issue):
+        for char in text:
+            if char in seen or ord(char) in covered or not char.isprintable() or char.isspace():
+                continue
+            seen.add(char)
+            name = unicodedata.name(char, "unnamed character")
+            shown = f"'{char}' (U+{ord(char):04X} {name})"
+            if _any_font_has(char):
+                warnings.append(ContentError(path, f"{shown} is not in the print fonts; it will print in another typeface",
+                                             line, "replace it with a common character if that looks wrong"))
+            else:
+                errors.append(ContentError(path, f"{shown} is in no installed font and would print as an empty box",
+                                           line, "replace the character, or install a font that has it"))
+    return GlyphReport(tuple(errors), tuple(warnings))
+
+
+@functools.lru_cache(maxsize=None)
+def covered_by(faces: tuple[str, ...]) -> frozenset[int]:
+    """Code points of the fonts fontconfig picks for `faces`."""
+    points: set[int] = set()
+    for face in faces:
+        points |= _cmap(_font_file(face))
+    return frozenset(points)
+
+
+def missing_faces(faces: tuple[str, ...] = PRINT_FACES) -> list[str]:
+    """The faces fontconfig cannot find (it then substitutes another font)."""
+    missing = []
+    for face in faces:
+        family = face.split(":")[0]
+        found = subprocess.run(["fc-match", "-f", "%{family}", face], capture_output=True, text=True).stdout
+        if family not in found.split(","):
+            missing.append(family)
+    return sorted(set(missing))
+
+
+def _font_file(face: str) -> Path:
+    out = subprocess.run(["fc-match", "-f", "%{file}\n%{index}", face], capture_output=True, text=True, check=True)
+    return Path(out.stdout.split("\n")[0])
+
+
+@functools.lru_cache(maxsize=None)
+def _cmap(path: Path) -> frozenset[int]:
+    from fontTools.ttLib import TTCollection, TTFont
+
+    if path.suffix.lower() in (".ttc", ".otc"):
+        fonts = TTCollection(str(path), lazy=True).fonts[:1]  # the faces of a CJK collection share one cmap
+    else:
+        fonts = [TTFont(str(path), lazy=True)]
+    return frozenset(code for font in fonts for code in (font.getBestCmap() or {}))
+
+
+def _any_font_has(char: str) -> bool:
+    found = subprocess.run(["fc-list", f":charset={ord(char):x}", "file"], capture_output=True, text=True)
+    return bool(found.stdout.strip())
+
+
+def _texts(site: Site, issue: Issue):
+    """(file, line, text) for everything of the issue that the PDF prints."""
+    site_file = site.root / "site.yaml"
+    yield site_file, None, site.title + site.publisher + "".join(site.pdf.closing)
+    meta = issue.folder / "issue.yaml"
+    yield meta, None, issue.title + issue.note
+    for article in issue.articles:
+        yield article.path, 2, article.title + article.source + article.section.name
+        for number, line in enumerate(article.body.split("\n"), start=article.body_line):
+            yield article.path, number, line
+        for attachment in article.attachments:
+            yield article.path, None, attachment.title

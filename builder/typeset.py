@@ -1,0 +1,420 @@
+"""Chinese justification for WeasyPrint 70: flush lines without inserting characters.
+
+WeasyPrint 70 justifies a line only by widening its U+0020/U+00A0 spaces
+(`layout.inline.justify_line`), so a Chinese line that does not fill its column
+exactly stays short: about one body line in seven in the sample issue. `install()`
+patches three places (the version is pinned in pyproject.toml, and `check()` fails
+loudly at install time if an internal this relies on has changed):
+
+1. `layout.inline.justify_line`: the slack of a justified line is spread over its
+   justification opportunities (`cjk.opportunities`: spaces and every gap beside a
+   CJK character, clreq §3.8). A gap between two Han characters gets at most CAP
+   (0.095 em: pdftotext starts a new word at 0.1 em, and would then show 合 同 能 源);
+   what a line needs beyond that goes to its spaces and Han–Latin boundaries, and a
+   line with neither is widened up to the cap and left short.
+
+2. `layout.inline.split_text_box`: push-in (clreq 挤进). When Pango's line breaking
+   (which already keeps closing marks off the line start and opening marks off the
+   line end) leaves a justified line so short that its gaps would pass the cap, the
+   box is split again with 0.5 … 3 em more room, and the first longer line whose
+   excess fits into the blank halves of its full-width punctuation (measured from
+   the font) is kept: inner marks give up space first, a closing mark at the line
+   end last.
+
+3. `text.line_break.Layout.get_first_line` (and `setup`): at drawing time, after
+   Pango has shaped the line, the advance of the glyph before each widened or
+   squeezed gap is changed in the PangoGlyphString. WeasyPrint's drawer writes the
+   difference from the font's advance as a TJ adjustment, so the PDF keeps the real
+   characters with positions, and copied text stays 合同能源.
+
+4. `layout.inline.split_first_line` is memoised for the length of one document:
+   column balancing lays the same paragraph out at the same width again and again
+   (WeasyPrint's `columns_layout` renders the columns once per trial height), and a
+   laid-out line does not change. The layouts it returns are deactivated and
+   rebuilt from their text when drawn, so sharing them is safe.
+
+Layout only widens text boxes and shifts the boxes after them, like WeasyPrint's
+own `add_word_spacing`. Right-to-left lines keep WeasyPrint's own justification.
+"""
+
+import copy
+import inspect
+
+from weasyprint.formatting_structure import boxes
+from weasyprint.layout import inline
+from weasyprint.text import line_break
+from weasyprint.text.ffi import TO_UNITS, ffi, pango
+
+from .cjk import SPACES, SQUEEZE_LEFT, SQUEEZE_RIGHT, gap_kind, is_cjk, opportunities
+
+# Widening of a gap between two CJK characters, in em, beyond which the rest of a
+# line's slack goes to spaces and Han–Latin boundaries, or is left.
+CAP = 0.095
+# Squeeze full-width punctuation rather than leave a line short.
+PUSH_IN = True
+
+# WeasyPrint internals used here; ``check()`` verifies them at install time.
+RELIED_ON = (
+    'weasyprint.__version__ == "70.*"',
+    'layout.inline.text_align(context, line, available_width, last): calls the '
+    'module global justify_line(context, line, offset) for text-align: justify',
+    'layout.inline.justify_line(context, line, extra_width): replaced',
+    'layout.inline.split_text_box(context, box, available_width, skip, '
+    'is_line_start) -> (box, resume_index, preserved_line_break): wrapped; '
+    'called through the module global by split_inline_level and '
+    'remove_last_whitespace',
+    'layout.inline.add_word_spacing / count_expandable_spaces: fallback for RTL',
+    'text.line_break.Layout: .setup(style), .get_first_line() -> (line, index), '
+    '.layout (PangoLayout*), .text; reactivate() calls setup(); deactivate() '
+    'deletes .layout; no __slots__ (copy.copy and extra attributes)',
+    'text.line_break.create_layout(text, style, context, max_width, '
+    'justification_spacing)',
+    'draw.text.draw_text calls textbox.pango_layout.reactivate(); '
+    'draw_first_line calls get_first_line() once and turns glyph '
+    'geometry.width minus the font advance into TJ kerning',
+    'formatting_structure.boxes: TextBox.text/.width/.position_x/.pango_layout/'
+    '.style, Box.copy() copies __dict__, LineBox/InlineBox.children, '
+    'is_in_normal_flow(), translate()',
+    'style keys: text_align_all, white_space, direction, font_size, '
+    'font_family, font_weight, font_style, font_stretch, lang',
+    'cffi cdef in text.ffi: PangoLayoutLine.runs -> GSListRuns.data '
+    '(PangoGlyphItem).item (offset, length, analysis.level) / .glyphs '
+    '(num_glyphs, glyphs[i].geometry.width, log_clusters), PangoRectangle, '
+    'pango_layout_line_get_extents, TO_UNITS',
+    'pango_layout_get_serial: declared here with ffi.cdef',
+)
+
+# --- punctuation metrics ----------------------------------------------------
+
+_BLANK_CACHE = {}
+
+
+def blank_half(context, style, char):
+    """('right'|'left', width) of the blank half of a fullwidth mark, or (None, 0).
+
+    Measured once per font and mark with Pango: the mark must be one em wide and
+    its ink must lie in the other half (as in GB / zh-Hans fonts).
+    """
+    if char in SQUEEZE_RIGHT:
+        side = 'right'
+    elif char in SQUEEZE_LEFT:
+        side = 'left'
+    else:
+        return None, 0
+    key = (tuple(style['font_family']), style['font_size'], style['font_weight'],
+           style['font_style'], style['font_stretch'], style['lang'], char)
+    if key not in _BLANK_CACHE:
+        layout = line_break.create_layout(char, style, context, None, 0)
+        line, _ = layout.get_first_line()
+        ink = ffi.new('PangoRectangle *')
+        logical = ffi.new('PangoRectangle *')
+        pango.pango_layout_line_get_extents(line, ink, logical)
+        size = style['font_size'] * TO_UNITS
+        result = None, 0
+        if abs(logical.width - size) < 0.05 * size:
+            if side == 'right' and ink.x + ink.width <= 0.52 * logical.width:
+                result = side, style['font_size'] / 2
+            elif side == 'left' and ink.x >= 0.48 * logical.width:
+                result = side, style['font_size'] / 2
+        _BLANK_CACHE[key] = result
+    return _BLANK_CACHE[key]
+
+
+def _tag_layout(box, char_extras):
+    """Give ``box`` its own copy of its Layout, carrying per-char extra advances."""
+    layout = copy.copy(box.pango_layout)  # never alter a layout shared by copies
+    offsets = [0]
+    for char in box.text:
+        offsets.append(offsets[-1] + len(char.encode()))
+    layout._cjk_extras = {
+        offsets[i]: amount for i, amount in char_extras.items() if amount}
+    layout._cjk_applied = None
+    box.pango_layout = layout
+
+
+# --- push-in ----------------------------------------------------------------
+
+def _squeeze_plan(context, style, text, excess):
+    """{char_index: -amount} taking ``excess`` from the blank halves of the
+    fullwidth marks of ``text`` (inner marks first, a closing mark ending the
+    line last), or None if they cannot absorb it."""
+    inner, end = [], None
+    for i, char in enumerate(text):
+        side, width = blank_half(context, style, char)
+        if side == 'right':
+            if i == len(text) - 1:
+                end = (i, width)
+            elif text[i + 1] not in SPACES:
+                inner.append((i, width))
+        elif (side == 'left' and i > 0 and text[i - 1] not in SPACES and
+                (not inner or inner[-1][0] != i - 1)):
+            inner.append((i - 1, width))  # pull the mark left over its blank
+    room = sum(width for _, width in inner)
+    if excess <= room:
+        return {i: -excess * width / room for i, width in inner}
+    if end is not None and excess <= room + end[1]:
+        plan = {i: -width for i, width in inner}
+        plan[end[0]] = -(excess - room)
+        return plan
+    return None
+
+
+def split_text_box(context, box, available_width, skip, is_line_start=True):
+    result = _original_split_text_box(
+        context, box, available_width, skip, is_line_start)
+    new_box, resume_index, preserved = result
+    if new_box is not None:
+        new_box._cjk_squeeze = None
+    if (not PUSH_IN or available_width is None or new_box is None
+            or resume_index is None or preserved):
+        return result
+    style = box.style
+    if (style['text_align_all'] != 'justify' or
+            style['white_space'] not in ('normal', 'pre-line') or
+            style['direction'] == 'rtl'):
+        return result
+    em = style['font_size']
+    slack = available_width - new_box.width
+    text = new_box.text
+    if slack < em and slack / max(1, len(opportunities(text))) <= CAP * em:
+        return result  # justification alone will do
+    if not any(is_cjk(char) for char in text[-3:]):
+        return result
+
+    for step in range(1, 7):  # try half an em more room at a time, up to 3 em
+        extension = step * em / 2
+        longer, resume_2, preserved_2 = _original_split_text_box(
+            context, box, available_width + extension, skip, is_line_start)
+        # resume_2 is None: the rest of the paragraph fits once squeezed (no widow).
+        if (longer is None or preserved_2 or
+                len(longer.text) <= len(text)):
+            continue
+        excess = longer.width - available_width
+        squeeze = None
+        if excess > 0:
+            squeeze = _squeeze_plan(context, style, longer.text, excess)
+            if squeeze is None:
+                continue
+            longer.width -= excess
+            _tag_layout(longer, squeeze)
+        longer._cjk_squeeze = squeeze
+        return longer, resume_2, preserved_2
+    return result
+
+
+# --- justification ----------------------------------------------------------
+
+def _flatten(box, out):
+    """Append (box, char_index, char) for the line's content in visual (LTR) order."""
+    if isinstance(box, boxes.TextBox):
+        for i, char in enumerate(box.text):
+            out.append((box, i, char))
+    elif isinstance(box, (boxes.LineBox, boxes.InlineBox)):
+        for child in box.children:
+            if child.is_in_normal_flow():
+                _flatten(child, out)
+    else:
+        out.append((box, None, _OBJECT))
+
+
+def justify_line(context, line, extra_width):
+    if line.style['direction'] == 'rtl':
+        return _original_justify_line(context, line, extra_width)
+    items = []
+    _flatten(line, items)
+    while items and items[-1][2] in SPACES:
+        items.pop()  # trailing spaces are no opportunities
+    if not items:
+        return
+
+    extras = {}  # id(box) -> {char_index: amount}; index None: after an atomic box
+
+    def add(box, index, amount):
+        per_box = extras.setdefault(id(box), {})
+        per_box[index] = per_box.get(index, 0) + amount
+
+    gaps = {'space': [], 'mixed': [], 'cjk': []}
+    for k in range(len(items) - 1):
+        kind = gap_kind(items[k][2], items[k + 1][2])
+        if kind:
+            gaps[kind].append(items[k])
+    count = sum(len(g) for g in gaps.values())
+    if not count:
+        return  # nothing to widen (e.g. a long URL): the line stays short
+    step = extra_width / count
+    cap = CAP * line.style['font_size']
+    if step > cap and not (gaps['space'] or gaps['mixed']):
+        extra_width = cap * count  # keep pdftotext happy, leave the line short
+        step = cap
+    if step > cap and (gaps['space'] or gaps['mixed']):
+        # Keep gaps between two CJK characters under the cap, give the rest
+        # to the spaces and the Han/Latin boundaries.
+        wide = len(gaps['space']) + len(gaps['mixed'])
+        wide_step = (extra_width - cap * len(gaps['cjk'])) / wide
+        steps = {'space': wide_step, 'mixed': wide_step, 'cjk': cap}
+    else:
+        steps = dict.fromkeys(gaps, step)
+    for kind, items_of_kind in gaps.items():
+        for box, index, _ in items_of_kind:
+            add(box, index, steps[kind])
+    _shift(line, 0, extras)
+
+
+def _shift(box, x_advance, extras):
+    """Move boxes right by the space added before them, widen the owners."""
+    if isinstance(box, boxes.TextBox):
+        box.position_x += x_advance
+        mine = extras.get(id(box))
+        if mine:
+            total = sum(mine.values())
+            merged = dict(getattr(box, '_cjk_squeeze', None) or {})
+            for index, amount in mine.items():
+                merged[index] = merged.get(index, 0) + amount
+            _tag_layout(box, merged)
+            box.width += total
+            x_advance += total
+    elif isinstance(box, (boxes.LineBox, boxes.InlineBox)):
+        box.position_x += x_advance
+        previous_x_advance = x_advance
+        for child in box.children:
+            if child.is_in_normal_flow():
+                x_advance = _shift(child, x_advance, extras)
+        box.width += x_advance - previous_x_advance
+    else:
+        box.translate(x_advance, 0)
+        x_advance += extras.get(id(box), {}).get(None, 0)
+    return x_advance
+
+
+# --- line cache ------------------------------------------------------------
+
+_lines: dict = {}
+
+
+def _split_first_line(text, style, context, max_width, justification_spacing,
+                      is_line_start=True, minimum=False):
+    key = (text, id(style), max_width, justification_spacing, is_line_start, minimum)
+    hit = _lines.get(key)
+    if hit is not None and hit[0] is style:  # the style pins its id while cached
+        return hit[1]
+    result = _original_split_first_line(
+        text, style, context, max_width, justification_spacing, is_line_start, minimum)
+    _lines[key] = (style, result)
+    return result
+
+
+def forget_lines():
+    """Drop the line cache: call after each document."""
+    _lines.clear()
+
+
+# --- drawing ----------------------------------------------------------------
+
+def _apply_glyph_extras(line, extras):
+    """Add ``extras`` (byte offset of a char -> px) to the advance of its glyph."""
+    wanted = 0.0  # round the running total, not each value
+    done = 0
+    run = line.runs
+    while run != ffi.NULL:
+        glyph_item = run.data
+        run = run.next
+        item = glyph_item.item
+        glyph_string = glyph_item.glyphs
+        glyphs = glyph_string.glyphs
+        clusters = glyph_string.log_clusters
+        num = glyph_string.num_glyphs
+        if item.analysis.level % 2:
+            continue  # RTL runs are not handled
+        offset = item.offset
+        for i in range(num):
+            start = clusters[i]
+            if i + 1 < num and clusters[i + 1] == start:
+                continue  # not the last glyph of its cluster
+            end = clusters[i + 1] if i + 1 < num else item.length
+            amount = 0
+            for byte in range(offset + start, offset + end):
+                amount += extras.get(byte, 0)
+            if amount:
+                wanted += amount * TO_UNITS
+                step = round(wanted) - done
+                done += step
+                glyphs[i].geometry.width += step
+
+
+def _get_first_line(self):
+    first_line, index = _original_get_first_line(self)
+    extras = self.__dict__.get('_cjk_extras')
+    if extras and first_line != ffi.NULL:
+        serial = pango.pango_layout_get_serial(self.layout)
+        if self.__dict__.get('_cjk_applied') != serial:
+            _apply_glyph_extras(first_line, extras)
+            self._cjk_applied = serial
+    return first_line, index
+
+
+def _setup(self, style):
+    _original_setup(self, style)
+    self.__dict__['_cjk_applied'] = None  # new PangoLayout: nothing applied yet
+
+
+# --- install ----------------------------------------------------------------
+
+_original_justify_line = inline.justify_line
+_original_split_text_box = inline.split_text_box
+_original_split_first_line = inline.split_first_line
+_original_get_first_line = line_break.Layout.get_first_line
+_original_setup = line_break.Layout.setup
+
+
+def check():
+    """Fail loudly if the WeasyPrint internals this patch needs have changed."""
+    import weasyprint
+    from weasyprint.draw import text as draw_text
+    assert weasyprint.__version__.split('.')[0] == '70', weasyprint.__version__
+    sig = lambda f: list(inspect.signature(f).parameters)  # noqa: E731
+    assert sig(_original_justify_line) == ['context', 'line', 'extra_width']
+    assert sig(_original_split_text_box) == [
+        'context', 'box', 'available_width', 'skip', 'is_line_start']
+    assert sig(line_break.create_layout) == [
+        'text', 'style', 'context', 'max_width', 'justification_spacing']
+    assert 'justify_line(context, line, offset)' in inspect.getsource(inline.text_align)
+    assert 'split_text_box(' in inspect.getsource(inline.split_inline_level)
+    assert 'self.setup(style)' in inspect.getsource(line_break.Layout.reactivate)
+    assert 'del self.layout' in inspect.getsource(line_break.Layout.deactivate)
+    assert not hasattr(line_break.Layout, '__slots__')
+    assert '.reactivate(' in inspect.getsource(draw_text.draw_text)
+    source = inspect.getsource(draw_text.draw_first_line)
+    assert source.count('get_first_line()') >= 1
+    assert 'glyph_info.geometry.width' in source and 'kerning' in source
+    for field in ('runs', 'start_index', 'length'):
+        assert field in dir(ffi.new('PangoLayoutLine *')), field
+    assert {'item', 'glyphs'} <= set(dir(ffi.new('PangoGlyphItem *')))
+    assert {'num_glyphs', 'glyphs', 'log_clusters'} <= set(
+        dir(ffi.new('PangoGlyphString *')))
+    assert {'offset', 'length', 'analysis'} <= set(dir(ffi.new('PangoItem *')))
+    assert hasattr(inline, 'add_word_spacing')
+    assert hasattr(pango, 'pango_layout_line_get_extents')
+
+
+def install():
+    """Patch WeasyPrint (once per process; later calls do nothing)."""
+    if inline.justify_line is justify_line:
+        return
+    check()
+    try:
+        pango.pango_layout_get_serial
+    except AttributeError:
+        ffi.cdef('unsigned int pango_layout_get_serial (PangoLayout *layout);')
+    inline.justify_line = justify_line
+    inline.split_text_box = split_text_box
+    inline.split_first_line = _split_first_line
+    line_break.Layout.get_first_line = _get_first_line
+    line_break.Layout.setup = _setup
+
+
+def uninstall():
+    inline.justify_line = _original_justify_line
+    inline.split_text_box = _original_split_text_box
+    inline.split_first_line = _original_split_first_line
+    line_break.Layout.get_first_line = _original_get_first_line
+    line_break.Layout.setup = _original_setup

@@ -1,0 +1,223 @@
+"""The print edition, read the way a reader (and a PDF tool) sees it."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from builder.build import load
+from builder.pdf import print_document, render_pdf
+from builder.themes import template_env
+
+from conftest import ROOT, Run, article, write
+
+RAGGED = ROOT.parent / "shared" / "tools" / "ragged.py"
+HAN = "\u4e00-\u9fff"
+RUNNING_HEAD = ("节能减排信息动态", "2017年第18期（总第106期）")
+
+
+def pdftotext(pdf: Path, first: int | None = None, last: int | None = None, *options: str) -> str:
+    pages = ["-f", str(first), "-l", str(last or first)] if first else []
+    return subprocess.run(["pdftotext", *options, *pages, str(pdf), "-"], capture_output=True,
+                          text=True, check=True).stdout
+
+
+def squeeze(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory) -> Path:
+    """The repository's sample site (the May 2017 issue) built once, in a copy."""
+    site = tmp_path_factory.mktemp("sample")
+    shutil.copy(ROOT / "site.yaml", site / "site.yaml")
+    shutil.copytree(ROOT / "content", site / "content")
+    from builder.cli import main
+
+    assert main(["build", "--site", str(site)]) == 0
+    return site
+
+
+@pytest.fixture(scope="module")
+def sample_pdf(sample) -> Path:
+    return sample / "output" / "pdf" / "2017-18.pdf"
+
+
+@pytest.fixture(scope="module")
+def sample_archive(sample):
+    archive, _ = load(sample)
+    return archive
+
+
+def test_masthead_on_page_one(sample_pdf):
+    first = pdftotext(sample_pdf, 1)
+    lines = [line.strip() for line in first.splitlines() if line.strip()]
+    assert lines[0] == "节能减排信息动态"
+    assert lines[1] == "2017年第18期（总第106期）"
+    assert "中环联合认证中心应对气候变化部" in first and "2017年5月5日" in first
+    assert "目录" in squeeze(first) and "【市场热点】" in first
+    assert "节能减排信息动态 2017年第18期" not in first  # no running header on the first page
+
+
+def toc_entries(pdf: Path) -> list[tuple[str, int]]:
+    """(title, page) as the table of contents prints them, wrapped titles joined."""
+    text = pdftotext(pdf, 1, 2)
+    toc = text[text.index("录") + 1:]
+    entries, pending = [], ""
+    for line in toc.splitlines():
+        line = line.strip()
+        if not line or line.startswith("【") or line.startswith("—") or line in RUNNING_HEAD:
+            continue
+        match = re.match(r"^(.*?)[\s.…]*?\.{3,}\s*(\d+)$", line) or re.match(r"^(.*?)\s+(\d+)$", line)
+        if match:
+            entries.append((squeeze(pending + match.group(1)).rstrip("."), int(match.group(2))))
+            pending = ""
+        else:
+            pending += line
+    return entries
+
+
+def test_every_article_is_on_the_page_the_contents_say(sample_pdf, sample_archive):
+    entries = toc_entries(sample_pdf)
+    titles = [squeeze(a.title) for a in sample_archive.issues[0].articles]
+    assert [title for title, _ in entries] == titles
+    for title, page in entries:
+        assert title in squeeze(pdftotext(sample_pdf, page)), f"{title} is not on page {page}"
+
+
+def test_running_header_and_page_number_on_a_middle_page(sample_pdf):
+    page = pdftotext(sample_pdf, 10)
+    head = "".join(page.strip().splitlines()[:5])
+    assert "节能减排信息动态" in head and "2017年第18期（总第106期）" in head and "【政策聚焦】" in head
+    assert page.strip().splitlines()[-1].strip() == "— 10 —"
+
+
+def test_page_number_style_from_site_yaml(site, newsletter):
+    assert newsletter("build", "--site", site).code == 0
+    text = pdftotext(site / "output/pdf/2017-01.pdf", 1)
+    assert re.search(r"第1页共\d+页", squeeze(text))
+
+
+def test_bookmarks_follow_sections_and_articles(sample_pdf, sample_archive):
+    outline = PdfReader(sample_pdf).outline
+    top = [item.title for item in outline if not isinstance(item, list)]
+    assert top == ["目录", "【市场热点】", "【政策聚焦】", "【国内资讯】", "【国际资讯】", "【推荐阅读】"]
+    children = [item.title for group in outline if isinstance(group, list) for item in group]
+    assert [squeeze(t) for t in children] == [squeeze(a.title) for a in sample_archive.issues[0].articles]
+
+
+def test_fonts_are_embedded_and_subset(sample_pdf):
+    fonts = subprocess.run(["pdffonts", str(sample_pdf)], capture_output=True, text=True, check=True).stdout
+    rows = fonts.splitlines()[2:]
+    assert rows, fonts
+    for row in rows:
+        assert "Noto" in row and re.search(r"\byes\s+yes\s+yes\b", row), row  # embedded, subset, unicode map
+
+
+def test_metadata_comes_from_the_issue(sample_pdf):
+    reader = PdfReader(sample_pdf)
+    info = reader.metadata
+    assert info.title == "节能减排信息动态 2017年第18期"
+    assert info.author == "中环联合认证中心应对气候变化部"
+    assert info.subject == "2017年第18期（总第106期）"
+    assert info["/CreationDate"].startswith("D:20170505")
+    assert reader.trailer["/Root"]["/Lang"] == "zh-CN"
+
+
+def test_size(sample_pdf):
+    assert sample_pdf.stat().st_size < 1_000_000
+
+
+def test_lines_are_flush(sample_pdf):
+    measured = subprocess.run(["python3", str(RAGGED), str(sample_pdf)], capture_output=True, text=True, check=True).stdout
+    flush, total = map(int, re.match(r"flush (\d+) of (\d+)", measured).groups())
+    assert total > 2000 and flush / total >= 0.99, measured
+
+
+def test_text_copies_out_without_inserted_spaces(sample_pdf, sample_archive):
+    text = pdftotext(sample_pdf)
+    sources = "\n".join("\n".join((a.title, a.source, a.body.replace("*", ""))) for a in sample_archive.issues[0].articles)
+    allowed = set(re.findall(rf"[{HAN}] [{HAN}]", sources))
+    assert set(re.findall(rf"[{HAN}] [{HAN}]", text)) <= allowed
+    assert "合同能源管理" in squeeze(text)
+
+
+def test_paragraphs_come_out_in_reading_order(sample_pdf, sample_archive):
+    text = squeeze(pdftotext(sample_pdf))
+    sichuan = next(a for a in sample_archive.issues[0].articles if a.title.startswith("四川"))
+    for paragraph in [p for p in sichuan.body.split("\n\n") if p.strip()]:
+        assert squeeze(paragraph) in text
+
+
+def test_archive_links_the_print_edition(sample):
+    issue_page = (sample / "output/issues/2017-18/index.html").read_text(encoding="utf-8")
+    assert 'href="../../pdf/2017-18.pdf"' in issue_page
+
+
+def test_same_input_gives_the_same_bytes(site):
+    archive, _ = load(site)
+    document = print_document(archive, archive.issues[1], template_env(archive.site))
+    assert render_pdf(document).pdf == render_pdf(document).pdf
+
+
+def test_fixture_edition_has_note_closing_footnote_and_wide_table(site, newsletter):
+    assert newsletter("build", "--site", site).code == 0
+    pdf = site / "output/pdf/2017-01.pdf"
+    text = squeeze(pdftotext(pdf))
+    assert "编者按本期关注全国碳市场建设。" in text
+    assert "编印：测试编印单位报送：有关部门" in text
+    assert re.search(r"1\s+据交易所公告。\s+第1页共2页", pdftotext(pdf, 1, 1, "-layout"))  # at the foot of its page
+    layout = pdftotext(pdf, None, None, "-layout")
+    assert re.search(r"北京\s+50\.1\s+50\.5\s+12000", layout)  # four columns side by side across the page
+    assert "附件：原始数据（https://example.com/data.xls）" in text
+
+
+def test_unchanged_issues_are_not_typeset_again(site, newsletter):
+    first = newsletter("build", "--site", site)
+    assert "typeset 2017-01.pdf" in first.out and "typeset 2017-02.pdf" in first.out
+    before = (site / "output/pdf/2017-01.pdf").read_bytes()
+    second = newsletter("build", "--site", site)
+    assert "typeset" not in second.out
+    assert (site / "output/pdf/2017-01.pdf").read_bytes() == before
+    write(site / "content/issues/2017-02/market-a.md", article(title="湖北碳市场成交活跃（更正）", section="市场热点"))
+    third = newsletter("build", "--site", site)
+    assert "typeset 2017-02.pdf" in third.out and "typeset 2017-01.pdf" not in third.out
+
+
+def test_no_pdf_flag(site, newsletter):
+    assert newsletter("build", "--site", site, "--no-pdf").code == 0
+    assert not (site / "output/pdf").exists()
+    assert "pdf-link" not in (site / "output/issues/2017-01/index.html").read_text(encoding="utf-8")
+
+
+def test_image_that_cannot_be_loaded_is_an_error_with_file_and_line(site, newsletter):
+    assert newsletter("build", "--site", site, "--no-pdf").code == 0
+    before = sorted(p.name for p in (site / "output").rglob("*"))
+    write(site / "content/issues/2017-02/broken.png", "this is not a picture")
+    write(site / "content/issues/2017-02/chart.md", article(body="碳价走势如下。\n\n![碳价走势](broken.png)\n"))
+    run = newsletter("build", "--site", site)
+    assert run.code == 1
+    assert "content/issues/2017-02/chart.md:10: the print edition cannot use this file" in run.err
+    assert "broken.png" in run.err
+    assert sorted(p.name for p in (site / "output").rglob("*")) == before
+
+
+def test_character_no_font_has_is_an_error_with_file_and_line(site, newsletter):
+    write(site / "content/issues/2017-02/tea.md", article(body="第一段。\n\n奶茶\U0001F9CB一杯。\n"))
+    run = newsletter("build", "--site", site)
+    assert run.code == 1
+    assert "content/issues/2017-02/tea.md:10: '\U0001F9CB' (U+1F9CB BUBBLE TEA) is in no installed font" in run.err
+
+
+def test_one_column_setting(site, newsletter):
+    yaml_text = (site / "site.yaml").read_text(encoding="utf-8")
+    (site / "site.yaml").write_text(yaml_text.replace("pdf:\n", "pdf:\n  columns: 1\n"), encoding="utf-8")
+    assert newsletter("build", "--site", site).code == 0
+    bbox = pdftotext(site / "output/pdf/2017-01.pdf", 1, 1, "-bbox-layout")
+    widths = [float(b) - float(a) for a, b in re.findall(r'<line xMin="([\d.]+)" yMin="[\d.]+" xMax="([\d.]+)"', bbox)]
+    assert max(widths) > 400  # a body line runs across the page (A4 text width is about 490 pt)

@@ -1,0 +1,97 @@
+"""The Chinese justification extension of WeasyPrint (builder.typeset, builder.cjk)."""
+
+import re
+import subprocess
+
+import pytest
+import weasyprint
+
+from builder import typeset
+from builder.cjk import opportunities
+
+HEAD = ('<!doctype html><html lang="zh-CN"><meta charset="utf-8"><style>'
+        '@page { size: 120mm 200mm; margin: 10mm }'
+        'body { margin: 0; font: 10.5pt/1.6 "Noto Serif CJK SC" }'
+        'p { margin: 0 0 1em; text-indent: 2em; text-align: justify; width: 81mm }'
+        '</style>')
+TEXT = ('四川省明确提出，将低碳发展作为经济社会发展的重大战略和生态文明建设的重要途径。'
+        '按照工作方案，四川将制定应对气候变化的地方性法规及相关配套措施，并制定碳排放权'
+        '交易管理办法等。到2020年，全省单位国内生产总值二氧化碳排放比2015年下降'
+        '19.5%，“十三五”期间推广合同能源管理（EMC）模式，CCER 交易 10 万吨。')
+
+
+@pytest.fixture(autouse=True)
+def installed():
+    typeset.install()
+    yield
+    typeset.uninstall()
+
+
+def render(tmp_path, body):
+    pdf = tmp_path / "out.pdf"
+    weasyprint.HTML(string=HEAD + body).write_pdf(pdf)
+    return pdf
+
+
+def lines(pdf):
+    out = subprocess.run(["pdftotext", "-bbox-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    rows = []
+    for m in re.finditer(r'<line xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)"[^>]*>(.*?)</line>', out, re.S):
+        rows.append((float(m.group(1)), float(m.group(3)), " ".join(re.findall(r">([^<]*)</word>", m.group(4)))))
+    return [r for r in rows if r[2]]
+
+
+def test_the_weasyprint_internals_it_relies_on_are_there():
+    typeset.check()  # fails loudly when a WeasyPrint upgrade changes them
+
+
+def test_justification_opportunities_follow_clreq():
+    assert opportunities("合同能源") == [0, 1, 2]
+    assert opportunities("能源，管理") == [0, 2, 3]  # nothing before a closing mark
+    assert opportunities("的（上海）") == [0, 2]  # nothing after an opening mark or before a closing one
+    assert opportunities("Latin单词") == [4, 5]  # never inside a Latin word
+    assert opportunities("到 2020 年") == [1, 6]  # the spaces themselves
+    assert opportunities("——") == []
+
+
+def test_chinese_lines_are_flush_and_the_text_is_intact(tmp_path):
+    pdf = render(tmp_path, "".join(f"<p>{TEXT}</p>" for _ in range(2)))
+    rows = lines(pdf)
+    right = max(x1 for _, x1, _ in rows)
+    last = {i for i, r in enumerate(rows) if i + 1 == len(rows) or rows[i + 1][0] > r[0] + 5}
+    for i, (_, x1, text) in enumerate(rows):
+        if i not in last:
+            assert right - x1 < 1.5, text
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
+    assert "合同能源" in text and "合 同" not in text
+    assert not re.search(r"[\u4e00-\u9fff] [\u4e00-\u9fff]", text)
+
+
+def test_stock_weasyprint_leaves_such_lines_short(tmp_path):
+    typeset.uninstall()
+    rows = lines(render(tmp_path, f"<p>{TEXT}</p>"))
+    right = max(x1 for _, x1, _ in rows)
+    assert any(right - x1 >= 1.5 for _, x1, _ in rows[:-1])  # what the extension is for
+
+
+def test_inline_markup_keeps_lines_flush(tmp_path):
+    marked = (TEXT.replace("低碳发展", "<b>低碳发展</b>")
+              .replace("气候变化", '<span style="border:1px solid red">气候变化</span>')
+              .replace("合同能源管理", '<a href="https://example.org">合同能源管理</a>'))
+    rows = lines(render(tmp_path, f"<p>{marked}</p>"))
+    right = max(x1 for _, x1, _ in rows)
+    for _, x1, text in rows[:-1]:
+        assert right - x1 < 1.5, text
+
+
+def test_latin_paragraphs_are_still_justified(tmp_path):
+    latin = "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod " * 4
+    rows = lines(render(tmp_path, f'<p lang="en">{latin}</p>'))
+    right = max(x1 for _, x1, _ in rows)
+    for _, x1, text in rows[:-1]:
+        assert right - x1 < 1.5, text
+
+
+def test_same_input_same_bytes():
+    assert weasyprint.HTML(string=HEAD + f"<p>{TEXT}</p>").write_pdf() == \
+        weasyprint.HTML(string=HEAD + f"<p>{TEXT}</p>").write_pdf()
