@@ -35,7 +35,7 @@ import weasyprint
 archive, _ = load(Path(sys.argv[1]))
 issue = archive.issues[0]
 document = print_document(archive, issue, template_env(archive.site))
-pdf = weasyprint.HTML(string=document.html, base_url=document.base_url).write_pdf()
+pdf = weasyprint.HTML(string=document.html, base_url=document.folder).write_pdf()
 Path(sys.argv[2]).write_bytes(pdf)
 """
 

@@ -12,9 +12,11 @@ from __future__ import annotations
 import os
 import shutil
 import time
+import traceback
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import jinja2
 
@@ -23,11 +25,14 @@ from .content import load_archive
 from .editions import print_editions
 from .errors import ContentError, ContentErrors, ErrorLog
 from .feeds import render_feed, render_sitemap
+from .glyphs import check_issue
 from .model import Archive
 from .themes import static_files, template_env
 from .web import Page, render_archive
 
 Report = Callable[[str], None]
+# Left in every output folder, so that a later build knows it may replace the folder.
+MARKER = ".newsletter-output"
 
 
 @dataclass(frozen=True)
@@ -51,33 +56,59 @@ def load(root: Path, drafts: bool = False) -> tuple[Archive, ErrorLog]:
     return archive, log
 
 
+def check(root: Path) -> tuple[Archive, ErrorLog]:
+    """load, drafts included, and every character against the print fonts, writing nothing.
+    (A build checks the characters in the render stage, while the PDFs are typeset.)"""
+    archive, log = load(root, drafts=True)
+    for issue in archive.issues:
+        glyphs = check_issue(archive.site, issue)
+        log.errors.extend(glyphs.errors)
+        log.warnings.extend(glyphs.warnings)
+    log.raise_if_any()
+    return archive, log
+
+
 def render(archive: Archive, pdf: bool = True, report: Report = lambda _: None
            ) -> tuple[list[Page], dict[str, Path], tuple[ContentError, ...]]:
     """Stage 2: every page (HTML, feeds, PDFs), every file to copy (output path -> source),
     and the warnings. Raises ContentErrors for what prevents a correct edition."""
     site = archive.site
-    try:
-        env = template_env(site)
-        editions = print_editions(archive, env, report=report) if pdf else None
-        pdfs = frozenset(editions.pdfs) if editions else frozenset()
-        pages = render_archive(archive, env, pdfs)
-    except jinja2.TemplateSyntaxError as exc:
-        raise ContentErrors((ContentError(Path(exc.filename or exc.name or "template"), f"template error: {exc.message}",
-                                          exc.lineno, "correct the template, or delete it to use the theme's"),))
-    except jinja2.TemplateError as exc:
-        raise ContentErrors((ContentError(None, f"template error: {exc}", None,
-                                          "correct the site's templates/, or delete the file to use the theme's"),))
-    if editions is not None and editions.errors:
-        raise ContentErrors(editions.errors)
+    env = template_env(site)
+    with _template_errors():
+        # Every issue gets its PDF, or the build stops: the pages may link them all.
+        pages = render_archive(archive, env, frozenset(i.slug for i in archive.issues) if pdf else frozenset())
     pages.append(render_feed(archive))
     pages.append(render_sitemap(archive, [p.path for p in pages if p.path.endswith(".html")]))
-    if editions is not None:
+    warnings: tuple[ContentError, ...] = ()
+    if pdf:
+        with _template_errors():
+            editions = print_editions(archive, env, report=report)
+        if editions.errors:
+            raise ContentErrors(editions.errors)
         pages.extend(Page(f"pdf/{slug}.pdf", data) for slug, data in sorted(editions.pdfs.items()))
+        warnings = editions.warnings
     files = static_files(site)
     for issue in archive.issues:
         for name in issue.files:
             files[f"issues/{issue.slug}/{name}"] = issue.folder / name
-    return pages, files, editions.warnings if editions else ()
+    return pages, files, warnings
+
+
+@contextmanager
+def _template_errors() -> Iterator[None]:
+    """A mistake in a template, reported like a mistake in the content: file, line, what to do."""
+    try:
+        yield
+    except jinja2.TemplateSyntaxError as exc:
+        raise ContentErrors((ContentError(Path(exc.filename or exc.name or "template"), f"template error: {exc.message}",
+                                          exc.lineno, "correct the template, or delete it to use the theme's"),))
+    except jinja2.TemplateError as exc:
+        # Jinja puts the template's own file and line into the traceback.
+        frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.endswith((".html", ".css", ".xml"))]
+        place = frames[-1] if frames else None
+        raise ContentErrors((ContentError(Path(place.filename) if place else None, f"template error: {exc}",
+                                          place.lineno if place else None,
+                                          "correct the template, or delete it to use the theme's"),))
 
 
 def write(pages: list[Page], files: dict[str, Path], output: Path) -> None:
@@ -88,6 +119,8 @@ def write(pages: list[Page], files: dict[str, Path], output: Path) -> None:
     stale = output.parent / f".{output.name}.old-{os.getpid()}"
     shutil.rmtree(fresh, ignore_errors=True)
     try:
+        fresh.mkdir()
+        (fresh / MARKER).write_text("Written by `newsletter build`; the next build replaces this folder.\n")
         for page in pages:
             target = fresh / page.path
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -111,15 +144,20 @@ def write(pages: list[Page], files: dict[str, Path], output: Path) -> None:
 
 
 def check_output(root: Path, output: Path) -> None:
-    """Refuse an output folder that would replace the site's own files."""
+    """Refuse an output folder whose replacement would lose anything but an earlier build:
+    inside the site only output/ itself; elsewhere a folder that is new, empty, or was
+    written by a build (it holds MARKER)."""
     out, site = output.resolve(), root.resolve()
-    if out == site or out in site.parents or out in (site / "content").parents or \
-            (site / "content").resolve() in out.parents or out == (site / "content").resolve():
+    inside = out == site or site in out.parents or out in site.parents
+    if inside and out != site / "output":
         raise ContentErrors((ContentError(output, "the output folder would replace the site's own files", None,
-                                          "choose another --output, e.g. output/"),))
+                                          "leave out --output to build into output/, or choose a folder outside the site"),))
     if output.exists() and not output.is_dir():
         raise ContentErrors((ContentError(output, "the output path is a file, not a folder", None,
                                           "remove it or choose another --output"),))
+    if not inside and output.is_dir() and any(output.iterdir()) and not (output / MARKER).is_file():
+        raise ContentErrors((ContentError(output, "this folder has files that no build wrote; building would replace them",
+                                          None, "choose a new or empty folder for --output"),))
 
 
 def build(root: Path, output: Path, drafts: bool = False, pdf: bool = True,

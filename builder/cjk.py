@@ -6,6 +6,8 @@ The justification opportunities follow W3C clreq §3.8 and CSS Text 3
 mark, inside ——/…… or inside a Latin word.
 """
 
+import re
+
 SPACES = ' \u00a0'
 # Closing marks: no opportunity before them.
 CLOSING = set(
@@ -81,3 +83,12 @@ def gap_kind(a, b):
 def opportunities(text):
     """Indexes i such that the gap after text[i] may be widened."""
     return [i for i in range(len(text) - 1) if gap_kind(text[i], text[i + 1])]
+
+
+def _class() -> str:
+    ranges = "".join(f"\\U{low:08x}-\\U{high:08x}" for low, high in _CJK_RANGES)
+    return ranges + "".join(re.escape(char) for char in sorted(_CJK_EXTRA))
+
+
+# The CJK characters as a regular-expression class body, for `[...]`.
+CJK_CLASS = _class()

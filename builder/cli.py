@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Sequence
 
 from . import __version__
-from .build import build, load
+from .build import build, check
 from .config import load_site
 from .content import SLUG
 from .errors import ContentError, ContentErrors, ErrorLog
@@ -46,7 +46,7 @@ def _build(args: argparse.Namespace, root: Path) -> int:
 
 
 def _check(args: argparse.Namespace, root: Path) -> int:
-    archive, log = load(root, drafts=True)
+    archive, log = check(root)
     _print_warnings(tuple(log.warnings), root)
     print(f"checked {len(archive.issues)} issues and {len(archive.articles())} articles: no errors")
     return OK
@@ -118,6 +118,7 @@ def _parser() -> argparse.ArgumentParser:
 
     check_cmd = commands.add_parser("check", help="check the content, write nothing",
                                     description="Read site.yaml and every issue and article, drafts included, "
+                                                "check every character against the print edition's fonts, "
                                                 "and list every error found. Writes nothing.")
     site_option(check_cmd)
     check_cmd.set_defaults(run=_check)

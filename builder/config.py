@@ -9,10 +9,11 @@ from zoneinfo import available_timezones
 from .errors import ErrorLog
 from .fields import Field, read_fields
 from .model import PdfSettings, Section, Site
+from .themes import BUILTIN_THEMES
 from .yamlfile import YamlDoc, parse_yaml, read_text
 
 SITE_FILE = "site.yaml"
-SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+ASCII_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 SITE_FIELDS = {
     "title": Field("text", required=True, hint="add the publication's title, e.g. 'title: 节能减排信息动态'"),
@@ -48,7 +49,8 @@ def load_site(root: Path, log: ErrorLog) -> Site | None:
         log.error(path, "there is no site.yaml here",
                   hint="run the command in the site's folder, or pass --site DIR")
         return None
-    doc = parse_yaml(read_text(path, log) or "", path, log)
+    text = read_text(path, log)
+    doc = parse_yaml(text, path, log) if text is not None else None
     if doc is None:
         return None
     values = read_fields(doc, SITE_FIELDS, log)
@@ -70,8 +72,11 @@ def load_site(root: Path, log: ErrorLog) -> Site | None:
         log.error(path, f"unknown time zone '{timezone}'", doc.line("timezone"),
                   "use a name such as Asia/Shanghai")
     theme = values.get("theme", "default")
-    if not SLUG.match(theme):
+    if not ASCII_SLUG.match(theme):
         log.error(path, f"theme '{theme}' should be a folder name under themes/", doc.line("theme"))
+    elif not any((folder / "themes" / theme).is_dir() for folder in (root, BUILTIN_THEMES.parent)):
+        log.error(path, f"there is no theme '{theme}'", doc.line("theme"),
+                  f"make the folder themes/{theme}/ with templates/ and static/, or use 'theme: default'")
     for key, value in (("feed", feed), ("archive", archive)):
         for name, number in (value or {}).items():
             if number < 1:
@@ -113,7 +118,7 @@ def _sections(doc: YamlDoc, log: ErrorLog) -> tuple[Section, ...] | None:
         if values is None:
             continue
         name, slug = values["name"].strip("【】 "), values["slug"]
-        if not SLUG.match(slug):
+        if not ASCII_SLUG.match(slug):
             log.error(doc.path, f"section slug '{slug}' may hold only a-z, 0-9 and single hyphens",
                       doc.line("sections", i, "slug"), "e.g. 'slug: market'")
             continue

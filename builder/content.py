@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from urllib.parse import unquote
 
 from .errors import ErrorLog
 from .fields import Field, read_fields
-from .markdown import is_local, local_references
+from .markdown import file_path, is_local, local_references, raw_html_references
 from .model import Archive, Article, Attachment, Issue, Site
 from .yamlfile import YamlDoc, parse_yaml, read_text
 
@@ -79,15 +80,20 @@ def load_issue(folder: Path, site: Site, log: ErrorLog, drafts: bool) -> Issue |
         text = read_text(meta_path, log)
         doc = parse_yaml(text, meta_path, log) if text is not None else None
         meta = read_fields(doc, ISSUE_FIELDS, log) if doc is not None else None
+        if meta and meta.get("note"):
+            # The note is a block (`note: |`): its text starts on the line after the key.
+            _check_references(meta["note"], (doc.line("note") or 0) + 1, meta_path, log)
     articles = []
     for path in sorted(folder.glob("*.md")):
         article = load_article(path, folder.name, site, log)
         if article is not None and (drafts or not article.draft):
             articles.append(article)
     _check_unique_slugs(articles, log)
-    files = _issue_files(folder)
-    _check_files_apart(folder, files, articles, log)
     if meta is None or len(log.errors) > before:
+        return None
+    files = _published_files(folder, articles, meta.get("note", ""))
+    _check_files_apart(folder, files, articles, log)
+    if len(log.errors) > before:
         return None
     if not articles:
         log.warn(folder, "this issue has no articles")
@@ -105,18 +111,20 @@ def load_issue(folder: Path, site: Site, log: ErrorLog, drafts: bool) -> Issue |
         note=meta.get("note", ""),
         draft=meta.get("draft", False),
         files=files,
+        lines=doc_lines(doc, ISSUE_FIELDS),
     )
 
 
-def _issue_files(folder: Path) -> tuple[str, ...]:
-    """The files an issue publishes beside its articles: everything but Markdown and issue.yaml."""
-    found = []
-    for path in sorted(folder.rglob("*")):
-        relative = path.relative_to(folder)
-        if (path.is_file() and not any(p.startswith(".") for p in relative.parts)
-                and path.suffix != ".md" and relative.as_posix() != ISSUE_FILE):
-            found.append(relative.as_posix())
-    return tuple(found)
+def _published_files(folder: Path, articles: list[Article], note: str) -> tuple[str, ...]:
+    """The files of the issue's folder that its published articles, attachments and note
+    refer to (a draft's pictures, a backup or a Word file beside them are not published)."""
+    refs = [target for target, _ in local_references(note)]
+    for article in articles:
+        refs += [target for target, _ in local_references(article.body)]
+        refs += [attachment.url for attachment in article.attachments if attachment.local]
+    root = folder.resolve()
+    names = {(root / unquote(file_path(ref))).resolve().relative_to(root).as_posix() for ref in refs if is_local(ref)}
+    return tuple(sorted(names))
 
 
 def _check_files_apart(folder: Path, files: tuple[str, ...], articles: list[Article], log: ErrorLog) -> None:
@@ -181,7 +189,13 @@ def load_article(path: Path, issue_slug: str, site: Site, log: ErrorLog) -> Arti
         link=link,
         attachments=attachments,
         draft=values.get("draft", False),
+        lines=doc_lines(doc, ARTICLE_FIELDS),
     )
+
+
+def doc_lines(doc: YamlDoc, spec: dict[str, Field]) -> tuple[tuple[str, int], ...]:
+    """Where each key of `spec` stands in the file, for messages about its value later on."""
+    return tuple((key, line) for key in spec if key in doc.data and (line := doc.line(key)))
 
 
 def split_front_matter(text: str, path: Path, log: ErrorLog) -> tuple[str, str, int] | None:
@@ -226,12 +240,15 @@ def _check_references(body: str, body_line: int, path: Path, log: ErrorLog) -> N
                       "refer to files beside the article with a relative path, e.g. images/chart.png")
         elif is_local(target):
             _check_local_file(target, path, body_line + line - 1, log)
+    for target, line in raw_html_references(body):
+        log.error(path, f"'{target}' is named in HTML, where the web pages and the PDF cannot follow it",
+                  body_line + line - 1, f"write it in Markdown: ![description]({target}) or [title]({target})")
 
 
 def _check_local_file(target: str, path: Path, line: int | None, log: ErrorLog) -> bool:
     """A referenced file must exist inside the article's issue folder."""
     folder = path.parent.resolve()
-    file = (folder / target.split("#")[0].split("?")[0]).resolve()
+    file = (folder / unquote(file_path(target))).resolve()
     if folder not in file.parents:
         log.error(path, f"'{target}' points outside the issue's folder", line,
                   "put the file in the issue's folder (or a folder inside it) and refer to it from there")
@@ -261,21 +278,15 @@ def _check_unique_issues(issues: list[Issue], log: ErrorLog) -> None:
         if key in seen:
             log.error(issue.folder / ISSUE_FILE,
                       f"{issue.year}年第{issue.number}期 is also issue {seen[key].folder.name}",
-                      _line_of(issue.folder / ISSUE_FILE, "number"),
+                      issue.line("number"),
                       "correct 'year' or 'number' in one of the two issue.yaml files")
         else:
             seen[key] = issue
         if issue.total in totals:
             log.error(issue.folder / ISSUE_FILE,
                       f"总第{issue.total}期 is also issue {totals[issue.total].folder.name}",
-                      _line_of(issue.folder / ISSUE_FILE, "total"),
+                      issue.line("total"),
                       "correct 'total' in one of the two issue.yaml files")
         else:
             totals[issue.total] = issue
 
-
-def _line_of(path: Path, key: str) -> int | None:
-    for number, line in enumerate(path.read_text(encoding="utf-8-sig").split("\n"), start=1):
-        if line.startswith(f"{key}:"):
-            return number
-    return None

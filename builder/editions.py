@@ -8,6 +8,7 @@ processes while this process checks their characters against the fonts.
 from __future__ import annotations
 
 import os
+import re
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +27,6 @@ CACHE = Path(".cache") / "pdf"
 @dataclass(frozen=True)
 class Editions:
     pdfs: dict[str, bytes]  # issue slug -> PDF
-    rendered: int  # how many were rendered, not taken from the cache
     errors: tuple[ContentError, ...]
     warnings: tuple[ContentError, ...]
 
@@ -38,7 +38,7 @@ def print_editions(archive: Archive, env: jinja2.Environment, jobs: int | None =
     pdfs: dict[str, bytes] = {}
     todo: list[PrintDocument] = []
     for slug, document in documents.items():
-        cached = cache / f"{slug}-{document.digest[:16]}.pdf"
+        cached = _cached(cache, slug, document.digest)
         if cached.is_file():
             pdfs[slug] = cached.read_bytes()
         else:
@@ -66,7 +66,7 @@ def print_editions(archive: Archive, env: jinja2.Environment, jobs: int | None =
             pdfs[result.slug] = result.pdf
             _store(cache, result.slug, documents[result.slug].digest, result.pdf)
         report(f"typeset {result.slug}.pdf: {result.pages} pages, {len(result.pdf) / 1e6:.2f} MB")
-    return Editions(pdfs, len(results), tuple(errors), tuple(warnings))
+    return Editions(pdfs, tuple(errors), tuple(warnings))
 
 
 def _environment_warnings() -> list[ContentError]:
@@ -83,11 +83,17 @@ def _environment_warnings() -> list[ContentError]:
     return warnings
 
 
+def _cached(cache: Path, slug: str, digest: str) -> Path:
+    return cache / f"{slug}-{digest[:16]}.pdf"
+
+
 def _store(cache: Path, slug: str, digest: str, pdf: bytes) -> None:
     cache.mkdir(parents=True, exist_ok=True)
-    for old in cache.glob(f"{slug}-*.pdf"):
-        old.unlink()
-    target = cache / f"{slug}-{digest[:16]}.pdf"
+    earlier = re.compile(rf"^{re.escape(slug)}-[0-9a-f]{{16}}\.pdf$")  # not 2017-18's for issue 2017
+    for old in cache.iterdir():
+        if earlier.match(old.name):
+            old.unlink()
+    target = _cached(cache, slug, digest)
     partial = target.with_suffix(".part")
     partial.write_bytes(pdf)
     partial.replace(target)

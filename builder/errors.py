@@ -54,9 +54,6 @@ class ErrorLog:
     def warn(self, path: Path | None, message: str, line: int | None = None, hint: str = "") -> None:
         self.warnings.append(ContentError(path, message, line, hint))
 
-    def add(self, error: ContentError) -> None:
-        self.errors.append(error)
-
     def __bool__(self) -> bool:
         return bool(self.errors)
 

@@ -53,7 +53,7 @@ def covered_by(faces: tuple[str, ...]) -> frozenset[int]:
     """Code points of the fonts fontconfig picks for `faces`."""
     points: set[int] = set()
     for face in faces:
-        points |= _cmap(_font_file(face))
+        points |= _cmap(font_file(face))
     return frozenset(points)
 
 
@@ -68,7 +68,7 @@ def missing_faces(faces: tuple[str, ...] = PRINT_FACES) -> list[str]:
     return sorted(set(missing))
 
 
-def _font_file(face: str) -> Path:
+def font_file(face: str) -> Path:
     out = subprocess.run(["fc-match", "-f", "%{file}\n%{index}", face], capture_output=True, text=True, check=True)
     return Path(out.stdout.split("\n")[0])
 
@@ -94,10 +94,12 @@ def _texts(site: Site, issue: Issue):
     site_file = site.root / "site.yaml"
     yield site_file, None, site.title + site.publisher + "".join(site.pdf.closing)
     meta = issue.folder / "issue.yaml"
-    yield meta, None, issue.title + issue.note
+    yield meta, issue.line("title"), issue.title
+    yield meta, issue.line("note"), issue.note
     for article in issue.articles:
-        yield article.path, 2, article.title + article.source + article.section.name
+        for key, text in (("title", article.title), ("source", article.source), ("author", article.author)):
+            yield article.path, article.line(key), text
         for number, line in enumerate(article.body.split("\n"), start=article.body_line):
             yield article.path, number, line
         for attachment in article.attachments:
-            yield article.path, None, attachment.title
+            yield article.path, article.line("attachments"), attachment.title

@@ -60,12 +60,12 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from .content import ISSUE_FILE
 from .errors import ContentError, ContentErrors, ErrorLog
 from .fields import parse_date
 from .importer_text import Line, build_blocks, display_width, page_furniture, tidy, unwrap
 from .model import Attachment, Section
 
-ISSUE_FILE = "issue.yaml"
 
 _DATELINE = re.compile(r"^\s*发布日期\s*[：:]")
 _DATELINE_PARTS = re.compile(r"^\s*发布日期\s*[：:]\s*(?P<date>\S+)\s+来源\s*[：:]\s*(?P<source>.*?)\s*$")
@@ -267,7 +267,7 @@ def _name_files(articles: list[ImportedArticle], slugs: dict[str, str],
         warnings = article.warnings
         if article.section in unknown:
             warnings = (f"section 【{article.section}】 is not one of the site's sections",) + warnings
-        named.append(_with(article, slug=f"{slug}-{counts[slug]}", warnings=warnings))
+        named.append(replace(article, slug=f"{slug}-{counts[slug]}", warnings=warnings))
     return named
 
 
@@ -276,13 +276,9 @@ def _check_dates(articles: list[ImportedArticle]) -> list[ImportedArticle]:
     if not articles:
         return articles
     middle = dt.date.fromordinal(int(median(a.date.toordinal() for a in articles)))
-    return [_with(a, warnings=a.warnings + (f"date {a.date.isoformat()} is far from the issue's "
+    return [replace(a, warnings=a.warnings + (f"date {a.date.isoformat()} is far from the issue's "
                                              f"other dates (around {middle.isoformat()})",))
             if abs(a.date - middle) > _DATE_SPREAD else a for a in articles]
-
-
-def _with(article: ImportedArticle, **changes: object) -> ImportedArticle:
-    return replace(article, **changes)  # type: ignore[arg-type]
 
 
 def _issue_warnings(lines: list[Line], kept: list[Line], furniture: set[int],

@@ -3,7 +3,7 @@
 Python-Markdown with tables, footnotes and attribute lists, plus two things Chinese text
 needs: a line break between two Chinese characters in the source is dropped (a browser
 would show it as a space — CSS Text 3 leaves that to the renderer, and most render a
-space), and links to files beside the article go through `link_for`, so each output
+space), and links to files beside the article are prefixed with a base, so each output
 (web page, feed, PDF) can point at them its own way.
 """
 
@@ -11,24 +11,20 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as etree
-from typing import Callable
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import markdown
 from markdown.extensions import Extension
 from markdown.treeprocessors import Treeprocessor
 
-LinkFor = Callable[[str], str]
+from .cjk import CJK_CLASS
 
-# Han, kana, hangul, CJK and full-width punctuation: the characters between which a
-# source line break means nothing.
-_WIDE = (
-    "\u2e80-\u2fdf\u3000-\u303f\u3040-\u30ff\u3100-\u312f\u3190-\u31ff\u3200-\u32ff"
-    "\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef"
-    "\U00020000-\U0003134f"
-)
-_JOIN = re.compile(rf"(?<=[{_WIDE}])[ \t]*\n[ \t]*(?=[{_WIDE}])")
-_LINK = re.compile(r"!?\[[^\]]*\]\(\s*<?([^)\s>]+)[^)]*\)|^\s*\[(?!\^)[^\]]+\]:\s*<?(\S+?)>?(?:\s|$)|<img\s[^>]*src=[\"']([^\"']+)")
+
+_JOIN = re.compile(rf"(?<=[{CJK_CLASS}])[ \t]*\n[ \t]*(?=[{CJK_CLASS}])")
+_LINK = re.compile(r"!?\[[^\]]*\]\(\s*(?:<([^>]+)>|([^)\s]+))[^)]*\)"
+                   r"|^\s*\[(?!\^)[^\]]+\]:\s*(?:<([^>]+)>|(\S+))")
+# Raw HTML is passed through untouched by Python-Markdown, so its links cannot be rewritten.
+_RAW_LOCAL = re.compile(r"<(?:img|a|source|video|audio)\s[^>]*(?:src|href)=[\"'](?![a-z]+:|#|/)([^\"']+)", re.I)
 
 EXTENSIONS = ["tables", "footnotes", "attr_list"]
 
@@ -49,11 +45,31 @@ def local_references(text: str) -> list[tuple[str, int]]:
     return found
 
 
-def render(text: str, link_for: LinkFor | None = None, ids: str = "") -> str:
-    """Markdown `text` as an HTML fragment. `ids` keeps footnote ids apart when several
-    articles share one document (the print edition): fn:1 becomes fn:{ids}:1."""
+def raw_html_references(text: str) -> list[tuple[str, int]]:
+    """Local files named in raw HTML (`<img src="a.png">`), which no output could relocate."""
+    return [(match.group(1), number) for number, line in enumerate(text.split("\n"), start=1)
+            for match in _RAW_LOCAL.finditer(line)]
+
+
+def file_path(ref: str) -> str:
+    """The file part of a local reference: `plan.pdf#page=2` -> `plan.pdf`."""
+    return urlsplit(ref).path
+
+
+def relocate(ref: str, base: str) -> str:
+    """A local reference as seen from elsewhere: its path percent-encoded and prefixed
+    with `base`, its query and fragment kept."""
+    parts = urlsplit(ref)
+    return base + urlunsplit(("", "", quote(parts.path), parts.query, parts.fragment))
+
+
+def render(text: str, base: str | None = None, ids: str = "", image_base: str | None = None) -> str:
+    """Markdown `text` as an HTML fragment. Local links get `base` in front (images get
+    `image_base`, by default the same); None leaves them as written. `ids` keeps footnote
+    ids apart when several articles share one document (the print edition)."""
+    image_base = base if image_base is None else image_base
     md = markdown.Markdown(
-        extensions=[*EXTENSIONS, _Bulletin(link_for)],
+        extensions=[*EXTENSIONS, _Bulletin(base, image_base)],
         extension_configs={"footnotes": {"BACKLINK_TITLE": "返回正文第 %d 处",
                                          "SEPARATOR": f":{ids}:" if ids else ":"}},
         output_format="html",
@@ -67,19 +83,19 @@ def join_lines(text: str) -> str:
 
 
 class _Bulletin(Extension):
-    def __init__(self, link_for: LinkFor | None) -> None:
+    def __init__(self, base: str | None, image_base: str | None) -> None:
         super().__init__()
-        self.link_for = link_for
+        self.bases = {"href": base, "src": image_base}
 
     def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802 (Markdown's API)
         # After inline processing (priority 20) and before pretty-printing.
-        md.treeprocessors.register(_ChineseText(md, self.link_for), "bulletin", 5)
+        md.treeprocessors.register(_ChineseText(md, self.bases), "bulletin", 5)
 
 
 class _ChineseText(Treeprocessor):
-    def __init__(self, md: markdown.Markdown, link_for: LinkFor | None) -> None:
+    def __init__(self, md: markdown.Markdown, bases: dict[str, str | None]) -> None:
         super().__init__(md)
-        self.link_for = link_for
+        self.bases = bases
 
     def run(self, root: etree.Element) -> None:
         for paragraph in list(root.iter("p")):
@@ -89,12 +105,10 @@ class _ChineseText(Treeprocessor):
                 element.text = join_lines(element.text)
             if element.tail:
                 element.tail = join_lines(element.tail)
-            if self.link_for is None:
-                continue
-            for attribute in ("src", "href"):
+            for attribute, base in self.bases.items():
                 value = element.get(attribute)
-                if value and is_local(value):
-                    element.set(attribute, self.link_for(value))
+                if base is not None and value and is_local(value):
+                    element.set(attribute, relocate(value, base))
 
 
 def _figure(paragraph: etree.Element) -> None:

@@ -1,7 +1,7 @@
 """The bulletin as the builder sees it: Site, Section, Issue (期), Article.
 
-All frozen: loaders build them once, every later stage only reads them, and they can
-be hashed for the build cache to come.
+All frozen: loaders build them once, every later stage only reads them. `lines` keeps
+where each front-matter key stood, for messages about a value found wrong later on.
 """
 
 from __future__ import annotations
@@ -80,10 +80,14 @@ class Article:
     link: str = ""  # the original's URL
     attachments: tuple[Attachment, ...] = ()
     draft: bool = False
+    lines: tuple[tuple[str, int], ...] = ()  # front-matter key -> line of `path`
 
     @property
     def url_path(self) -> str:
         return f"issues/{self.issue_slug}/{self.slug}/"
+
+    def line(self, key: str) -> int | None:
+        return dict(self.lines).get(key)
 
 
 @dataclass(frozen=True)
@@ -100,7 +104,11 @@ class Issue:
     title: str = ""
     note: str = ""  # 编者按, Markdown
     draft: bool = False
-    files: tuple[str, ...] = ()  # images and attachments in the issue's folder, relative to it
+    files: tuple[str, ...] = ()  # the files its articles and note use, relative to `folder`
+    lines: tuple[tuple[str, int], ...] = ()  # issue.yaml key -> line
+
+    def line(self, key: str) -> int | None:
+        return dict(self.lines).get(key)
 
     @property
     def label(self) -> str:

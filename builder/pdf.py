@@ -7,12 +7,13 @@ process when several issues render at once.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import unquote, urlsplit
 
 import jinja2
 from bs4 import BeautifulSoup, NavigableString
@@ -20,9 +21,13 @@ from bs4 import BeautifulSoup, NavigableString
 from . import __version__, markdown
 from .errors import ContentError
 from .model import Archive, Article, Issue
+from .web import page_url
 
-# What else decides the PDF's bytes: the builder's typesetting and WeasyPrint itself.
-RENDERER = f"builder {__version__}, weasyprint {version('weasyprint')}"
+# Where the print HTML finds the issue's images. WeasyPrint names an image in the PDF
+# after its URL; a fixed URL keeps the PDF's bytes independent of where the site is.
+ISSUE_URL = "file:///issue/"
+# Files whose content can change an edition's pixels; other attachments are only linked.
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".bmp", ".tif", ".tiff"}
 PRINT_TEMPLATE = "print/issue.html"
 PRINT_STYLESHEET = "print/issue.css"
 # A table of this many columns or more is set across both columns of the page.
@@ -35,16 +40,33 @@ class PrintDocument:
 
     slug: str
     html: str
-    base_url: str  # the issue's folder, against which images and attachments resolve
-    files: tuple[tuple[str, str], ...]  # (path, sha256) of the issue's files the HTML may load
+    folder: str  # the issue's folder as a file URL; the HTML sees it as ISSUE_URL
+    images: tuple[tuple[str, str], ...]  # (path, sha256) of the images the HTML may load
 
     @property
     def digest(self) -> str:
+        """Names the PDF: same digest, same bytes. The folder's place on disk is left out."""
         h = hashlib.sha256()
-        for part in (self.html, self.base_url, RENDERER, *(f"{p}={d}" for p, d in self.files)):
+        for part in (self.html, renderer(), *(f"{p}={d}" for p, d in self.images)):
             h.update(part.encode("utf-8"))
             h.update(b"\0")
         return h.hexdigest()
+
+
+@functools.lru_cache(maxsize=1)
+def renderer() -> str:
+    """What decides the PDF's bytes besides its HTML: WeasyPrint, our typesetting code,
+    and the font files."""
+    from .glyphs import PRINT_FACES, font_file
+
+    code = hashlib.sha256()
+    for module in ("pdf.py", "typeset.py", "cjk.py"):
+        code.update((Path(__file__).parent / module).read_bytes())
+    fonts = []
+    for face in PRINT_FACES:
+        path = font_file(face)
+        fonts.append(f"{path}:{path.stat().st_size}" if path.is_file() else face)
+    return f"builder {__version__} {code.hexdigest()[:16]}, weasyprint {version('weasyprint')}, {' '.join(fonts)}"
 
 
 @dataclass(frozen=True)
@@ -57,15 +79,38 @@ class RenderedPdf:
 
 def print_document(archive: Archive, issue: Issue, env: jinja2.Environment) -> PrintDocument:
     site = archive.site
+    # Links to the issue's files point at the published archive (a reader's PDF has no
+    # content/ folder); images load from the issue's folder, as ISSUE_URL.
+    web = site.base_url + page_url(issue.url_path)
     anchors = {a.slug: f"article-{i}" for i, a in enumerate(issue.articles, start=1)}
-    bodies = {a.slug: print_body(markdown.render(a.body, ids=anchors[a.slug])) for a in issue.articles}
-    note = markdown.render(issue.note) if issue.note else ""
+    bodies = {a.slug: print_body(markdown.render(a.body, web, ids=anchors[a.slug], image_base=""))
+              for a in issue.articles}
+    attachments = {a.slug: _attachments(a, web) for a in issue.articles}
+    note = markdown.render(issue.note, web, image_base="") if issue.note else ""
     css = env.get_template(PRINT_STYLESHEET).render(site=site, issue=issue)
     html = env.get_template(PRINT_TEMPLATE).render(
         site=site, issue=issue, groups=issue.sections(), anchors=anchors, bodies=bodies,
-        note=note, stylesheet=css)
-    files = tuple((name, _sha256(issue.folder / name)) for name in issue.files)
-    return PrintDocument(issue.slug, html, issue.folder.resolve().as_uri() + "/", files)
+        attachments=attachments, note=note, stylesheet=css)
+    images = tuple((name, _sha256(issue.folder / name)) for name in issue.files
+                   if Path(name).suffix.lower() in IMAGE_SUFFIXES)
+    return PrintDocument(issue.slug, html, issue.folder.resolve().as_uri() + "/", images)
+
+
+def real_url(url: str, folder: str) -> str:
+    """An ISSUE_URL address as the file it stands for."""
+    return folder + url[len(ISSUE_URL):] if url.startswith(ISSUE_URL) else url
+
+
+def _attachments(article: Article, web: str) -> list[tuple[str, str]]:
+    """(label, address) of each attachment, labelled 附件 / 附件1, 附件2 … unless its title says so."""
+    several = len(article.attachments) > 1
+    result = []
+    for number, attachment in enumerate(article.attachments, start=1):
+        label = attachment.title
+        if not label.startswith("附件"):
+            label = f"附件{number if several else ''}：{label}"
+        result.append((label, markdown.relocate(attachment.url, web) if attachment.local else attachment.url))
+    return result
 
 
 def print_body(html: str) -> str:
@@ -120,8 +165,8 @@ def render_pdf(document: PrintDocument) -> RenderedPdf:
     logger = logging.getLogger("weasyprint")
     logger.addHandler(handler)
     try:
-        html = weasyprint.HTML(string=document.html, base_url=document.base_url,
-                               url_fetcher=_local_fetcher(document.base_url))
+        html = weasyprint.HTML(string=document.html, base_url=ISSUE_URL,
+                               url_fetcher=_local_fetcher(document.folder))
         rendered = html.render()
         pdf = rendered.write_pdf(
             # The identifier comes from the content, not the clock: byte-identical rebuilds.
@@ -136,22 +181,24 @@ def render_pdf(document: PrintDocument) -> RenderedPdf:
 def locate_problems(issue: Issue, problems: tuple[str, ...]) -> list[ContentError]:
     """WeasyPrint's complaints about files, pointed at the article and line that uses them."""
     errors = []
+    folder = issue.folder.resolve().as_uri() + "/"
     for problem in problems:
-        url = problem.split("'")[1] if "'" in problem else ""
-        name = unquote(urlsplit(url).path).rsplit("/", 1)[-1] if url else ""
-        place = _find_reference(issue.articles, name) if name else None
-        path, line = place if place else (issue.folder, None)
+        url = real_url(problem.split("'")[1], folder) if "'" in problem else ""
+        failed = Path(unquote(urlsplit(url).path)).resolve() if url.startswith("file:") else None
+        path, line = _find_reference(issue, failed) if failed else (issue.folder, None)
         errors.append(ContentError(path, f"the print edition cannot use this file: {problem}", line,
                                    "check that the file is a PNG, JPEG, GIF or SVG image that opens"))
     return errors
 
 
-def _find_reference(articles: tuple[Article, ...], name: str) -> tuple[Path, int] | None:
-    for article in articles:
-        for number, text in enumerate(article.body.split("\n"), start=article.body_line):
-            if name in text or quote(name) in text:
-                return article.path, number
-    return None
+def _find_reference(issue: Issue, failed: Path) -> tuple[Path, int | None]:
+    """The Markdown file and line that refer to the file `failed`."""
+    folder = issue.folder.resolve()
+    for article in issue.articles:
+        for target, line in markdown.local_references(article.body):
+            if (folder / unquote(markdown.file_path(target))).resolve() == failed:
+                return article.path, article.body_line + line - 1
+    return issue.folder / "issue.yaml", issue.line("note")
 
 
 def _sha256(path: Path) -> str:
@@ -167,14 +214,14 @@ class _Collect(logging.Handler):
         self.into.append(record.getMessage())
 
 
-def _local_fetcher(base_url: str):
+def _local_fetcher(folder: str):
     """Files of the issue's own folder only: no network, nothing outside the site."""
     import weasyprint
 
     class LocalFetcher(weasyprint.URLFetcher):
         def fetch(self, url, headers=None):  # noqa: ANN001 (WeasyPrint's interface)
-            if url.startswith("file:") and not url.startswith(base_url):
+            if url.startswith("file:") and not url.startswith(ISSUE_URL):
                 raise ValueError(f"{url} is outside the issue's folder")
-            return super().fetch(url, headers)
+            return super().fetch(real_url(url, folder), headers)
 
     return LocalFetcher(allowed_protocols=("file", "data"))

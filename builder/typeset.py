@@ -50,39 +50,7 @@ from .cjk import SPACES, SQUEEZE_LEFT, SQUEEZE_RIGHT, gap_kind, is_cjk, opportun
 # Widening of a gap between two CJK characters, in em, beyond which the rest of a
 # line's slack goes to spaces and Han–Latin boundaries, or is left.
 CAP = 0.095
-# Squeeze full-width punctuation rather than leave a line short.
-PUSH_IN = True
 
-# WeasyPrint internals used here; ``check()`` verifies them at install time.
-RELIED_ON = (
-    'weasyprint.__version__ == "70.*"',
-    'layout.inline.text_align(context, line, available_width, last): calls the '
-    'module global justify_line(context, line, offset) for text-align: justify',
-    'layout.inline.justify_line(context, line, extra_width): replaced',
-    'layout.inline.split_text_box(context, box, available_width, skip, '
-    'is_line_start) -> (box, resume_index, preserved_line_break): wrapped; '
-    'called through the module global by split_inline_level and '
-    'remove_last_whitespace',
-    'layout.inline.add_word_spacing / count_expandable_spaces: fallback for RTL',
-    'text.line_break.Layout: .setup(style), .get_first_line() -> (line, index), '
-    '.layout (PangoLayout*), .text; reactivate() calls setup(); deactivate() '
-    'deletes .layout; no __slots__ (copy.copy and extra attributes)',
-    'text.line_break.create_layout(text, style, context, max_width, '
-    'justification_spacing)',
-    'draw.text.draw_text calls textbox.pango_layout.reactivate(); '
-    'draw_first_line calls get_first_line() once and turns glyph '
-    'geometry.width minus the font advance into TJ kerning',
-    'formatting_structure.boxes: TextBox.text/.width/.position_x/.pango_layout/'
-    '.style, Box.copy() copies __dict__, LineBox/InlineBox.children, '
-    'is_in_normal_flow(), translate()',
-    'style keys: text_align_all, white_space, direction, font_size, '
-    'font_family, font_weight, font_style, font_stretch, lang',
-    'cffi cdef in text.ffi: PangoLayoutLine.runs -> GSListRuns.data '
-    '(PangoGlyphItem).item (offset, length, analysis.level) / .glyphs '
-    '(num_glyphs, glyphs[i].geometry.width, log_clusters), PangoRectangle, '
-    'pango_layout_line_get_extents, TO_UNITS',
-    'pango_layout_get_serial: declared here with ffi.cdef',
-)
 
 # --- punctuation metrics ----------------------------------------------------
 
@@ -165,7 +133,7 @@ def split_text_box(context, box, available_width, skip, is_line_start=True):
     new_box, resume_index, preserved = result
     if new_box is not None:
         new_box._cjk_squeeze = None
-    if (not PUSH_IN or available_width is None or new_box is None
+    if (available_width is None or new_box is None
             or resume_index is None or preserved):
         return result
     style = box.style

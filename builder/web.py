@@ -58,7 +58,8 @@ def _render(env: jinja2.Environment, template: str, path: str, archive: Archive,
 def _home(archive: Archive, env: jinja2.Environment) -> Page:
     latest = archive.issues[0] if archive.issues else None
     return _render(env, "index.html", "index.html", archive, latest=latest,
-                   note=_note_html(latest, "issues/" + latest.slug + "/") if latest else "",
+                   groups=latest.sections() if latest else [],
+                   note=_note_html(latest, page_url(latest.url_path)) if latest else "",
                    recent=archive.issues[1:11])
 
 
@@ -90,8 +91,8 @@ def _issue_page(archive: Archive, issue: Issue, env: jinja2.Environment, has_pdf
 def _article_page(archive: Archive, issue: Issue, article: Article, previous: Article | None,
                   following: Article | None, env: jinja2.Environment) -> Page:
     path = f"issues/{issue.slug}/{article.slug}/index.html"
-    body = markdown.render(article.body, lambda ref: quote("../" + ref))
-    attachments = [(a.title, quote("../" + a.url) if a.local else a.url) for a in article.attachments]
+    body = markdown.render(article.body, "../")
+    attachments = [(a.title, markdown.relocate(a.url, "../") if a.local else a.url) for a in article.attachments]
     return _render(env, "article.html", path, archive, issue=issue, article=article, body=body,
                    attachments=attachments, previous=previous, following=following)
 
@@ -121,7 +122,7 @@ def _note_html(issue: Issue | None, prefix: str) -> str:
     """The 编者按 as HTML; its local references point into the issue's folder."""
     if issue is None or not issue.note:
         return ""
-    return markdown.render(issue.note, lambda ref: quote(prefix + ref))
+    return markdown.render(issue.note, prefix)
 
 
 def _neighbours(articles: Iterable[Article]) -> list[tuple[Article | None, Article, Article | None]]:

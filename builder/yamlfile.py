@@ -48,19 +48,19 @@ def parse_yaml(text: str, path: Path, log: ErrorLog, first_line: int = 1) -> Yam
         return YamlDoc({}, path, {(): first_line})
     lines: dict[Key, int] = {}
     before = len(log.errors)
-    data = _convert(node, (), lines, offset, path, log)
+    data = _convert(node, (), lines, offset, path, log, yaml.SafeLoader(""))
     if len(log.errors) > before:
         return None
     return YamlDoc(data, path, lines)
 
 
 def _convert(node: yaml.Node, key: Key, lines: dict[Key, int], offset: int,
-             path: Path, log: ErrorLog) -> Any:
+             path: Path, log: ErrorLog, loader: yaml.SafeLoader) -> Any:
     lines[key] = node.start_mark.line + 1 + offset
     if isinstance(node, yaml.MappingNode):
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            name = yaml.SafeLoader(" ").construct_object(key_node)
+            name = loader.construct_object(key_node)
             if isinstance(name, (list, dict)):
                 log.error(path, "a key must be a plain word", key_node.start_mark.line + 1 + offset)
                 continue
@@ -68,12 +68,12 @@ def _convert(node: yaml.Node, key: Key, lines: dict[Key, int], offset: int,
                 log.error(path, f"'{name}' is given twice", key_node.start_mark.line + 1 + offset,
                           "keep one of the two lines")
                 continue
-            result[name] = _convert(value_node, key + (name,), lines, offset, path, log)
+            result[name] = _convert(value_node, key + (name,), lines, offset, path, log, loader)
         return result
     if isinstance(node, yaml.SequenceNode):
-        return [_convert(item, key + (i,), lines, offset, path, log) for i, item in enumerate(node.value)]
+        return [_convert(item, key + (i,), lines, offset, path, log, loader) for i, item in enumerate(node.value)]
     try:
-        return yaml.SafeLoader(" ").construct_object(node)
+        return loader.construct_object(node)
     except (yaml.YAMLError, ValueError):
         # A value such as 2017-02-30 matches YAML's date pattern but is no date: keep the
         # text, and let the schema say what is wrong with it.

@@ -5,7 +5,7 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
-from urllib.parse import unquote, urljoin
+from urllib.parse import unquote, urljoin, urlsplit
 
 import pytest
 from bs4 import BeautifulSoup
@@ -60,7 +60,7 @@ def test_every_link_and_image_of_every_page_resolves(built):
                 target = element.get(attribute)
                 if not target or target.startswith(("http", "#", "mailto:")):
                     continue
-                resolved = Path(unquote(urljoin(base, target)[len("file://"):]).split("#")[0])
+                resolved = Path(unquote(urlsplit(urljoin(base, target)).path))
                 if target.endswith("/") or resolved.is_dir():
                     resolved = resolved / "index.html"
                 assert resolved.is_file(), f"{html.relative_to(built)}: broken link {target}"
@@ -152,9 +152,14 @@ def test_drafts_flag(site, newsletter):
     assert newsletter("build", "--site", site, "--drafts").code == 0
     assert (site / "output/issues/2017-03/next/index.html").is_file()
     assert (site / "output/issues/2017-01/draft/index.html").is_file()
+    assert (site / "output/issues/2017-01/images/draft-only.png").is_file()
     assert newsletter("build", "--site", site).code == 0
     assert not (site / "output/issues/2017-03").exists()
     assert not (site / "output/issues/2017-01/draft").exists()
+    assert not (site / "output/issues/2017-01/images/draft-only.png").exists()  # only the draft shows it
+    assert not (site / "output/issues/2017-01/notes.txt").exists()  # used by no article
+    published = "".join(p.read_text(encoding="utf-8") for p in (site / "output").rglob("*.xml"))
+    assert "尚未定稿" not in published and "2017-03" not in published
 
 
 def test_failed_build_leaves_the_previous_output_exactly_as_it_was(site, newsletter):
@@ -190,11 +195,20 @@ def test_check_writes_nothing(site, newsletter):
     assert not (site / "output").exists()
 
 
-def test_output_folder_that_would_replace_the_site_is_refused(site, newsletter):
-    run = newsletter("build", "--site", site, "--output", site)
-    assert run.code == 1
-    assert "the output folder would replace the site's own files" in run.err
-    assert (site / "site.yaml").is_file()
+def test_output_folder_that_would_replace_the_site_is_refused(site, newsletter, tmp_path):
+    write(site / "templates/mine.html", "{# an editor's own template #}")
+    for folder in (site, site / "templates", site / "content", site.parent):
+        run = newsletter("build", "--site", site, "--output", folder)
+        assert run.code == 1
+        assert "the output folder would replace the site's own files" in run.err
+    assert (site / "site.yaml").is_file() and (site / "templates/mine.html").is_file()
+    documents = write(tmp_path / "documents/letter.txt", "not the archive").parent
+    run = newsletter("build", "--site", site, "--output", documents)
+    assert run.code == 1 and "this folder has files that no build wrote" in run.err
+    assert (documents / "letter.txt").is_file()
+    elsewhere = tmp_path / "published"
+    assert newsletter("build", "--site", site, "--no-pdf", "--output", elsewhere).code == 0
+    assert newsletter("build", "--site", site, "--no-pdf", "--output", elsewhere).code == 0  # its own folder: replaced
 
 
 def test_site_templates_override_the_theme_one_at_a_time(site, newsletter):
@@ -230,12 +244,31 @@ def test_console_script_exit_codes(site):
 
 
 def test_the_sample_site_builds(tmp_path, newsletter):
-    run = newsletter("build", "--site", ROOT, "--output", tmp_path / "out")
+    run = newsletter("build", "--site", ROOT, "--output", tmp_path / "out", "--no-pdf")  # test_pdf builds its PDF
     assert run.code == 0, run.err
     home = page(tmp_path / "out", "index.html")
     assert "节能减排信息动态" in home.title.get_text()
     assert len(home.select(".toc a")) >= 4
     assert {h.get_text() for h in home.select(".section-marker")} >= {"【市场热点】", "【国际资讯】"}
+
+
+def test_links_with_fragments_and_chinese_file_names(site, newsletter):
+    write(site / "content/issues/2017-02/图表 一.png", "")
+    (site / "content/issues/2017-02/图表 一.png").write_bytes((site / "content/issues/2017-01/images/price.png").read_bytes())
+    write(site / "content/issues/2017-02/x.md", article(body="见[方案第2页](plan.pdf#page=2)。\n\n![图表](<图表 一.png>)\n"))
+    write(site / "content/issues/2017-02/plan.pdf", "%PDF-1.4\n")
+    assert newsletter("build", "--site", site, "--no-pdf").code == 0
+    art = page(site / "output", "issues/2017-02/x/index.html")
+    assert art.select_one(".body a")["href"] == "../plan.pdf#page=2"
+    assert art.select_one(".body img")["src"] == "../%E5%9B%BE%E8%A1%A8%20%E4%B8%80.png"
+    assert (site / "output/issues/2017-02/图表 一.png").is_file()
+
+
+def test_local_files_in_raw_html_are_refused(site, newsletter):
+    write(site / "content/issues/2017-02/x.md", article(body='<img src="../2017-01/images/price.png">\n'))
+    run = newsletter("check", "--site", site)
+    assert run.code == 1
+    assert "x.md:8: '../2017-01/images/price.png' is named in HTML" in run.err
 
 
 def test_text_from_front_matter_is_escaped_in_pages(site, newsletter):
@@ -244,3 +277,18 @@ def test_text_from_front_matter_is_escaped_in_pages(site, newsletter):
     html = (site / "output/issues/2017-02/x/index.html").read_text(encoding="utf-8")
     assert "<script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;碳市场&amp;价格" in html
+
+
+def test_template_mistake_at_run_time_names_the_template_and_line(site, newsletter):
+    write(site / "templates/article.html", '{% extends "base.html" %}\n{% block main %}\n{{ article.titel.upper() }}\n{% endblock %}\n')
+    run = newsletter("build", "--site", site)
+    assert run.code == 1
+    assert "templates/article.html:3: template error" in run.err
+    assert "typeset" not in run.out  # found before any PDF is typeset
+
+
+def test_site_yaml_that_is_not_utf8_gives_one_error(site, newsletter):
+    (site / "site.yaml").write_bytes((site / "site.yaml").read_text(encoding="utf-8").encode("gb18030"))
+    run = newsletter("check", "--site", site)
+    assert run.code == 1
+    assert "site.yaml:1: this file is not UTF-8 text" in run.err and "1 error;" in run.err

@@ -82,3 +82,10 @@ def test_missing_site_yaml(tmp_path):
     log = ErrorLog()
     assert load_site(tmp_path, log) is None
     assert "there is no site.yaml here" in log.errors[0].message
+
+
+def test_unknown_theme_is_an_error(tmp_path):
+    site, errors = load(tmp_path, GOOD + "theme: fancy\n")
+    assert site is None
+    assert errors == ["site.yaml:9: there is no theme 'fancy'\n    hint: make the folder themes/fancy/ "
+                      "with templates/ and static/, or use 'theme: default'"]

@@ -18,7 +18,7 @@ def validate(folder: Path) -> subprocess.CompletedProcess:
 
 def test_every_page_is_valid_html5(site, newsletter, tmp_path):
     assert newsletter("build", "--site", site, "--drafts").code == 0
-    assert newsletter("build", "--site", ROOT, "--output", tmp_path / "sample").code == 0
+    assert newsletter("build", "--site", ROOT, "--output", tmp_path / "sample", "--no-pdf").code == 0
     shutil.copytree(tmp_path / "sample", site / "output" / "sample")
     result = validate(site / "output")
     assert result.returncode == 0, result.stdout + result.stderr

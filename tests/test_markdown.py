@@ -1,4 +1,4 @@
-from builder.markdown import is_local, local_references, render
+from builder.markdown import is_local, local_references, raw_html_references, render
 
 
 def test_line_break_between_chinese_characters_is_dropped():
@@ -31,13 +31,25 @@ def test_tables_footnotes_and_attribute_lists():
     assert "返回正文第 1 处" in html  # the footnote's back link speaks Chinese
 
 
-def test_local_links_and_images_go_through_link_for():
-    html = render("![图](images/a.png) [附件](plan.pdf) [外链](https://example.org/x) [锚](#fn)",
-                  lambda ref: "../" + ref)
+def test_local_links_and_images_are_relocated():
+    html = render("![图](images/a.png) [附件](plan.pdf#page=2) [外链](https://example.org/x) [锚](#fn) "
+                  "[表](数据 表.xls)", "../")
     assert 'src="../images/a.png"' in html
-    assert 'href="../plan.pdf"' in html
+    assert 'href="../plan.pdf#page=2"' in html
+    assert 'href="../%E6%95%B0%E6%8D%AE%20%E8%A1%A8.xls"' in html
     assert 'href="https://example.org/x"' in html
     assert 'href="#fn"' in html
+
+
+def test_images_can_have_their_own_base():
+    html = render("![图](images/a.png) [附件](plan.pdf)", "https://example.org/issues/1/", image_base="")
+    assert 'src="images/a.png"' in html and 'href="https://example.org/issues/1/plan.pdf"' in html
+
+
+def test_a_paragraph_of_one_image_is_a_figure_with_caption():
+    assert render("![碳价走势](a.png)") == \
+        '<figure><img alt="碳价走势" src="a.png"><figcaption>碳价走势</figcaption></figure>'
+    assert render("文字![x](b.png)").startswith("<p>")
 
 
 def test_is_local():
@@ -48,5 +60,9 @@ def test_is_local():
 
 
 def test_local_references_give_target_and_line():
-    text = "第一段\n\n![图](images/a.png)\n\n[定义]: files/b.pdf\n[^1]: 脚注不是链接\n<img src=\"c.png\">"
-    assert local_references(text) == [("images/a.png", 3), ("files/b.pdf", 5), ("c.png", 7)]
+    text = "第一段\n\n![图](images/a.png)\n\n[定义]: files/b.pdf\n[^1]: 脚注不是链接\n![图](<my chart.png>)"
+    assert local_references(text) == [("images/a.png", 3), ("files/b.pdf", 5), ("my chart.png", 7)]
+
+
+def test_local_files_in_raw_html_are_found():
+    assert raw_html_references('文字\n<img src="c.png"> <a href="https://x.org/">外</a>') == [("c.png", 2)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -134,7 +135,8 @@ def test_size(sample_pdf):
 
 
 def test_lines_are_flush(sample_pdf):
-    measured = subprocess.run(["python3", str(RAGGED), str(sample_pdf)], capture_output=True, text=True, check=True).stdout
+    measured = subprocess.run([sys.executable, str(RAGGED), str(sample_pdf)], capture_output=True, text=True,
+                              check=True).stdout
     flush, total = map(int, re.match(r"flush (\d+) of (\d+)", measured).groups())
     assert total > 2000 and flush / total >= 0.99, measured
 
@@ -214,6 +216,24 @@ def test_character_no_font_has_is_an_error_with_file_and_line(site, newsletter):
     assert "content/issues/2017-02/tea.md:10: '\U0001F9CB' (U+1F9CB BUBBLE TEA) is in no installed font" in run.err
 
 
+def test_check_reports_characters_the_fonts_lack(site, newsletter):
+    write(site / "content/issues/2017-02/tea.md", article(body="奶茶\U0001F9CB一杯。\n"))
+    run = newsletter("check", "--site", site)
+    assert run.code == 1
+    assert "content/issues/2017-02/tea.md:8: '\U0001F9CB' (U+1F9CB BUBBLE TEA) is in no installed font" in run.err
+
+
+def test_missing_harfbuzz_subsetter_is_warned_about(monkeypatch):
+    import weasyprint.text.ffi
+
+    from builder.editions import _environment_warnings
+
+    assert not [w for w in _environment_warnings() if "libharfbuzz-subset0" in w.message]
+    monkeypatch.setattr(weasyprint.text.ffi, "harfbuzz_subset", None)
+    warned = [w for w in _environment_warnings() if "libharfbuzz-subset0" in w.message]
+    assert warned and "apt-get install libharfbuzz-subset0" in warned[0].hint
+
+
 def test_one_column_setting(site, newsletter):
     yaml_text = (site / "site.yaml").read_text(encoding="utf-8")
     (site / "site.yaml").write_text(yaml_text.replace("pdf:\n", "pdf:\n  columns: 1\n"), encoding="utf-8")
@@ -221,3 +241,19 @@ def test_one_column_setting(site, newsletter):
     bbox = pdftotext(site / "output/pdf/2017-01.pdf", 1, 1, "-bbox-layout")
     widths = [float(b) - float(a) for a, b in re.findall(r'<line xMin="([\d.]+)" yMin="[\d.]+" xMax="([\d.]+)"', bbox)]
     assert max(widths) > 400  # a body line runs across the page (A4 text width is about 490 pt)
+
+
+def test_character_in_a_title_is_reported_at_the_title_line(site, newsletter):
+    write(site / "content/issues/2017-02/tea.md", article(title="奶茶\U0001F9CB", extra="order: 3\n"))
+    run = newsletter("check", "--site", site)
+    assert "content/issues/2017-02/tea.md:2: '\U0001F9CB' (U+1F9CB BUBBLE TEA)" in run.err
+
+
+def test_same_site_in_another_folder_gives_the_same_pdf(site, tmp_path, newsletter):
+    elsewhere = tmp_path / "another" / "copy"
+    shutil.copytree(site, elsewhere)
+    assert newsletter("build", "--site", site).code == 0
+    assert newsletter("build", "--site", elsewhere).code == 0
+    for name in ("2017-01.pdf", "2017-02.pdf"):
+        assert (site / "output/pdf" / name).read_bytes() == (elsewhere / "output/pdf" / name).read_bytes()
+    assert b"file:" not in (site / "output/pdf/2017-01.pdf").read_bytes()  # no link into the build machine
