@@ -7,6 +7,7 @@ process when several issues render at once.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import hashlib
 import logging
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
+from zoneinfo import ZoneInfo
 
 import jinja2
 from bs4 import BeautifulSoup, NavigableString
@@ -88,9 +90,11 @@ def print_document(archive: Archive, issue: Issue, env: jinja2.Environment) -> P
     attachments = {a.slug: _attachments(a, web) for a in issue.articles}
     note = markdown.render(issue.note, web, image_base="") if issue.note else ""
     css = env.get_template(PRINT_STYLESHEET).render(site=site, issue=issue)
+    # The document's date is the issue's, at midnight where the bulletin is published.
+    published = dt.datetime.combine(issue.date, dt.time(), ZoneInfo(site.timezone)).isoformat()
     html = env.get_template(PRINT_TEMPLATE).render(
         site=site, issue=issue, groups=issue.sections(), anchors=anchors, bodies=bodies,
-        attachments=attachments, note=note, stylesheet=css)
+        attachments=attachments, note=note, stylesheet=css, published=published)
     images = tuple((name, _sha256(issue.folder / name)) for name in issue.files
                    if Path(name).suffix.lower() in IMAGE_SUFFIXES)
     return PrintDocument(issue.slug, html, issue.folder.resolve().as_uri() + "/", images)

@@ -127,7 +127,7 @@ def test_metadata_comes_from_the_issue(sample_pdf):
     assert info.title == "节能减排信息动态 2017年第18期"
     assert info.author == "中环联合认证中心应对气候变化部"
     assert info.subject == "2017年第18期（总第106期）"
-    assert info["/CreationDate"].startswith("D:20170505")
+    assert info["/CreationDate"].startswith("D:20170505000000+08")
     assert reader.trailer["/Root"]["/Lang"] == "zh-CN"
 
 
