@@ -143,6 +143,29 @@ def write(pages: list[Page], files: dict[str, Path], output: Path) -> None:
     shutil.rmtree(stale, ignore_errors=True)
 
 
+def _recover(output: Path) -> None:
+    """Tidy up after a build that was killed while writing: its half-written folder goes,
+    and if it died between the two renames, the published archive comes back."""
+    for leftover in sorted(output.parent.glob(f".{output.name}.*-*")):
+        kind, _, pid = leftover.name.rpartition("-")
+        if not pid.isdigit() or _running(int(pid)):
+            continue
+        if kind.endswith(".old") and not output.exists():
+            leftover.rename(output)
+        else:
+            shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def check_output(root: Path, output: Path) -> None:
     """Refuse an output folder whose replacement would lose anything but an earlier build:
     inside the site only output/ itself; elsewhere a folder that is new, empty, or was
@@ -165,6 +188,7 @@ def build(root: Path, output: Path, drafts: bool = False, pdf: bool = True,
     """load -> render -> write. Raises ContentErrors (output untouched) if the content has errors."""
     started = time.perf_counter()
     check_output(root, output)
+    _recover(output.resolve())
     archive, log = load(root, drafts)
     report(f"loaded {len(archive.issues)} issues, {len(archive.articles())} articles")
     pages, files, warnings = render(archive, pdf, report)

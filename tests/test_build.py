@@ -292,3 +292,15 @@ def test_site_yaml_that_is_not_utf8_gives_one_error(site, newsletter):
     run = newsletter("check", "--site", site)
     assert run.code == 1
     assert "site.yaml:1: this file is not UTF-8 text" in run.err and "1 error;" in run.err
+
+
+def test_a_build_killed_between_its_renames_loses_nothing(site, newsletter):
+    assert newsletter("build", "--site", site, "--no-pdf").code == 0
+    before = snapshot(site / "output")
+    dead = 2 ** 22 + 12345  # above Linux's default pid_max: no such process
+    (site / "output").rename(site / f".output.old-{dead}")  # as left by the killed build
+    (site / f".output.new-{dead}").mkdir()
+    write(site / "content/issues/2017-02/broken.md", "no front matter\n")
+    assert newsletter("build", "--site", site, "--no-pdf").code == 1
+    assert snapshot(site / "output") == before  # the published archive is back, though this build failed
+    assert not [p.name for p in site.iterdir() if p.name.startswith(".output")]
