@@ -6,6 +6,7 @@ The justification opportunities follow W3C clreq §3.8 and CSS Text 3
 mark, inside ——/…… or inside a Latin word.
 """
 
+import functools
 import re
 
 SPACES = ' \u00a0'
@@ -28,7 +29,6 @@ _CJK_RANGES = (
     (0xAC00, 0xD7FF), (0xF900, 0xFAFF), (0xFE10, 0xFE1F), (0xFE30, 0xFE4F),
     (0xFF00, 0xFFEF), (0x20000, 0x3FFFF))
 _CJK_EXTRA = set('“”‘’—…·⸺‥')
-_OBJECT = '\ufffc'  # stands for an atomic inline (image, inline-block)
 
 def _is_cjk(char):
     if char in _CJK_EXTRA:
@@ -80,9 +80,35 @@ def gap_kind(a, b):
     return _gap_cache[a, b]
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def gaps(text):
+    """((i, kind), ...) for each gap after text[i] that may be widened. Cached: column
+    balancing justifies the same lines again and again."""
+    return tuple((i, kind) for i in range(len(text) - 1)
+                 if (kind := gap_kind(text[i], text[i + 1])))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def gaps_by_kind(text):
+    """{'space'|'mixed'|'cjk': (i, ...)}: the gaps of ``text`` that may be widened, by kind."""
+    found = {'space': [], 'mixed': [], 'cjk': []}
+    for i, kind in gaps(text):
+        found[kind].append(i)
+    return {kind: tuple(indexes) for kind, indexes in found.items()}
+
+
 def opportunities(text):
     """Indexes i such that the gap after text[i] may be widened."""
-    return [i for i in range(len(text) - 1) if gap_kind(text[i], text[i + 1])]
+    return [i for i, _ in gaps(text)]
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def byte_offsets(text):
+    """UTF-8 offset of each character of ``text``, and of its end (as Pango counts)."""
+    offsets = [0]
+    for char in text:
+        offsets.append(offsets[-1] + len(char.encode()))
+    return tuple(offsets)
 
 
 def _class() -> str:

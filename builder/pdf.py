@@ -62,7 +62,7 @@ def renderer() -> str:
     from .glyphs import PRINT_FACES, font_file
 
     code = hashlib.sha256()
-    for module in ("pdf.py", "typeset.py", "cjk.py"):
+    for module in ("pdf.py", "typeset.py", "cjk.py", "columns.py"):
         code.update((Path(__file__).parent / module).read_bytes())
     fonts = []
     for face in PRINT_FACES:
@@ -161,9 +161,10 @@ def render_pdf(document: PrintDocument) -> RenderedPdf:
     """WeasyPrint, with the Chinese justification installed; same input, same bytes."""
     import weasyprint
 
-    from . import typeset
+    from . import columns, typeset
 
     typeset.install()
+    columns.install()
     problems: list[str] = []
     handler = _Collect(problems)
     logger = logging.getLogger("weasyprint")

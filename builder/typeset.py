@@ -45,7 +45,7 @@ from weasyprint.layout import inline
 from weasyprint.text import line_break
 from weasyprint.text.ffi import TO_UNITS, ffi, pango
 
-from .cjk import SPACES, SQUEEZE_LEFT, SQUEEZE_RIGHT, gap_kind, is_cjk, opportunities
+from .cjk import SPACES, SQUEEZE_LEFT, SQUEEZE_RIGHT, byte_offsets, gap_kind, gaps, gaps_by_kind, is_cjk
 
 # Widening of a gap between two CJK characters, in em, beyond which the rest of a
 # line's slack goes to spaces and Han–Latin boundaries, or is left.
@@ -91,9 +91,7 @@ def blank_half(context, style, char):
 def _tag_layout(box, char_extras):
     """Give ``box`` its own copy of its Layout, carrying per-char extra advances."""
     layout = copy.copy(box.pango_layout)  # never alter a layout shared by copies
-    offsets = [0]
-    for char in box.text:
-        offsets.append(offsets[-1] + len(char.encode()))
+    offsets = byte_offsets(box.text)
     layout._cjk_extras = {
         offsets[i]: amount for i, amount in char_extras.items() if amount}
     layout._cjk_applied = None
@@ -144,7 +142,7 @@ def split_text_box(context, box, available_width, skip, is_line_start=True):
     em = style['font_size']
     slack = available_width - new_box.width
     text = new_box.text
-    if slack < em and slack / max(1, len(opportunities(text))) <= CAP * em:
+    if slack < em and slack / max(1, len(gaps(text))) <= CAP * em:
         return result  # justification alone will do
     if not any(is_cjk(char) for char in text[-3:]):
         return result
@@ -172,59 +170,75 @@ def split_text_box(context, box, available_width, skip, is_line_start=True):
 
 # --- justification ----------------------------------------------------------
 
-def _flatten(box, out):
-    """Append (box, char_index, char) for the line's content in visual (LTR) order."""
+_OBJECT = '\ufffc'  # stands for an atomic inline box (image, inline-block) in gap_kind
+
+def _pieces(box, out):
+    """Append (box, text) for the line's content in visual (LTR) order; an atomic
+    box (image, inline-block) as (box, None)."""
     if isinstance(box, boxes.TextBox):
-        for i, char in enumerate(box.text):
-            out.append((box, i, char))
+        if box.text:
+            out.append((box, box.text))
     elif isinstance(box, (boxes.LineBox, boxes.InlineBox)):
         for child in box.children:
             if child.is_in_normal_flow():
-                _flatten(child, out)
+                _pieces(child, out)
     else:
-        out.append((box, None, _OBJECT))
+        out.append((box, None))
 
 
 def justify_line(context, line, extra_width):
     if line.style['direction'] == 'rtl':
         return _original_justify_line(context, line, extra_width)
-    items = []
-    _flatten(line, items)
-    while items and items[-1][2] in SPACES:
-        items.pop()  # trailing spaces are no opportunities
-    if not items:
+    pieces = []
+    _pieces(line, pieces)
+    while pieces:  # trailing spaces are no opportunities
+        box, text = pieces[-1]
+        if text is None or text.rstrip(SPACES):
+            if text is not None:
+                pieces[-1] = box, text.rstrip(SPACES)
+            break
+        pieces.pop()
+    if not pieces:
         return
 
-    extras = {}  # id(box) -> {char_index: amount}; index None: after an atomic box
-
-    def add(box, index, amount):
-        per_box = extras.setdefault(id(box), {})
-        per_box[index] = per_box.get(index, 0) + amount
-
-    gaps = {'space': [], 'mixed': [], 'cjk': []}
-    for k in range(len(items) - 1):
-        kind = gap_kind(items[k][2], items[k + 1][2])
-        if kind:
-            gaps[kind].append(items[k])
-    count = sum(len(g) for g in gaps.values())
+    # The gaps that may widen, by kind, as (box, indexes of the characters before
+    # them); index None: the gap after an atomic box.
+    found = {'space': [], 'mixed': [], 'cjk': []}
+    for n, (box, text) in enumerate(pieces):
+        if text is not None:
+            for kind, indexes in gaps_by_kind(text).items():
+                if indexes:
+                    found[kind].append((box, indexes))
+        if n + 1 < len(pieces):
+            following = pieces[n + 1][1]
+            kind = gap_kind(_OBJECT if text is None else text[-1],
+                            _OBJECT if following is None else following[0])
+            if kind:
+                found[kind].append((box, (None if text is None else len(text) - 1,)))
+    counts = {kind: sum(len(indexes) for _, indexes in f) for kind, f in found.items()}
+    count = sum(counts.values())
     if not count:
         return  # nothing to widen (e.g. a long URL): the line stays short
     step = extra_width / count
     cap = CAP * line.style['font_size']
-    if step > cap and not (gaps['space'] or gaps['mixed']):
+    wide = counts['space'] + counts['mixed']
+    if step > cap and not wide:
         extra_width = cap * count  # keep pdftotext happy, leave the line short
         step = cap
-    if step > cap and (gaps['space'] or gaps['mixed']):
+    if step > cap and wide:
         # Keep gaps between two CJK characters under the cap, give the rest
         # to the spaces and the Han/Latin boundaries.
-        wide = len(gaps['space']) + len(gaps['mixed'])
-        wide_step = (extra_width - cap * len(gaps['cjk'])) / wide
+        wide_step = (extra_width - cap * counts['cjk']) / wide
         steps = {'space': wide_step, 'mixed': wide_step, 'cjk': cap}
     else:
-        steps = dict.fromkeys(gaps, step)
-    for kind, items_of_kind in gaps.items():
-        for box, index, _ in items_of_kind:
-            add(box, index, steps[kind])
+        steps = dict.fromkeys(found, step)
+    extras = {}  # id(box) -> {char_index: amount}
+    for kind, found_of_kind in found.items():
+        amount = steps[kind]
+        for box, indexes in found_of_kind:
+            per_box = extras.setdefault(id(box), {})
+            for index in indexes:
+                per_box[index] = per_box.get(index, 0) + amount
     _shift(line, 0, extras)
 
 
@@ -261,7 +275,10 @@ _lines: dict = {}
 
 def _split_first_line(text, style, context, max_width, justification_spacing,
                       is_line_start=True, minimum=False):
-    key = (text, id(style), max_width, justification_spacing, is_line_start, minimum)
+    # Widths are rounded: a column's width comes out a few 1e-7 px different from
+    # one column position to the next, and no line break hangs on that.
+    width = None if max_width is None else round(max_width, 3)
+    key = (text, id(style), width, justification_spacing, is_line_start, minimum)
     hit = _lines.get(key)
     if hit is not None and hit[0] is style:  # the style pins its id while cached
         return hit[1]

@@ -160,6 +160,24 @@ def test_paragraphs_come_out_in_reading_order(sample_pdf, sample_archive):
         assert squeeze(paragraph) in text
 
 
+def test_columns_are_laid_out_once_without_changing_a_byte(sample, sample_pdf, monkeypatch):
+    """builder.columns takes a trial's columns instead of laying them out again: the
+    PDF must be the very one WeasyPrint's own column layout gives."""
+    from builder import columns
+
+    assert columns._trials == []
+    archive, _ = load(sample)
+    document = print_document(archive, archive.issues[0], template_env(archive.site))
+    reused = []
+    same_call = columns._same_call
+    monkeypatch.setattr(columns, "_same_call", lambda *a: reused.append(same_call(*a)) or reused[-1])
+    assert render_pdf(document).pdf == sample_pdf.read_bytes()
+    assert sum(reused) > 20  # the saving is real: columns were taken from trials
+    columns.uninstall()
+    monkeypatch.setattr(columns, "install", lambda: None)
+    assert render_pdf(document).pdf == sample_pdf.read_bytes()
+
+
 def test_archive_links_the_print_edition(sample):
     issue_page = (sample / "output/issues/2017-18/index.html").read_text(encoding="utf-8")
     assert 'href="../../pdf/2017-18.pdf"' in issue_page

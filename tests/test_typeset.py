@@ -84,3 +84,19 @@ def test_latin_paragraphs_are_still_justified(tmp_path):
     for _, x1, text in rows[:-1]:
         assert right - x1 < 1.5, text
 
+
+
+def test_a_line_holding_an_inline_block_is_justified_around_it(tmp_path):
+    boxed = TEXT.replace("气候变化", '<span style="display:inline-block;border:1px solid">气候变化</span>')
+    pdf = render(tmp_path, f"<p>{boxed}</p>")
+    out = subprocess.run(["pdftotext", "-bbox-layout", str(pdf), "-"], capture_output=True, text=True).stdout
+    right_ends = {}  # pdftotext reads the inline block as a line of its own: merge by height
+    for y, x1 in re.findall(r'<line xMin="[\d.]+" yMin="([\d.]+)" xMax="([\d.]+)"', out):
+        key = round(float(y))
+        right_ends[key] = max(right_ends.get(key, 0), float(x1))
+    rows = [right_ends[y] for y in sorted(right_ends)]
+    assert len(rows) >= 5
+    for x1 in rows[:-1]:
+        assert max(rows) - x1 < 1.5
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
+    assert "气候变化" in text.replace("\n", "")
