@@ -111,6 +111,34 @@ def byte_offsets(text):
     return tuple(offsets)
 
 
+# Ideographs and kana: the characters set a quarter em apart from Latin letters and digits.
+_HAN_RANGES = ((0x3040, 0x30FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF),
+               (0x20000, 0x3FFFF))
+
+
+def _is_han(char):
+    code = ord(char)
+    return any(low <= code <= high for low, high in _HAN_RANGES)
+
+
+def _is_latin(char):
+    """A letter or digit of a Western script (Latin, Greek, Cyrillic), not a symbol."""
+    return char.isalnum() and ord(char) < 0x0530
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def latin_gaps(text):
+    """Indexes i such that text[i], text[i + 1] are a Han character and a Latin
+    letter or digit, in either order (clreq §3.2.1: a quarter em apart)."""
+    return tuple(i for i in range(len(text) - 1)
+                 if (_is_han(text[i]) and _is_latin(text[i + 1]))
+                 or (_is_latin(text[i]) and _is_han(text[i + 1])))
+
+
+def is_latin_gap(a, b):
+    return (_is_han(a) and _is_latin(b)) or (_is_latin(a) and _is_han(b))
+
+
 def _class() -> str:
     ranges = "".join(f"\\U{low:08x}-\\U{high:08x}" for low, high in _CJK_RANGES)
     return ranges + "".join(re.escape(char) for char in sorted(_CJK_EXTRA))

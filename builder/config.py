@@ -37,6 +37,8 @@ PDF_FIELDS = {
     "page_number": Field("text"),
     "colour": Field("text"),
     "closing": Field("texts"),
+    "latin_spacing": Field("text"),
+    "line_end_punctuation": Field("text"),
 }
 FEED_FIELDS = {"issues": Field("int")}
 ARCHIVE_FIELDS = {"per_page": Field("int")}
@@ -145,6 +147,16 @@ def _pdf(doc: YamlDoc, log: ErrorLog) -> PdfSettings | None:
         log.error(doc.path, f"pdf.page_number '{settings.page_number}' is not known",
                   doc.line("pdf", "page_number"),
                   "use 'dashes' for — 3 — or 'total' for 第 3 页 共 51 页")
+        ok = False
+    if settings.latin_spacing not in ("quarter", "none"):
+        log.error(doc.path, f"pdf.latin_spacing '{settings.latin_spacing}' is not known",
+                  doc.line("pdf", "latin_spacing"),
+                  "use 'quarter' for a quarter em between Chinese and Latin letters or digits, or 'none'")
+        ok = False
+    if settings.line_end_punctuation not in ("half", "full"):
+        log.error(doc.path, f"pdf.line_end_punctuation '{settings.line_end_punctuation}' is not known",
+                  doc.line("pdf", "line_end_punctuation"),
+                  "use 'half' to set a closing mark at the end of a line half width, or 'full'")
         ok = False
     if not re.match(r"^#[0-9a-fA-F]{6}$", settings.colour):
         log.error(doc.path, f"pdf.colour '{settings.colour}' is not a colour", doc.line("pdf", "colour"),

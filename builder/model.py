@@ -25,6 +25,8 @@ class PdfSettings:
     page_number: str = "dashes"  # "dashes": — 3 —   "total": 第 3 页 共 51 页
     colour: str = "#c00000"
     closing: tuple[str, ...] = ()  # 版记 lines: editorial office, address, 报送/抄送
+    latin_spacing: str = "quarter"  # 中西文间距: "quarter" em between 汉字 and Latin/digits, or "none"
+    line_end_punctuation: str = "full"  # 行尾点号: "full" width, as the printed bulletin, or "half" (ink flush)
 
 
 @dataclass(frozen=True)

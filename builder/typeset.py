@@ -41,11 +41,12 @@ import copy
 import inspect
 
 from weasyprint.formatting_structure import boxes
-from weasyprint.layout import inline
+from weasyprint.layout import inline, preferred
 from weasyprint.text import line_break
 from weasyprint.text.ffi import TO_UNITS, ffi, pango
 
-from .cjk import SPACES, SQUEEZE_LEFT, SQUEEZE_RIGHT, byte_offsets, gap_kind, gaps, gaps_by_kind, is_cjk
+from .cjk import (SPACES, SQUEEZE_LEFT, SQUEEZE_RIGHT, byte_offsets, gap_kind, gaps, gaps_by_kind,
+                  is_cjk, is_latin_gap, latin_gaps)
 
 # Widening of a gap between two CJK characters, in em, beyond which the rest of a
 # line's slack goes to spaces and Han–Latin boundaries, or is left.
@@ -126,11 +127,30 @@ def _squeeze_plan(context, style, text, excess):
 
 
 def split_text_box(context, box, available_width, skip, is_line_start=True):
+    """Break the line where Latin spacing, push-in and justification can make it fit."""
+    result = _split_with_push_in(context, box, available_width, skip, is_line_start)
+    space = latin_space(box.style)
+    if not space or available_width is None:
+        return result
+    for _ in range(3):  # make room for the spaces the line will get (see text_align)
+        new_box = result[0]
+        if new_box is None:
+            return result
+        needed = new_box.width + space * len(latin_gaps(new_box.text))
+        if needed <= available_width + 0.01:
+            return result
+        result = _split_with_push_in(
+            context, box, available_width - (needed - new_box.width), skip, is_line_start)
+    return result
+
+
+def _split_with_push_in(context, box, available_width, skip, is_line_start):
     result = _original_split_text_box(
         context, box, available_width, skip, is_line_start)
     new_box, resume_index, preserved = result
     if new_box is not None:
         new_box._cjk_squeeze = None
+        new_box._cjk_advances = None
     if (available_width is None or new_box is None
             or resume_index is None or preserved):
         return result
@@ -166,6 +186,69 @@ def split_text_box(context, box, available_width, skip, is_line_start=True):
         longer._cjk_squeeze = squeeze
         return longer, resume_2, preserved_2
     return result
+
+
+# --- settings: custom properties of the print stylesheet -------------------
+
+def latin_space(style):
+    """`--cjk-latin-space: 0.25em` (or 0): the space between Han and Latin letters or
+    digits, in px. Unset: none."""
+    for token in style['__cjk_latin_space']:
+        if token.type == 'dimension' and token.unit == 'em':
+            return token.value * style['font_size']
+    return 0
+
+
+def line_end_half(style):
+    """`--cjk-line-end: half`: a closing mark that ends a justified line is set half
+    width, its ink flush with the column edge (clreq §3.1.7). Unset, or `full`: not."""
+    return any(token.type == 'ident' and token.value == 'half'
+               for token in style['__cjk_line_end'])
+
+
+# --- Latin spacing ----------------------------------------------------------
+
+def text_align(context, line, available_width, last):
+    """Set Han characters and Latin letters or digits apart before aligning the line
+    (split_text_box has left room for it)."""
+    space = latin_space(line.style)
+    if space and line.style['direction'] != 'rtl':
+        pieces = []
+        _pieces(line, pieces)
+        extras = {}
+        for n, (box, text) in enumerate(pieces):
+            if text is None:
+                continue
+            indexes = list(latin_gaps(text))
+            if n + 1 < len(pieces) and pieces[n + 1][1] is not None:
+                if is_latin_gap(text[-1], pieces[n + 1][1][0]):
+                    indexes.append(len(text) - 1)
+            if indexes:
+                extras[id(box)] = dict.fromkeys(indexes, space)
+        if extras:
+            _shift(line, 0, extras)
+    if (not last and 0 <= line.width - available_width < 0.01
+            and line.style['text_align_all'] == 'justify' and line_end_half(line.style)
+            and line.style['white_space'] in ('normal', 'nowrap', 'pre-line')):
+        # A line that fills its column exactly is not justified by WeasyPrint; its
+        # closing mark still goes half width.
+        justify_line(context, line, available_width - line.width)
+        return 0
+    return _original_text_align(context, line, available_width, last)
+
+
+def _preferred_split_first_line(text, style, context, max_width, justification_spacing,
+                                is_line_start=True, minimum=False):
+    """Widths for shrink-to-fit boxes (running headers, table columns, flex items)
+    count the Latin spacing, or their text would wrap once spaced."""
+    result = _original_preferred_split_first_line(
+        text, style, context, max_width, justification_spacing, is_line_start, minimum)
+    space = latin_space(style)
+    if not space:
+        return result
+    layout, length, resume_index, width, height, baseline = result
+    line = text.encode()[:length].decode(errors='ignore')
+    return layout, length, resume_index, width + space * len(latin_gaps(line)), height, baseline
 
 
 # --- justification ----------------------------------------------------------
@@ -219,9 +302,20 @@ def justify_line(context, line, extra_width):
     count = sum(counts.values())
     if not count:
         return  # nothing to widen (e.g. a long URL): the line stays short
-    step = extra_width / count
     cap = CAP * line.style['font_size']
     wide = counts['space'] + counts['mixed']
+    extras = {}  # id(box) -> {char_index: amount}
+    if line_end_half(line.style):
+        # A closing mark ending the line gives up its blank half; the line takes it up.
+        box, text = pieces[-1]
+        if text is not None:
+            side, half = blank_half(context, box.style, text[-1])
+            squeezed = -(_advances(box).get(len(text) - 1, 0))  # by push-in already
+            cut = half - squeezed if side == 'right' else 0
+            if cut > 0.01 and (wide or extra_width + cut <= cap * count):
+                extras[id(box)] = {len(text) - 1: -cut}
+                extra_width += cut
+    step = extra_width / count
     if step > cap and not wide:
         extra_width = cap * count  # keep pdftotext happy, leave the line short
         step = cap
@@ -232,7 +326,6 @@ def justify_line(context, line, extra_width):
         steps = {'space': wide_step, 'mixed': wide_step, 'cjk': cap}
     else:
         steps = dict.fromkeys(found, step)
-    extras = {}  # id(box) -> {char_index: amount}
     for kind, found_of_kind in found.items():
         amount = steps[kind]
         for box, indexes in found_of_kind:
@@ -242,6 +335,12 @@ def justify_line(context, line, extra_width):
     _shift(line, 0, extras)
 
 
+def _advances(box):
+    """{char_index: px} already added to the advances of ``box`` (push-in, spacing)."""
+    return (getattr(box, '_cjk_advances', None) or getattr(box, '_cjk_squeeze', None)
+            or {})
+
+
 def _shift(box, x_advance, extras):
     """Move boxes right by the space added before them, widen the owners."""
     if isinstance(box, boxes.TextBox):
@@ -249,9 +348,10 @@ def _shift(box, x_advance, extras):
         mine = extras.get(id(box))
         if mine:
             total = sum(mine.values())
-            merged = dict(getattr(box, '_cjk_squeeze', None) or {})
+            merged = dict(_advances(box))
             for index, amount in mine.items():
                 merged[index] = merged.get(index, 0) + amount
+            box._cjk_advances = merged
             _tag_layout(box, merged)
             box.width += total
             x_advance += total
@@ -345,6 +445,8 @@ def _setup(self, style):
 # --- install ----------------------------------------------------------------
 
 _original_justify_line = inline.justify_line
+_original_text_align = inline.text_align
+_original_preferred_split_first_line = preferred.split_first_line
 _original_split_text_box = inline.split_text_box
 _original_split_first_line = inline.split_first_line
 _original_get_first_line = line_break.Layout.get_first_line
@@ -362,7 +464,12 @@ def check():
         'context', 'box', 'available_width', 'skip', 'is_line_start']
     assert sig(line_break.create_layout) == [
         'text', 'style', 'context', 'max_width', 'justification_spacing']
-    assert 'justify_line(context, line, offset)' in inspect.getsource(inline.text_align)
+    assert 'justify_line(context, line, offset)' in inspect.getsource(_original_text_align)
+    assert sig(_original_text_align) == ['context', 'line', 'available_width', 'last']
+    assert 'text_align(' in inspect.getsource(inline.get_next_linebox)
+    assert 'split_first_line(' in inspect.getsource(preferred.inline_line_widths)
+    from weasyprint import css
+    assert "key[:2] == '__'" in inspect.getsource(css)  # custom properties, as style['__name']
     assert 'split_text_box(' in inspect.getsource(inline.split_inline_level)
     assert 'self.setup(style)' in inspect.getsource(line_break.Layout.reactivate)
     assert 'del self.layout' in inspect.getsource(line_break.Layout.deactivate)
@@ -391,6 +498,8 @@ def install():
     except AttributeError:
         ffi.cdef('unsigned int pango_layout_get_serial (PangoLayout *layout);')
     inline.justify_line = justify_line
+    inline.text_align = text_align
+    preferred.split_first_line = _preferred_split_first_line
     inline.split_text_box = split_text_box
     inline.split_first_line = _split_first_line
     line_break.Layout.get_first_line = _get_first_line
@@ -399,6 +508,8 @@ def install():
 
 def uninstall():
     inline.justify_line = _original_justify_line
+    inline.text_align = _original_text_align
+    preferred.split_first_line = _original_preferred_split_first_line
     inline.split_text_box = _original_split_text_box
     inline.split_first_line = _original_split_first_line
     line_break.Layout.get_first_line = _original_get_first_line

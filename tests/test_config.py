@@ -54,7 +54,7 @@ def test_wrong_types_are_errors_with_lines(tmp_path):
 
 def test_all_problems_are_reported_together(tmp_path):
     text = GOOD.replace("publisher: 编印单位\n", "").replace("slug: policy", "slug: Policy News")
-    text += "pdf:\n  page_number: roman\n  colour: red\n"
+    text += "pdf:\n  page_number: roman\n  colour: red\n  latin_spacing: half\n  line_end_punctuation: hanging\n"
     site, errors = load(tmp_path, text)
     assert site is None
     joined = "\n".join(errors)
@@ -62,6 +62,8 @@ def test_all_problems_are_reported_together(tmp_path):
     assert "site.yaml:7: section slug 'Policy News' may hold only a-z, 0-9 and single hyphens" in joined
     assert "site.yaml:9: pdf.page_number 'roman' is not known" in joined
     assert "site.yaml:10: pdf.colour 'red' is not a colour" in joined
+    assert "site.yaml:11: pdf.latin_spacing 'half' is not known" in joined
+    assert "site.yaml:12: pdf.line_end_punctuation 'hanging' is not known" in joined
 
 
 def test_broken_yaml_names_the_line(tmp_path):

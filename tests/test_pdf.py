@@ -29,8 +29,18 @@ def pdftotext(pdf: Path, first: int | None = None, last: int | None = None, *opt
                           text=True, check=True).stdout
 
 
+def pdftotext_bytes(pdf: bytes) -> str:
+    return subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
+
+
 def squeeze(text: str) -> str:
     return re.sub(r"\s+", "", text)
+
+
+def unspaced(text: str) -> str:
+    """pdftotext's text without the spaces it reads into the quarter em set between
+    汉字 and Latin letters or digits (pdf.latin_spacing)."""
+    return re.sub(rf"(?<=[{HAN}]) (?=[0-9A-Za-z])|(?<=[0-9A-Za-z]) (?=[{HAN}])", "", text)
 
 
 @pytest.fixture(scope="module")
@@ -60,10 +70,11 @@ def test_masthead_on_page_one(sample_pdf):
     first = pdftotext(sample_pdf, 1)
     lines = [line.strip() for line in first.splitlines() if line.strip()]
     assert lines[0] == "节能减排信息动态"
-    assert lines[1] == "2017年第18期（总第106期）"
-    assert "中环联合认证中心应对气候变化部" in first and "2017年5月5日" in first
+    # A quarter em sets 汉字 and digits apart (clreq §3.2.1); pdftotext reads it as a space.
+    assert lines[1] == "2017 年第 18 期（总第 106 期）"
+    assert "中环联合认证中心应对气候变化部" in first and "2017 年 5 月 5 日" in first
     assert "目录" in squeeze(first) and "【市场热点】" in first
-    assert "节能减排信息动态 2017年第18期" not in first  # no running header on the first page
+    assert "节能减排信息动态 2017 年第 18 期" not in first  # no running header on the first page
 
 
 def toc_entries(pdf: Path) -> list[tuple[str, int]]:
@@ -73,9 +84,9 @@ def toc_entries(pdf: Path) -> list[tuple[str, int]]:
     entries, pending = [], ""
     for line in toc.splitlines():
         line = line.strip()
-        if not line or line.startswith("【") or line.startswith("—") or line in RUNNING_HEAD:
+        if not line or line.startswith("【") or line.startswith("—") or unspaced(line) in RUNNING_HEAD:
             continue
-        match = re.match(r"^(.*?)[\s.…]*?\.{3,}\s*(\d+)$", line) or re.match(r"^(.*?)\s+(\d+)$", line)
+        match = re.match(r"^(.*?)[\s.…]*?\.{3,}\s*(\d+)$", line)  # every entry has its dotted leader
         if match:
             entries.append((squeeze(pending + match.group(1)).rstrip("."), int(match.group(2))))
             pending = ""
@@ -94,7 +105,7 @@ def test_every_article_is_on_the_page_the_contents_say(sample_pdf, sample_archiv
 
 def test_running_header_and_page_number_on_a_middle_page(sample_pdf):
     page = pdftotext(sample_pdf, 10)
-    head = "".join(page.strip().splitlines()[:5])
+    head = unspaced("".join(page.strip().splitlines()[:5]))
     assert "节能减排信息动态" in head and "2017年第18期（总第106期）" in head and "【政策聚焦】" in head
     assert page.strip().splitlines()[-1].strip() == "— 10 —"
 
@@ -279,3 +290,21 @@ def test_same_site_in_another_folder_gives_the_same_pdf(site, tmp_path, newslett
     for name in ("2017-01.pdf", "2017-02.pdf"):
         assert (site / "output/pdf" / name).read_bytes() == (elsewhere / "output/pdf" / name).read_bytes()
     assert b"file:" not in (site / "output/pdf/2017-01.pdf").read_bytes()  # no link into the build machine
+
+
+def test_latin_spacing_and_line_end_settings(site):
+    archive, _ = load(site)
+    issue = archive.issues[1]
+    document = print_document(archive, issue, template_env(archive.site))
+    assert "--cjk-latin-space: 0.25em;" in document.html and "--cjk-line-end: full;" in document.html
+    spaced = pdftotext_bytes(render_pdf(document).pdf)
+    assert "2017 年 1 月 4 日" in spaced  # the signature's date, a quarter em apart
+    yaml_text = (site / "site.yaml").read_text(encoding="utf-8")
+    (site / "site.yaml").write_text(
+        yaml_text.replace("pdf:\n", "pdf:\n  latin_spacing: none\n  line_end_punctuation: half\n"), encoding="utf-8")
+    archive, _ = load(site)
+    changed = print_document(archive, archive.issues[1], template_env(archive.site))
+    assert "--cjk-latin-space: 0;" in changed.html and "--cjk-line-end: half;" in changed.html
+    assert changed.digest != document.digest  # the cached PDF is not taken for the new settings
+    text = pdftotext_bytes(render_pdf(changed).pdf)
+    assert "2017年1月4日" in text  # no quarter em: pdftotext reads no space

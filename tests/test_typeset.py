@@ -100,3 +100,65 @@ def test_a_line_holding_an_inline_block_is_justified_around_it(tmp_path):
         assert max(rows) - x1 < 1.5
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
     assert "气候变化" in text.replace("\n", "")
+
+
+def words(pdf):
+    """(xMin, xMax, word) of every word pdftotext finds, in reading order."""
+    out = subprocess.run(["pdftotext", "-bbox-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    return [(float(a), float(b), w) for a, b, w in
+            re.findall(r'<word xMin="([\d.]+)" yMin="[\d.]+" xMax="([\d.]+)"[^>]*>([^<]*)</word>', out)]
+
+
+SPACED = '<div style="--cjk-latin-space: 0.25em; --cjk-line-end: half">{}</div>'
+
+
+def test_han_and_latin_letters_or_digits_are_set_a_quarter_em_apart(tmp_path):
+    plain = words(render(tmp_path, '<p style="text-indent:0">比2015年下降19.5%，CCER交易</p>'))
+    assert [w for _, _, w in plain] == ["比2015年下降19.5%，CCER交易"]
+    spaced = words(render(tmp_path, SPACED.format('<p style="text-indent:0">比2015年下降19.5%，CCER交易</p>')))
+    assert [w for _, _, w in spaced] == ["比", "2015", "年下降", "19.5%，CCER", "交易"]
+    quarter = 10.5 * 0.25
+    for (_, end, _), (start, _, _) in zip(spaced, spaced[1:]):
+        assert abs(start - end - quarter) < 0.3
+
+
+def test_lines_stay_flush_with_latin_spacing(tmp_path):
+    pdf = render(tmp_path, SPACED.format("".join(f"<p>{TEXT}</p>" for _ in range(2))))
+    out = subprocess.run(["pdftotext", "-bbox-layout", str(pdf), "-"], capture_output=True, text=True).stdout
+    rows = {}  # pdftotext cuts a line at each quarter em: join its pieces again
+    for y, x1 in re.findall(r'<line xMin="[\d.]+" yMin="([\d.]+)" xMax="([\d.]+)"', out):
+        rows[round(float(y))] = max(rows.get(round(float(y)), 0), float(x1))
+    ends = [rows[y] for y in sorted(rows)]
+    assert len(ends) == 16
+    for paragraph in (ends[:8], ends[8:]):
+        for x1 in paragraph[:-1]:
+            assert max(ends) - x1 < 1.5
+
+
+# Four "低碳发展，" fill a line of 20 em exactly: every line but the last ends with "，".
+COMMAS = '<p style="width: 210pt; text-indent: 0">' + "低碳发展，" * 10 + "低碳发展。</p>"
+
+
+def test_a_closing_mark_ending_a_line_is_set_half_width(tmp_path):
+    rows = lines(render(tmp_path, SPACED.format(COMMAS)))
+    left = min(x0 for x0, _, _ in rows)
+    assert [text[-1] for _, _, text in rows] == ["，", "，", "。"]
+    for _, x1, text in rows[:-1]:
+        # The mark's ink (its left half) ends at the edge; pdftotext's box for it, a
+        # whole em, half an em beyond; the half em went between the characters.
+        assert abs(x1 - (left + 210 + 10.5 / 2)) < 0.5, text
+
+
+def test_a_closing_mark_ending_a_line_is_full_width_unless_asked(tmp_path):
+    rows = lines(render(tmp_path, COMMAS))
+    left = min(x0 for x0, _, _ in rows)
+    for _, x1, text in rows[:-1]:
+        assert abs(x1 - (left + 210)) < 0.5, text
+
+
+def test_shrink_to_fit_boxes_make_room_for_latin_spacing(tmp_path):
+    box = '<span style="display:inline-block; border:1px solid">2017年第18期（总第106期）</span>'
+    found = words(render(tmp_path, SPACED.format(f'<p style="text-indent:0">{box}</p>')))
+    assert "".join(w for _, _, w in found) == "2017年第18期（总第106期）"
+    out = subprocess.run(["pdftotext", str(tmp_path / "out.pdf"), "-"], capture_output=True, text=True).stdout
+    assert len([line for line in out.splitlines() if line.strip()]) == 1  # not wrapped
