@@ -13,7 +13,7 @@ import os
 import shutil
 import time
 import traceback
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
@@ -22,7 +22,7 @@ import jinja2
 
 from .config import load_site
 from .content import load_archive
-from .editions import print_editions
+from .editions import Typesetters, start_editions
 from .errors import ContentError, ContentErrors, ErrorLog
 from .feeds import render_feed, render_sitemap
 from .glyphs import check_issue
@@ -68,21 +68,25 @@ def check(root: Path) -> tuple[Archive, ErrorLog]:
     return archive, log
 
 
-def render(archive: Archive, pdf: bool = True, report: Report = lambda _: None
+def render(archive: Archive, workers: Typesetters | None, report: Report = lambda _: None
            ) -> tuple[list[Page], dict[str, Path], tuple[ContentError, ...]]:
-    """Stage 2: every page (HTML, feeds, PDFs), every file to copy (output path -> source),
-    and the warnings. Raises ContentErrors for what prevents a correct edition."""
+    """Stage 2: every page (HTML, feeds, and the PDFs if there are `workers` to typeset
+    them), every file to copy (output path -> source), and the warnings. Raises
+    ContentErrors for what prevents a correct edition."""
     site = archive.site
     env = template_env(site)
+    pdf = workers is not None
+    with _template_errors():
+        # The workers typeset while this process renders the archive.
+        pending = start_editions(archive, env, workers) if workers is not None else None
     with _template_errors():
         # Every issue gets its PDF, or the build stops: the pages may link them all.
         pages = render_archive(archive, env, frozenset(i.slug for i in archive.issues) if pdf else frozenset())
     pages.append(render_feed(archive))
     pages.append(render_sitemap(archive, [p.path for p in pages if p.path.endswith(".html")]))
     warnings: tuple[ContentError, ...] = ()
-    if pdf:
-        with _template_errors():
-            editions = print_editions(archive, env, report=report)
+    if pending is not None:
+        editions = pending.finish(report)
         if editions.errors:
             raise ContentErrors(editions.errors)
         pages.extend(Page(f"pdf/{slug}.pdf", data) for slug, data in sorted(editions.pdfs.items()))
@@ -143,6 +147,12 @@ def write(pages: list[Page], files: dict[str, Path], output: Path) -> None:
     shutil.rmtree(stale, ignore_errors=True)
 
 
+def _issue_folders(root: Path) -> int:
+    """How many issues there may be, before reading them: how many typesetters to start."""
+    folder = root / "content" / "issues"
+    return sum(1 for entry in folder.iterdir() if entry.is_dir()) if folder.is_dir() else 0
+
+
 def _recover(output: Path) -> None:
     """Tidy up after a build that was killed while writing: its half-written folder goes,
     and if it died between the two renames, the published archive comes back."""
@@ -189,9 +199,10 @@ def build(root: Path, output: Path, drafts: bool = False, pdf: bool = True,
     started = time.perf_counter()
     check_output(root, output)
     _recover(output.resolve())
-    archive, log = load(root, drafts)
-    report(f"loaded {len(archive.issues)} issues, {len(archive.articles())} articles")
-    pages, files, warnings = render(archive, pdf, report)
+    with Typesetters(issues=_issue_folders(root)) if pdf else nullcontext() as workers:
+        archive, log = load(root, drafts)
+        report(f"loaded {len(archive.issues)} issues, {len(archive.articles())} articles")
+        pages, files, warnings = render(archive, workers, report)
     write(pages, files, output)
     return BuildResult(
         issues=len(archive.issues),

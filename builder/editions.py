@@ -2,16 +2,18 @@
 
 Each issue's `PrintDocument` is hashed; a PDF made from the same digest before is
 taken from the cache (.cache/pdf/ in the site's folder). The rest render in worker
-processes while this process checks their characters against the fonts.
+processes (`Typesetters`, started first thing in a build) while this process renders
+the archive and checks the issues' characters against the fonts.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import re
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from multiprocessing.pool import AsyncResult
 from typing import Callable
 
 import jinja2
@@ -31,42 +33,88 @@ class Editions:
     warnings: tuple[ContentError, ...]
 
 
-def print_editions(archive: Archive, env: jinja2.Environment, jobs: int | None = None,
-                   report: Callable[[str], None] = lambda _: None) -> Editions:
+class Typesetters:
+    """The worker processes that typeset, started before the content is read so that
+    they load WeasyPrint (about a second) while this process reads and renders the
+    archive. Forked before this process loads WeasyPrint itself."""
+
+    def __init__(self, jobs: int | None = None, issues: int | None = None) -> None:
+        """`jobs` workers (default: one per core), but no more than the `issues` expected."""
+        jobs = jobs or os.cpu_count() or 1
+        self.pool = multiprocessing.get_context("fork").Pool(max(1, min(jobs, issues or jobs)), _warm_up)
+
+    def __enter__(self) -> Typesetters:
+        return self
+
+    def __exit__(self, error_type: type | None, *_: object) -> None:
+        if error_type is None:
+            self.pool.close()
+        else:  # the build stops: report at once, without waiting for the workers
+            self.pool.terminate()
+        self.pool.join()
+
+
+def _warm_up() -> None:
+    from . import columns, typeset
+
+    typeset.install()
+    columns.install()
+
+
+@dataclass
+class PendingEditions:
+    """Editions being typeset: `finish()` checks their characters meanwhile, then
+    collects them."""
+
+    archive: Archive
+    documents: dict[str, PrintDocument]
+    cached: dict[str, bytes]
+    futures: dict[str, AsyncResult]
+
+    def finish(self, report: Callable[[str], None] = lambda _: None) -> Editions:
+        archive = self.archive
+        pdfs = dict(self.cached)
+        errors: list[ContentError] = []
+        warnings: list[ContentError] = []
+        issues = {issue.slug: issue for issue in archive.issues}
+        failed: dict[str, list[ContentError]] = {}
+        if self.futures:
+            warnings.extend(_environment_warnings())
+            for slug in self.futures:
+                glyphs = check_issue(archive.site, issues[slug])
+                failed[slug] = list(glyphs.errors)
+                warnings.extend(glyphs.warnings)
+        for slug, future in self.futures.items():
+            result: RenderedPdf = future.get()
+            problems = failed[slug] + locate_problems(issues[slug], result.problems)
+            errors.extend(problems)
+            if not problems:  # an edition with errors is never cached: the next build reports them again
+                pdfs[slug] = result.pdf
+                _store(archive.site.root / CACHE, slug, self.documents[slug].digest, result.pdf)
+            report(f"typeset {slug}.pdf: {result.pages} pages, {len(result.pdf) / 1e6:.2f} MB")
+        return Editions(pdfs, tuple(errors), tuple(warnings))
+
+
+def start_editions(archive: Archive, env: jinja2.Environment, workers: Typesetters) -> PendingEditions:
+    """Each issue's PDF from the cache, or handed to a worker to typeset."""
     cache = archive.site.root / CACHE
     documents = {issue.slug: print_document(archive, issue, env) for issue in archive.issues}
-    pdfs: dict[str, bytes] = {}
-    todo: list[PrintDocument] = []
+    cached: dict[str, bytes] = {}
+    futures: dict[str, AsyncResult] = {}
     for slug, document in documents.items():
-        cached = _cached(cache, slug, document.digest)
-        if cached.is_file():
-            pdfs[slug] = cached.read_bytes()
+        path = _cached(cache, slug, document.digest)
+        if path.is_file():
+            cached[slug] = path.read_bytes()
         else:
-            todo.append(document)
-    errors: list[ContentError] = []
-    warnings: list[ContentError] = []
-    issues = {issue.slug: issue for issue in archive.issues}
-    results: list[RenderedPdf] = []
-    failed: dict[str, list[ContentError]] = {}
-    if todo:
-        # Workers are forked before this process loads WeasyPrint; while they typeset,
-        # this process checks the fonts and every character against them.
-        with ProcessPoolExecutor(max_workers=min(len(todo), jobs or os.cpu_count() or 1)) as pool:
-            futures = [pool.submit(render_pdf, document) for document in todo]
-            warnings.extend(_environment_warnings())
-            for document in todo:
-                glyphs = check_issue(archive.site, issues[document.slug])
-                failed[document.slug] = list(glyphs.errors)
-                warnings.extend(glyphs.warnings)
-            results = [future.result() for future in futures]
-    for result in results:
-        problems = failed[result.slug] + locate_problems(issues[result.slug], result.problems)
-        errors.extend(problems)
-        if not problems:  # an edition with errors is never cached: the next build reports them again
-            pdfs[result.slug] = result.pdf
-            _store(cache, result.slug, documents[result.slug].digest, result.pdf)
-        report(f"typeset {result.slug}.pdf: {result.pages} pages, {len(result.pdf) / 1e6:.2f} MB")
-    return Editions(pdfs, tuple(errors), tuple(warnings))
+            futures[slug] = workers.pool.apply_async(render_pdf, (document,))
+    return PendingEditions(archive, documents, cached, futures)
+
+
+def print_editions(archive: Archive, env: jinja2.Environment, jobs: int | None = None,
+                   report: Callable[[str], None] = lambda _: None) -> Editions:
+    """Every issue's print edition, typeset or from the cache."""
+    with Typesetters(jobs, len(archive.issues)) as workers:
+        return start_editions(archive, env, workers).finish(report)
 
 
 def _environment_warnings() -> list[ContentError]:

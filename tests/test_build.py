@@ -1,6 +1,7 @@
 """End to end: build the fixture site and read the result the way a reader's browser would."""
 
 import hashlib
+import multiprocessing
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -171,6 +172,7 @@ def test_failed_build_leaves_the_previous_output_exactly_as_it_was(site, newslet
     assert "broken.md:5: unknown section '没有这个栏目'" in run.err
     assert snapshot(site / "output") == before
     assert not [p.name for p in site.iterdir() if p.name.startswith(".output")]  # no half-written folder
+    assert multiprocessing.active_children() == []  # the typesetting workers were stopped, not left running
 
 
 def test_failure_while_writing_keeps_the_previous_output(site, newsletter, monkeypatch):
