@@ -40,6 +40,14 @@ PDF_FIELDS = {
     "latin_spacing": Field("text"),
     "line_end_punctuation": Field("text"),
 }
+# The pdf settings that take one of a few words: (the words, what to write instead).
+PDF_CHOICES = {
+    "page_number": (("dashes", "total"), "use 'dashes' for — 3 — or 'total' for 第 3 页 共 51 页"),
+    "latin_spacing": (("quarter", "none"),
+                      "use 'quarter' for a quarter em between Chinese and Latin letters or digits, or 'none'"),
+    "line_end_punctuation": (("full", "half"),
+                             "use 'half' to set a closing mark at the end of a line half width, or 'full'"),
+}
 FEED_FIELDS = {"issues": Field("int")}
 ARCHIVE_FIELDS = {"per_page": Field("int")}
 
@@ -143,21 +151,11 @@ def _pdf(doc: YamlDoc, log: ErrorLog) -> PdfSettings | None:
     if settings.columns not in (1, 2):
         log.error(doc.path, "pdf.columns should be 1 or 2", doc.line("pdf", "columns"))
         ok = False
-    if settings.page_number not in ("dashes", "total"):
-        log.error(doc.path, f"pdf.page_number '{settings.page_number}' is not known",
-                  doc.line("pdf", "page_number"),
-                  "use 'dashes' for — 3 — or 'total' for 第 3 页 共 51 页")
-        ok = False
-    if settings.latin_spacing not in ("quarter", "none"):
-        log.error(doc.path, f"pdf.latin_spacing '{settings.latin_spacing}' is not known",
-                  doc.line("pdf", "latin_spacing"),
-                  "use 'quarter' for a quarter em between Chinese and Latin letters or digits, or 'none'")
-        ok = False
-    if settings.line_end_punctuation not in ("half", "full"):
-        log.error(doc.path, f"pdf.line_end_punctuation '{settings.line_end_punctuation}' is not known",
-                  doc.line("pdf", "line_end_punctuation"),
-                  "use 'half' to set a closing mark at the end of a line half width, or 'full'")
-        ok = False
+    for name, (choices, hint) in PDF_CHOICES.items():
+        value = getattr(settings, name)
+        if value not in choices:
+            log.error(doc.path, f"pdf.{name} '{value}' is not known", doc.line("pdf", name), hint)
+            ok = False
     if not re.match(r"^#[0-9a-fA-F]{6}$", settings.colour):
         log.error(doc.path, f"pdf.colour '{settings.colour}' is not a colour", doc.line("pdf", "colour"),
                   "write it as #rrggbb, e.g. #c00000")
