@@ -3,13 +3,15 @@
 WeasyPrint's `columns_layout` finds a column height by laying the columns out at
 trial heights, then lays them out once more at the height it chose. When that last
 call asks for exactly what a trial already did (same content from the same place,
-same height, same `page_is_empty`) and the trial left nothing behind that the layout
-tracks elsewhere (footnotes, floats, positioned boxes, running elements), the trial's
-columns are the answer: `install()` returns them, moved into place, instead of laying
-the text out again. Every full page of an article continued from the page before, and
-the last page of most articles, is laid out once less: about two fifths of the
-sample issue's layout time. Anything else goes through WeasyPrint unchanged, and the
-PDF is byte-identical either way (tests/test_pdf.py checks both against each other).
+same height, same `page_is_empty`) and the trial changed nothing the layout keeps
+outside its result (footnotes, floats, positioned boxes, running elements), the
+trial's column is the answer: it is returned, moved into place, instead of laying the
+text out again. Boxes with ::first-letter or ::first-line styles are always laid out
+again: WeasyPrint changes their source boxes while laying them out.
+
+The sample issue's PDF is byte for byte the one stock WeasyPrint column layout gives
+(tests/test_pdf.py), and so are documents with footnotes, floats, running elements,
+first letters and tables (tests/test_columns.py).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from weasyprint import layout
 from weasyprint.layout import block, column
 
 
@@ -33,33 +36,39 @@ class _Trial:
 
 
 _trials: list[_Trial] = []  # trials of the multi-column box being laid out
+_reusable = False  # whether the trials of that box may be reused
 
 
 def _block_box_layout(context, box, bottom_space, skip_stack, containing_block, page_is_empty,
                       absolute_boxes, fixed_boxes, adjoining_margins, *args, **kwargs):
-    if not box.is_column or bottom_space == math.inf:
+    if not box.is_column or bottom_space == math.inf or not _reusable:
         return _original_block_box_layout(
             context, box, bottom_space, skip_stack, containing_block, page_is_empty,
             absolute_boxes, fixed_boxes, adjoining_margins, *args, **kwargs)
     if adjoining_margins is None:  # the final layout (trials pass a list)
         for trial in _trials:
             if _same_call(trial, context, box, bottom_space, skip_stack, page_is_empty):
-                _trials.clear()  # once used, the other trials are stale
+                _trials.remove(trial)  # its boxes are now the page's
                 new_box = trial.result[0]
                 new_box.translate(box.position_x - trial.box.position_x, 0)
                 return trial.result
-        _trials.clear()
         return _original_block_box_layout(
             context, box, bottom_space, skip_stack, containing_block, page_is_empty,
             absolute_boxes, fixed_boxes, adjoining_margins, *args, **kwargs)
+    running = _running_count(context)
     result = _original_block_box_layout(
         context, box, bottom_space, skip_stack, containing_block, page_is_empty,
         absolute_boxes, fixed_boxes, adjoining_margins, *args, **kwargs)
     if (result[0] is not None and not absolute_boxes and not fixed_boxes
-            and not context.excluded_shapes and _leaves_nothing_behind(context, result[0])):
+            and not context.excluded_shapes and _running_count(context) == running
+            and _leaves_nothing_behind(context, result[0])):
         _trials.append(_Trial(box, bottom_space, skip_stack, page_is_empty,
                               context.page_bottom, result))
     return result
+
+
+def _running_count(context) -> int:
+    return sum(len(boxes) for pages in context.running_elements.values() for boxes in pages.values())
 
 
 def _same_call(trial: _Trial, context, box, bottom_space, skip_stack, page_is_empty) -> bool:
@@ -79,12 +88,22 @@ def _leaves_nothing_behind(context, box) -> bool:
     return all(_leaves_nothing_behind(context, child) for child in getattr(box, 'children', ()))
 
 
-def _columns_layout(*args, **kwargs):
+def _columns_layout(context, box, *args, **kwargs):
+    global _reusable
     _trials.clear()
+    _reusable = not _has_pseudo_line_styles(box) and all(arg is None for arg in args[-2:])
     try:
-        return _original_columns_layout(*args, **kwargs)
+        return _original_columns_layout(context, box, *args, **kwargs)
     finally:
         _trials.clear()
+        _reusable = False  # and if this box was nested in another, that one's trials are gone
+
+
+def _has_pseudo_line_styles(box) -> bool:
+    """::first-letter or ::first-line somewhere in `box`."""
+    if box.first_letter_style is not None or box.first_line_style is not None:
+        return True
+    return any(_has_pseudo_line_styles(child) for child in getattr(box, 'children', ()))
 
 
 _original_block_box_layout = block.block_box_layout
@@ -104,6 +123,11 @@ def check() -> None:
         'context', 'box', 'bottom_space', 'skip_stack', 'containing_block', 'page_is_empty',
         'absolute_boxes', 'fixed_boxes', 'adjoining_margins', 'first_letter_style',
         'first_line_style', 'discard', 'max_lines']
+    assert list(inspect.signature(column.columns_layout).parameters)[-2:] == [
+        'first_letter_style', 'first_line_style']
+    assert 'first_letter_style, first_line_style)' in inspect.getsource(_original_block_box_layout)
+    assert 'running_elements[running_name][self.current_page].append' in inspect.getsource(
+        layout.LayoutContext.add_running_element)
     removed = inspect.getsource(block.remove_placeholders)
     for tracked in ("'absolute'", "'fixed'", 'box.footnote', 'broken_out_of_flow',
                     'excluded_shapes', 'box.note'):

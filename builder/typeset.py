@@ -127,21 +127,42 @@ def _squeeze_plan(context, style, text, excess):
 
 
 def split_text_box(context, box, available_width, skip, is_line_start=True):
-    """Break the line where Latin spacing, push-in and justification can make it fit."""
+    """Break the line where Latin spacing, push-in and justification can make it fit,
+    and set the spaces between 汉字 and Latin letters or digits into the box's width,
+    so that the boxes after it on the line know the room that is left."""
     result = _split_with_push_in(context, box, available_width, skip, is_line_start)
-    space = latin_space(box.style)
-    if not space or available_width is None:
+    style = box.style
+    space = latin_space(style) if style['direction'] != 'rtl' else 0
+    if not space or result[0] is None:
         return result
-    for _ in range(3):  # make room for the spaces the line will get (see text_align)
-        new_box = result[0]
-        if new_box is None:
-            return result
-        needed = new_box.width + space * len(latin_gaps(new_box.text))
-        if needed <= available_width + 0.01:
-            return result
-        result = _split_with_push_in(
-            context, box, available_width - (needed - new_box.width), skip, is_line_start)
+    if available_width is not None:
+        for _ in range(3):  # a narrower line for a line that does not fit once spaced
+            needed = result[0].width + space * len(latin_gaps(result[0].text))
+            if needed <= available_width + 0.01:
+                break
+            narrower = _split_with_push_in(
+                context, box, available_width - (needed - result[0].width), skip, is_line_start)
+            if narrower[0] is None:
+                break
+            result = narrower
+    _space_latin(result[0], space, available_width)
     return result
+
+
+def _space_latin(box, space, available_width):
+    indexes = latin_gaps(box.text)
+    if not indexes:
+        return
+    if available_width is not None:  # a line that still does not fit gets less, or none
+        space = min(space, (available_width - box.width) / len(indexes))
+    if space <= 0:
+        return
+    advances = dict(_advances(box))
+    for index in indexes:
+        advances[index] = advances.get(index, 0) + space
+    box._cjk_advances = advances
+    _tag_layout(box, advances)
+    box.width += space * len(indexes)
 
 
 def _split_with_push_in(context, box, available_width, skip, is_line_start):
@@ -209,23 +230,20 @@ def line_end_half(style):
 # --- Latin spacing ----------------------------------------------------------
 
 def text_align(context, line, available_width, last):
-    """Set Han characters and Latin letters or digits apart before aligning the line
-    (split_text_box has left room for it)."""
+    """Space 汉字 and Latin letters or digits that meet across two inline boxes
+    (生<b>CCER</b>), as far as the line has room, before aligning it; the gaps inside
+    a box are spaced by split_text_box."""
     space = latin_space(line.style)
-    if space and line.style['direction'] != 'rtl':
+    if space and line.style['direction'] != 'rtl' and line.width < available_width:
         pieces = []
         _pieces(line, pieces)
-        extras = {}
-        for n, (box, text) in enumerate(pieces):
-            if text is None:
-                continue
-            indexes = list(latin_gaps(text))
-            if n + 1 < len(pieces) and pieces[n + 1][1] is not None:
-                if is_latin_gap(text[-1], pieces[n + 1][1][0]):
-                    indexes.append(len(text) - 1)
-            if indexes:
-                extras[id(box)] = dict.fromkeys(indexes, space)
-        if extras:
+        gaps = [(box, len(text) - 1) for (box, text), (_, following) in zip(pieces, pieces[1:])
+                if text is not None and following is not None and is_latin_gap(text[-1], following[0])]
+        if gaps:
+            space = min(space, (available_width - line.width) / len(gaps))
+            extras = {}
+            for box, index in gaps:
+                extras.setdefault(id(box), {})[index] = space
             _shift(line, 0, extras)
     if (not last and 0 <= line.width - available_width < 0.01
             and line.style['text_align_all'] == 'justify' and line_end_half(line.style)
@@ -375,9 +393,10 @@ _lines: dict = {}
 
 def _split_first_line(text, style, context, max_width, justification_spacing,
                       is_line_start=True, minimum=False):
-    # Widths are rounded: a column's width comes out a few 1e-7 px different from
-    # one column position to the next, and no line break hangs on that.
-    width = None if max_width is None else round(max_width, 3)
+    # Widths as Pango gets them (1/1024 px): a column's width comes out a few 1e-7 px
+    # different from one column position to the next.
+    width = (int(max(0, max_width) * TO_UNITS) if max_width is not None and max_width < 2 ** 21
+             else max_width)  # None, inf, or too wide for Pango: no wrapping
     key = (text, id(style), width, justification_spacing, is_line_start, minimum)
     hit = _lines.get(key)
     if hit is not None and hit[0] is style:  # the style pins its id while cached

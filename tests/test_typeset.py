@@ -5,6 +5,7 @@ import subprocess
 
 import pytest
 import weasyprint
+from weasyprint.formatting_structure import boxes
 
 from builder import typeset
 from builder.cjk import opportunities
@@ -162,3 +163,38 @@ def test_shrink_to_fit_boxes_make_room_for_latin_spacing(tmp_path):
     assert "".join(w for _, _, w in found) == "2017年第18期（总第106期）"
     out = subprocess.run(["pdftotext", str(tmp_path / "out.pdf"), "-"], capture_output=True, text=True).stdout
     assert len([line for line in out.splitlines() if line.strip()]) == 1  # not wrapped
+
+
+def test_latin_spacing_across_inline_elements_keeps_lines_in_the_column(tmp_path):
+    # 生<b>CCER</b>态: the quarter ems are at the edges of the bold text.
+    text = "四川省明确提出将低碳发展作为经济社会发展的重大战略和生<b>CCER</b>态文明建设的重要途径按照工作方案四川将制定应对"
+    rows = lines(render(tmp_path, SPACED.format(f'<p style="width: 210pt; text-indent: 0">{text * 3}</p>')))
+    left = min(x0 for x0, _, _ in rows)
+    assert any("CCER" in t for _, _, t in rows[:-1])
+    for _, x1, line in rows[:-1]:
+        assert abs(x1 - (left + 210)) < 1, line  # flush, and not beyond the column
+
+
+def test_shrink_to_fit_box_with_latin_across_elements_keeps_its_text_inside(tmp_path):
+    box = '<span style="display: inline-block; border: 1px solid">2017年第<b>18</b>期（总第106期）</span>之后'
+    document = weasyprint.HTML(string=HEAD + SPACED.format(f'<p style="text-indent: 0">{box}</p>')).render()
+
+    def find(box, kind):
+        if isinstance(box, kind):
+            yield box
+        for child in getattr(box, "children", ()):
+            yield from find(child, kind)
+
+    block = next(find(document.pages[0]._page_box, boxes.InlineBlockBox))
+    texts = list(find(block, boxes.TextBox))
+    assert "".join(t.text for t in texts) == "2017年第18期（总第106期）"
+    assert max(t.position_x + t.width for t in texts) <= block.content_box_x() + block.width + 0.01
+
+
+def test_half_width_line_end_on_a_justified_line(tmp_path):
+    # 3 pt more than four "低碳发展，": the line is justified, and its last mark goes half width.
+    rows = lines(render(tmp_path, SPACED.format(COMMAS.replace("210pt", "213pt"))))
+    left = min(x0 for x0, _, _ in rows)
+    assert [text[-1] for _, _, text in rows] == ["，", "，", "。"]
+    for _, x1, text in rows[:-1]:
+        assert abs(x1 - (left + 213 + 10.5 / 2)) < 0.5, text
