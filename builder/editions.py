@@ -42,14 +42,19 @@ class Typesetters:
         """`jobs` workers (default: one per core), but no more than the `issues` expected."""
         jobs = jobs or os.cpu_count() or 1
         self.pool = multiprocessing.get_context("fork").Pool(max(1, min(jobs, issues or jobs)), _warm_up)
+        self.busy = False
+
+    def typeset(self, document: PrintDocument) -> AsyncResult:
+        self.busy = True
+        return self.pool.apply_async(render_pdf, (document,))
 
     def __enter__(self) -> Typesetters:
         return self
 
     def __exit__(self, error_type: type | None, *_: object) -> None:
-        if error_type is None:
+        if error_type is None and self.busy:
             self.pool.close()
-        else:  # the build stops: report at once, without waiting for the workers
+        else:  # the build stops, or every PDF came from the cache: no waiting for the workers
             self.pool.terminate()
         self.pool.join()
 
@@ -106,7 +111,7 @@ def start_editions(archive: Archive, env: jinja2.Environment, workers: Typesette
         if path.is_file():
             cached[slug] = path.read_bytes()
         else:
-            futures[slug] = workers.pool.apply_async(render_pdf, (document,))
+            futures[slug] = workers.typeset(document)
     return PendingEditions(archive, documents, cached, futures)
 
 
