@@ -75,6 +75,7 @@ def test_masthead_on_page_one(sample_pdf):
     assert "中环联合认证中心应对气候变化部" in first and "2017 年 5 月 5 日" in first
     assert "目录" in squeeze(first) and "【市场热点】" in first
     assert "节能减排信息动态 2017 年第 18 期" not in first  # no running header on the first page
+    assert "各地十三五规划中能耗和温室气体控制目标都如何？" in first  # the whole 目录 on the first page
 
 
 def toc_entries(pdf: Path) -> list[tuple[str, int]]:
