@@ -126,13 +126,27 @@ def _is_latin(char):
     return char.isalnum() and ord(char) < 0x0530
 
 
+def _ranges_class(codes):
+    """A regular-expression class body for a sorted list of code points."""
+    parts, start = [], None
+    for code, following in zip(codes, [*codes[1:], None]):
+        start = code if start is None else start
+        if following != code + 1:
+            parts.append(re.escape(chr(start)) + ("-" + re.escape(chr(code)) if code != start else ""))
+            start = None
+    return "".join(parts)
+
+
+_HAN = "".join(f"\\U{low:08x}-\\U{high:08x}" for low, high in _HAN_RANGES)
+_LATIN = _ranges_class([code for code in range(0x0530) if _is_latin(chr(code))])
+_LATIN_GAP = re.compile(f"(?=[{_HAN}][{_LATIN}]|[{_LATIN}][{_HAN}])")
+
+
 @functools.lru_cache(maxsize=1 << 16)
 def latin_gaps(text):
     """Indexes i such that text[i], text[i + 1] are a Han character and a Latin
     letter or digit, in either order (clreq §3.2.1: a quarter em apart)."""
-    return tuple(i for i in range(len(text) - 1)
-                 if (_is_han(text[i]) and _is_latin(text[i + 1]))
-                 or (_is_latin(text[i]) and _is_han(text[i + 1])))
+    return tuple(match.start() for match in _LATIN_GAP.finditer(text))
 
 
 def is_latin_gap(a, b):
