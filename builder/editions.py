@@ -11,9 +11,10 @@ from __future__ import annotations
 import multiprocessing
 import os
 import re
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
-from multiprocessing.pool import AsyncResult
 from typing import Callable
 
 import jinja2
@@ -41,22 +42,30 @@ class Typesetters:
     def __init__(self, jobs: int | None = None, issues: int | None = None) -> None:
         """`jobs` workers (default: one per core), but no more than the `issues` expected."""
         jobs = jobs or os.cpu_count() or 1
-        self.pool = multiprocessing.get_context("fork").Pool(max(1, min(jobs, issues or jobs)), _warm_up)
+        self.pool = ProcessPoolExecutor(max(1, min(jobs, issues or jobs)), multiprocessing.get_context("fork"),
+                                        initializer=_warm_up)
+        self.pool.submit(int)  # the workers start now (all of them: they are forked)
         self.busy = False
 
-    def typeset(self, document: PrintDocument) -> AsyncResult:
+    def typeset(self, document: PrintDocument) -> Future:
         self.busy = True
-        return self.pool.apply_async(render_pdf, (document,))
+        return self.pool.submit(render_pdf, document)
 
     def __enter__(self) -> Typesetters:
         return self
 
     def __exit__(self, error_type: type | None, *_: object) -> None:
         if error_type is None and self.busy:
-            self.pool.close()
-        else:  # the build stops, or every PDF came from the cache: no waiting for the workers
-            self.pool.terminate()
-        self.pool.join()
+            self.pool.shutdown()
+            return
+        # The build stops, or every PDF came from the cache: no waiting for the workers.
+        terminate = getattr(self.pool, "terminate_workers", None)  # Python 3.14
+        if terminate is not None:
+            terminate()
+        else:
+            for process in list(getattr(self.pool, "_processes", {}).values()):
+                process.terminate()
+        self.pool.shutdown(cancel_futures=True)
 
 
 def _warm_up() -> None:
@@ -74,7 +83,7 @@ class PendingEditions:
     archive: Archive
     documents: dict[str, PrintDocument]
     cached: dict[str, bytes]
-    futures: dict[str, AsyncResult]
+    futures: dict[str, Future]
 
     def finish(self, report: Callable[[str], None] = lambda _: None) -> Editions:
         archive = self.archive
@@ -90,7 +99,13 @@ class PendingEditions:
                 failed[slug] = list(glyphs.errors)
                 warnings.extend(glyphs.warnings)
         for slug, future in self.futures.items():
-            result: RenderedPdf = future.get()
+            try:
+                result: RenderedPdf = future.result()
+            except BrokenProcessPool:
+                errors.append(ContentError(issues[slug].folder, "the typesetting of this issue stopped: its worker "
+                                           "process died (out of memory, or a crash in WeasyPrint's libraries)",
+                                           None, "build again; if it happens again, build with fewer issues at once"))
+                continue
             problems = failed[slug] + locate_problems(issues[slug], result.problems)
             errors.extend(problems)
             if not problems:  # an edition with errors is never cached: the next build reports them again
@@ -105,7 +120,7 @@ def start_editions(archive: Archive, env: jinja2.Environment, workers: Typesette
     cache = archive.site.root / CACHE
     documents = {issue.slug: print_document(archive, issue, env) for issue in archive.issues}
     cached: dict[str, bytes] = {}
-    futures: dict[str, AsyncResult] = {}
+    futures: dict[str, Future] = {}
     for slug, document in documents.items():
         path = _cached(cache, slug, document.digest)
         if path.is_file():

@@ -2,6 +2,7 @@
 
 import hashlib
 import multiprocessing
+import os
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -173,6 +174,22 @@ def test_failed_build_leaves_the_previous_output_exactly_as_it_was(site, newslet
     assert snapshot(site / "output") == before
     assert not [p.name for p in site.iterdir() if p.name.startswith(".output")]  # no half-written folder
     assert multiprocessing.active_children() == []  # the typesetting workers were stopped, not left running
+
+
+def _die(document):
+    os._exit(9)  # a worker killed in the middle of typesetting (out of memory, a crash)
+
+
+def test_a_typesetting_worker_that_dies_is_an_error_not_a_hang(site, newsletter, monkeypatch):
+    assert newsletter("build", "--site", site).code == 0
+    before = snapshot(site / "output")
+    write(site / "content/issues/2017-02/03-new.md", article(title="新文章"))  # the PDF must be typeset again
+    monkeypatch.setattr("builder.editions.render_pdf", _die)
+    run = newsletter("build", "--site", site)
+    assert run.code == 1
+    assert "content/issues/2017-02: the typesetting of this issue stopped: its worker process died" in run.err
+    assert snapshot(site / "output") == before
+    assert multiprocessing.active_children() == []
 
 
 def test_failure_while_writing_keeps_the_previous_output(site, newsletter, monkeypatch):
