@@ -6,7 +6,9 @@ Exit codes: 0 success, 1 errors in the content, 2 wrong usage (argparse's own co
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 from pathlib import Path
 from typing import Sequence
 
@@ -29,11 +31,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return USAGE_ERROR
     root = Path(args.site)
+    # `kill` stops a build the way Ctrl-C does: workers stopped, nothing half-written left.
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminated) if main_thread else None
     try:
         return args.run(args, root)
     except ContentErrors as errors:
         _print_errors(errors.errors, root)
         return CONTENT_ERROR
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _terminated(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 def _build(args: argparse.Namespace, root: Path) -> int:

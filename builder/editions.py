@@ -8,9 +8,11 @@ the archive and checks the issues' characters against the fonts.
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
 import re
+import signal
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -42,14 +44,20 @@ class Typesetters:
     def __init__(self, jobs: int | None = None, issues: int | None = None) -> None:
         """`jobs` workers (default: one per core), but no more than the `issues` expected."""
         jobs = jobs or os.cpu_count() or 1
-        self.pool = ProcessPoolExecutor(max(1, min(jobs, issues or jobs)), multiprocessing.get_context("fork"),
-                                        initializer=_warm_up)
+        workers = max(1, min(jobs, jobs if issues is None else issues))
+        self.pool = ProcessPoolExecutor(workers, multiprocessing.get_context("fork"), initializer=_warm_up,
+                                        initargs=(os.getpid(),))
         self.pool.submit(int)  # the workers start now (all of them: they are forked)
         self.busy = False
 
     def typeset(self, document: PrintDocument) -> Future:
         self.busy = True
-        return self.pool.submit(render_pdf, document)
+        try:
+            return self.pool.submit(render_pdf, document)
+        except BrokenProcessPool as exc:  # a worker died before it got this issue
+            failed: Future = Future()
+            failed.set_exception(exc)
+            return failed
 
     def __enter__(self) -> Typesetters:
         return self
@@ -68,11 +76,28 @@ class Typesetters:
         self.pool.shutdown(cancel_futures=True)
 
 
-def _warm_up() -> None:
+def _warm_up(build_process: int) -> None:
+    _stop_with(build_process)
     from . import columns, typeset
 
     typeset.install()
     columns.install()
+
+
+def _stop_with(build_process: int) -> None:
+    """Have Linux stop this worker when the build process dies (killed, say), instead of
+    leaving it behind."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the build's own handler (cli.py)
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass  # not Linux: the build's own clean-up is all there is
+    if os.getppid() != build_process:  # the build died before the line above
+        os._exit(1)
+
+
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
 @dataclass
@@ -102,9 +127,10 @@ class PendingEditions:
             try:
                 result: RenderedPdf = future.result()
             except BrokenProcessPool:
-                errors.append(ContentError(issues[slug].folder, "the typesetting of this issue stopped: its worker "
+                errors.append(ContentError(issues[slug].folder, "the typesetting of this issue stopped: a worker "
                                            "process died (out of memory, or a crash in WeasyPrint's libraries)",
-                                           None, "build again; if it happens again, build with fewer issues at once"))
+                                           None, "build again; if it happens again, check the free memory and "
+                                           "this issue's images"))
                 continue
             problems = failed[slug] + locate_problems(issues[slug], result.problems)
             errors.extend(problems)

@@ -3,8 +3,10 @@
 import hashlib
 import multiprocessing
 import os
+import signal
 import subprocess
 import sys
+import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
@@ -187,9 +189,54 @@ def test_a_typesetting_worker_that_dies_is_an_error_not_a_hang(site, newsletter,
     monkeypatch.setattr("builder.editions.render_pdf", _die)
     run = newsletter("build", "--site", site)
     assert run.code == 1
-    assert "content/issues/2017-02: the typesetting of this issue stopped: its worker process died" in run.err
+    assert "content/issues/2017-02: the typesetting of this issue stopped: a worker process died" in run.err
     assert snapshot(site / "output") == before
     assert multiprocessing.active_children() == []
+
+
+def _die_at_start(build_process):
+    os._exit(9)  # a worker that dies while it loads WeasyPrint
+
+
+def test_a_worker_that_dies_before_typesetting_is_an_error_too(site, newsletter, monkeypatch):
+    monkeypatch.setattr("builder.editions._warm_up", _die_at_start)
+    run = newsletter("build", "--site", site)
+    assert run.code == 1
+    assert "the typesetting of this issue stopped: a worker process died" in run.err
+    assert "Traceback" not in run.err
+    assert not (site / "output").exists()
+    assert multiprocessing.active_children() == []
+
+
+def _processes_of(site: Path) -> list[str]:
+    """The processes whose command line names this site (a build and its workers)."""
+    found = []
+    for status in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            command = status.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if "newsletter build" in command and str(site) in command:
+            found.append(command)
+    return found
+
+
+@pytest.mark.parametrize("signal_name", ["SIGTERM", "SIGKILL"])
+def test_a_build_stopped_while_typesetting_leaves_no_process_behind(site, signal_name):
+    build = subprocess.Popen([str(Path(sys.executable).parent / "newsletter"), "build", "--site", str(site)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert "loaded" in build.stdout.readline()  # the workers are typesetting now
+    build.send_signal(getattr(signal, signal_name))
+    code = build.wait(timeout=30)
+    assert code == (143 if signal_name == "SIGTERM" else -9)
+    for _ in range(50):  # the workers may take a moment to go
+        if not _processes_of(site):
+            break
+        time.sleep(0.1)
+    assert _processes_of(site) == []
+    assert not (site / "output").exists()
+    if signal_name == "SIGTERM":
+        assert [p.name for p in site.iterdir() if p.name.startswith(".output")] == []
 
 
 def test_failure_while_writing_keeps_the_previous_output(site, newsletter, monkeypatch):

@@ -319,6 +319,8 @@ def test_latin_spacing_and_line_end_settings(site):
         return [float(x1) for x1, body in re.findall(r'<line xMin="[\d.]+" yMin="[\d.]+" xMax="([\d.]+)"[^>]*>(.*?)</line>',
                                                        bbox, re.S) if "节能减排" in body and body.rstrip().endswith("，</word>")]
 
-    assert len(comma_line_ends(full)) >= 6
-    # Half width: the mark's box reaches half an em (5.25 pt) past the column edge, its ink at the edge.
-    assert abs(max(comma_line_ends(half)) - max(comma_line_ends(full)) - 5.25) < 0.5
+    # Half width: each justified line's mark reaches half an em (5.25 pt) past the column
+    # edge in pdftotext's boxes, its ink at the edge; the paragraph's last line stays.
+    moved = [h - f for f, h in zip(sorted(comma_line_ends(full)), sorted(comma_line_ends(half)))]
+    assert len(moved) == 8
+    assert sum(abs(m - 5.25) < 0.5 for m in moved) == 7 and sum(abs(m) < 0.01 for m in moved) == 1, moved

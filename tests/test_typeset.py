@@ -165,6 +165,13 @@ def test_shrink_to_fit_boxes_make_room_for_latin_spacing(tmp_path):
     assert len([line for line in out.splitlines() if line.strip()]) == 1  # not wrapped
 
 
+def test_latin_spacing_across_inline_elements(tmp_path):
+    spaced = words(render(tmp_path, SPACED.format('<p style="text-indent: 0">生<b>CCER</b>态</p>')))
+    assert [w for _, _, w in spaced] == ["生", "CCER", "态"]
+    for (_, end, _), (start, _, _) in zip(spaced, spaced[1:]):
+        assert abs(start - end - 10.5 * 0.25) < 0.3
+
+
 def test_latin_spacing_across_inline_elements_keeps_lines_in_the_column(tmp_path):
     # 生<b>CCER</b>态: the quarter ems are at the edges of the bold text.
     text = "四川省明确提出将低碳发展作为经济社会发展的重大战略和生<b>CCER</b>态文明建设的重要途径按照工作方案四川将制定应对"
