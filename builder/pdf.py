@@ -62,7 +62,7 @@ def renderer() -> str:
     from .glyphs import PRINT_FACES, font_file
 
     code = hashlib.sha256()
-    for module in ("pdf.py", "typeset.py", "cjk.py", "columns.py"):
+    for module in ("pdf.py", "typeset.py", "justify.py", "cjk.py", "columns.py"):
         code.update((Path(__file__).parent / module).read_bytes())
     fonts = []
     for face in PRINT_FACES:

@@ -1,0 +1,384 @@
+"""How a Chinese line is filled (WeasyPrint 70 hooks, installed by `typeset.install()`).
+
+- `split_text_box`: push-in (clreq 挤进). When Pango's line breaking (which already
+  keeps closing marks off the line start and opening marks off the line end) leaves a
+  justified line so short that its gaps would pass the cap, the box is split again
+  with 0.5 … 3 em more room, and the first longer line whose excess fits into the
+  blank halves of its full-width punctuation (measured from the font) is kept: inner
+  marks give up space first, a closing mark at the line end last. The box is then
+  given the quarter em between 汉字 and Latin letters or digits (clreq §3.2.1) as part
+  of its width, after breaking the line where that space still fits.
+
+- `text_align`: the same space where 汉字 and Latin meet across two inline boxes, as
+  far as the line has room; a line that fills its column exactly still gets a
+  half-width closing mark.
+
+- `justify_line`: the slack of a justified line is spread over its justification
+  opportunities (`cjk.gaps`: spaces and every gap beside a CJK character, clreq §3.8).
+  A gap between two Han characters gets at most CAP (0.095 em: pdftotext starts a new
+  word at 0.1 em, and would then show 合 同 能 源); what a line needs beyond that goes
+  to its spaces and Han–Latin boundaries, and a line with neither is widened up to
+  the cap and left short. With `--cjk-line-end: half`, a closing mark that ends the
+  line first gives up its blank half (clreq §3.1.7).
+
+- `preferred_split_first_line`: shrink-to-fit widths count the Latin spacing.
+
+Every amount added to or taken from a character's advance is recorded on its text
+box (`_cjk_advances`) and on a copy of its Layout (`_cjk_extras`), which
+`typeset` applies to the shaped glyphs when the line is drawn. Layout only widens
+text boxes and shifts the boxes after them, like WeasyPrint's own
+`add_word_spacing`. Right-to-left lines keep WeasyPrint's own justification.
+"""
+
+import copy
+
+from weasyprint.formatting_structure import boxes
+from weasyprint.layout import inline, preferred
+from weasyprint.text import line_break
+from weasyprint.text.ffi import TO_UNITS, ffi, pango
+
+from .cjk import (SPACES, SQUEEZE_LEFT, SQUEEZE_RIGHT, byte_offsets, gap_kind, gaps, gaps_by_kind,
+                  is_cjk, is_latin_gap, latin_gaps)
+
+# WeasyPrint's own functions, as they are before typeset.install() replaces them.
+original_justify_line = inline.justify_line
+original_text_align = inline.text_align
+original_preferred_split_first_line = preferred.split_first_line
+original_split_text_box = inline.split_text_box
+
+# Widening of a gap between two CJK characters, in em, beyond which the rest of a
+# line's slack goes to spaces and Han–Latin boundaries, or is left.
+CAP = 0.095
+
+
+# --- punctuation metrics ----------------------------------------------------
+
+_BLANK_CACHE = {}
+
+
+def blank_half(context, style, char):
+    """('right'|'left', width) of the blank half of a fullwidth mark, or (None, 0).
+
+    Measured once per font and mark with Pango: the mark must be one em wide and
+    its ink must lie in the other half (as in GB / zh-Hans fonts).
+    """
+    if char in SQUEEZE_RIGHT:
+        side = 'right'
+    elif char in SQUEEZE_LEFT:
+        side = 'left'
+    else:
+        return None, 0
+    key = (tuple(style['font_family']), style['font_size'], style['font_weight'],
+           style['font_style'], style['font_stretch'], style['lang'], char)
+    if key not in _BLANK_CACHE:
+        layout = line_break.create_layout(char, style, context, None, 0)
+        line, _ = layout.get_first_line()
+        ink = ffi.new('PangoRectangle *')
+        logical = ffi.new('PangoRectangle *')
+        pango.pango_layout_line_get_extents(line, ink, logical)
+        size = style['font_size'] * TO_UNITS
+        result = None, 0
+        if abs(logical.width - size) < 0.05 * size:
+            if side == 'right' and ink.x + ink.width <= 0.52 * logical.width:
+                result = side, style['font_size'] / 2
+            elif side == 'left' and ink.x >= 0.48 * logical.width:
+                result = side, style['font_size'] / 2
+        _BLANK_CACHE[key] = result
+    return _BLANK_CACHE[key]
+
+
+def _tag_layout(box, char_extras):
+    """Give ``box`` its own copy of its Layout, carrying per-char extra advances."""
+    layout = copy.copy(box.pango_layout)  # never alter a layout shared by copies
+    offsets = byte_offsets(box.text)
+    layout._cjk_extras = {
+        offsets[i]: amount for i, amount in char_extras.items() if amount}
+    layout._cjk_applied = None
+    box.pango_layout = layout
+
+
+# --- push-in ----------------------------------------------------------------
+
+def _squeeze_plan(context, style, text, excess):
+    """{char_index: -amount} taking ``excess`` from the blank halves of the
+    fullwidth marks of ``text`` (inner marks first, a closing mark ending the
+    line last), or None if they cannot absorb it."""
+    inner, end = [], None
+    for i, char in enumerate(text):
+        side, width = blank_half(context, style, char)
+        if side == 'right':
+            if i == len(text) - 1:
+                end = (i, width)
+            elif text[i + 1] not in SPACES:
+                inner.append((i, width))
+        elif (side == 'left' and i > 0 and text[i - 1] not in SPACES and
+                (not inner or inner[-1][0] != i - 1)):
+            inner.append((i - 1, width))  # pull the mark left over its blank
+    room = sum(width for _, width in inner)
+    if excess <= room:
+        return {i: -excess * width / room for i, width in inner}
+    if end is not None and excess <= room + end[1]:
+        plan = {i: -width for i, width in inner}
+        plan[end[0]] = -(excess - room)
+        return plan
+    return None
+
+
+def split_text_box(context, box, available_width, skip, is_line_start=True):
+    """Break the line where Latin spacing, push-in and justification can make it fit,
+    and set the spaces between 汉字 and Latin letters or digits into the box's width,
+    so that the boxes after it on the line know the room that is left."""
+    result = _split_with_push_in(context, box, available_width, skip, is_line_start)
+    style = box.style
+    space = latin_space(style) if style['direction'] != 'rtl' else 0
+    if not space or result[0] is None:
+        return result
+    if available_width is not None:
+        for _ in range(3):  # a narrower line for a line that does not fit once spaced
+            needed = result[0].width + space * len(latin_gaps(result[0].text))
+            if needed <= available_width + 0.01:
+                break
+            narrower = _split_with_push_in(
+                context, box, available_width - (needed - result[0].width), skip, is_line_start)
+            if narrower[0] is None:
+                break
+            result = narrower
+    _space_latin(result[0], space, available_width)
+    return result
+
+
+def _space_latin(box, space, available_width):
+    indexes = latin_gaps(box.text)
+    if not indexes:
+        return
+    if available_width is not None:  # a line that still does not fit gets less, or none
+        space = min(space, (available_width - box.width) / len(indexes))
+    if space <= 0:
+        return
+    advances = dict(_advances(box))
+    for index in indexes:
+        advances[index] = advances.get(index, 0) + space
+    box._cjk_advances = advances
+    _tag_layout(box, advances)
+    box.width += space * len(indexes)
+
+
+def _split_with_push_in(context, box, available_width, skip, is_line_start):
+    result = original_split_text_box(
+        context, box, available_width, skip, is_line_start)
+    new_box, resume_index, preserved = result
+    if new_box is not None:
+        new_box._cjk_squeeze = None
+        new_box._cjk_advances = None
+    if (available_width is None or new_box is None
+            or resume_index is None or preserved):
+        return result
+    style = box.style
+    if (style['text_align_all'] != 'justify' or
+            style['white_space'] not in ('normal', 'pre-line') or
+            style['direction'] == 'rtl'):
+        return result
+    em = style['font_size']
+    slack = available_width - new_box.width
+    text = new_box.text
+    if slack < em and slack / max(1, len(gaps(text))) <= CAP * em:
+        return result  # justification alone will do
+    if not any(is_cjk(char) for char in text[-3:]):
+        return result
+
+    for step in range(1, 7):  # try half an em more room at a time, up to 3 em
+        extension = step * em / 2
+        longer, resume_2, preserved_2 = original_split_text_box(
+            context, box, available_width + extension, skip, is_line_start)
+        # resume_2 is None: the rest of the paragraph fits once squeezed (no widow).
+        if (longer is None or preserved_2 or
+                len(longer.text) <= len(text)):
+            continue
+        excess = longer.width - available_width
+        squeeze = None
+        if excess > 0:
+            squeeze = _squeeze_plan(context, style, longer.text, excess)
+            if squeeze is None:
+                continue
+            longer.width -= excess
+            _tag_layout(longer, squeeze)
+        longer._cjk_squeeze = squeeze
+        return longer, resume_2, preserved_2
+    return result
+
+
+# --- settings: custom properties of the print stylesheet -------------------
+
+def latin_space(style):
+    """`--cjk-latin-space: 0.25em` (or 0): the space between Han and Latin letters or
+    digits, in px. Unset: none."""
+    for token in style['__cjk_latin_space']:
+        if token.type == 'dimension' and token.unit == 'em':
+            return token.value * style['font_size']
+    return 0
+
+
+def line_end_half(style):
+    """`--cjk-line-end: half`: a closing mark that ends a justified line is set half
+    width, its ink flush with the column edge (clreq §3.1.7). Unset, or `full`: not."""
+    return any(token.type == 'ident' and token.value == 'half'
+               for token in style['__cjk_line_end'])
+
+
+# --- Latin spacing ----------------------------------------------------------
+
+def text_align(context, line, available_width, last):
+    """Space 汉字 and Latin letters or digits that meet across two inline boxes
+    (生<b>CCER</b>), as far as the line has room, before aligning it; the gaps inside
+    a box are spaced by split_text_box."""
+    space = latin_space(line.style)
+    if space and line.style['direction'] != 'rtl' and line.width < available_width:
+        pieces = []
+        _pieces(line, pieces)
+        gaps = [(box, len(text) - 1) for (box, text), (_, following) in zip(pieces, pieces[1:])
+                if text is not None and following is not None and is_latin_gap(text[-1], following[0])]
+        if gaps:
+            space = min(space, (available_width - line.width) / len(gaps))
+            extras = {}
+            for box, index in gaps:
+                extras.setdefault(id(box), {})[index] = space
+            _shift(line, 0, extras)
+    if (not last and 0 <= line.width - available_width < 0.01
+            and line.style['text_align_all'] == 'justify' and line_end_half(line.style)
+            and line.style['white_space'] in ('normal', 'nowrap', 'pre-line')):
+        # A line that fills its column exactly is not justified by WeasyPrint; its
+        # closing mark still goes half width.
+        justify_line(context, line, available_width - line.width)
+        return 0
+    return original_text_align(context, line, available_width, last)
+
+
+def preferred_split_first_line(text, style, context, max_width, justification_spacing,
+                                is_line_start=True, minimum=False):
+    """Widths for shrink-to-fit boxes (running headers, table columns, flex items)
+    count the Latin spacing, or their text would wrap once spaced."""
+    result = original_preferred_split_first_line(
+        text, style, context, max_width, justification_spacing, is_line_start, minimum)
+    space = latin_space(style)
+    if not space:
+        return result
+    layout, length, resume_index, width, height, baseline = result
+    line = text.encode()[:length].decode(errors='ignore')
+    return layout, length, resume_index, width + space * len(latin_gaps(line)), height, baseline
+
+
+# --- justification ----------------------------------------------------------
+
+_OBJECT = '\ufffc'  # stands for an atomic inline box (image, inline-block) in gap_kind
+
+def _pieces(box, out):
+    """Append (box, text) for the line's content in visual (LTR) order; an atomic
+    box (image, inline-block) as (box, None)."""
+    if isinstance(box, boxes.TextBox):
+        if box.text:
+            out.append((box, box.text))
+    elif isinstance(box, (boxes.LineBox, boxes.InlineBox)):
+        for child in box.children:
+            if child.is_in_normal_flow():
+                _pieces(child, out)
+    else:
+        out.append((box, None))
+
+
+def justify_line(context, line, extra_width):
+    if line.style['direction'] == 'rtl':
+        return original_justify_line(context, line, extra_width)
+    pieces = []
+    _pieces(line, pieces)
+    while pieces:  # trailing spaces are no opportunities
+        box, text = pieces[-1]
+        if text is None or text.rstrip(SPACES):
+            if text is not None:
+                pieces[-1] = box, text.rstrip(SPACES)
+            break
+        pieces.pop()
+    if not pieces:
+        return
+
+    # The gaps that may widen, by kind, as (box, indexes of the characters before
+    # them); index None: the gap after an atomic box.
+    found = {'space': [], 'mixed': [], 'cjk': []}
+    for n, (box, text) in enumerate(pieces):
+        if text is not None:
+            for kind, indexes in gaps_by_kind(text).items():
+                if indexes:
+                    found[kind].append((box, indexes))
+        if n + 1 < len(pieces):
+            following = pieces[n + 1][1]
+            kind = gap_kind(_OBJECT if text is None else text[-1],
+                            _OBJECT if following is None else following[0])
+            if kind:
+                found[kind].append((box, (None if text is None else len(text) - 1,)))
+    counts = {kind: sum(len(indexes) for _, indexes in f) for kind, f in found.items()}
+    count = sum(counts.values())
+    if not count:
+        return  # nothing to widen (e.g. a long URL): the line stays short
+    cap = CAP * line.style['font_size']
+    wide = counts['space'] + counts['mixed']
+    extras = {}  # id(box) -> {char_index: amount}
+    if line_end_half(line.style):
+        # A closing mark ending the line gives up its blank half; the line takes it up.
+        box, text = pieces[-1]
+        if text is not None:
+            side, half = blank_half(context, box.style, text[-1])
+            squeezed = -(_advances(box).get(len(text) - 1, 0))  # by push-in already
+            cut = half - squeezed if side == 'right' else 0
+            if cut > 0.01 and (wide or extra_width + cut <= cap * count):
+                extras[id(box)] = {len(text) - 1: -cut}
+                extra_width += cut
+    step = extra_width / count
+    if step > cap and not wide:
+        extra_width = cap * count  # keep pdftotext happy, leave the line short
+        step = cap
+    if step > cap and wide:
+        # Keep gaps between two CJK characters under the cap, give the rest
+        # to the spaces and the Han/Latin boundaries.
+        wide_step = (extra_width - cap * counts['cjk']) / wide
+        steps = {'space': wide_step, 'mixed': wide_step, 'cjk': cap}
+    else:
+        steps = dict.fromkeys(found, step)
+    for kind, found_of_kind in found.items():
+        amount = steps[kind]
+        for box, indexes in found_of_kind:
+            per_box = extras.setdefault(id(box), {})
+            for index in indexes:
+                per_box[index] = per_box.get(index, 0) + amount
+    _shift(line, 0, extras)
+
+
+def _advances(box):
+    """{char_index: px} already added to the advances of ``box`` (push-in, spacing)."""
+    return (getattr(box, '_cjk_advances', None) or getattr(box, '_cjk_squeeze', None)
+            or {})
+
+
+def _shift(box, x_advance, extras):
+    """Move boxes right by the space added before them, widen the owners."""
+    if isinstance(box, boxes.TextBox):
+        box.position_x += x_advance
+        mine = extras.get(id(box))
+        if mine:
+            total = sum(mine.values())
+            merged = dict(_advances(box))
+            for index, amount in mine.items():
+                merged[index] = merged.get(index, 0) + amount
+            box._cjk_advances = merged
+            _tag_layout(box, merged)
+            box.width += total
+            x_advance += total
+    elif isinstance(box, (boxes.LineBox, boxes.InlineBox)):
+        box.position_x += x_advance
+        previous_x_advance = x_advance
+        for child in box.children:
+            if child.is_in_normal_flow():
+                x_advance = _shift(child, x_advance, extras)
+        box.width += x_advance - previous_x_advance
+    else:
+        box.translate(x_advance, 0)
+        x_advance += extras.get(id(box), {}).get(None, 0)
+    return x_advance
