@@ -16,7 +16,7 @@ from builder.build import load
 from builder.pdf import print_document, render_pdf
 from builder.themes import template_env
 
-from conftest import ROOT, Run, article, write
+from conftest import ROOT, article, write
 
 RAGGED = ROOT.parent / "shared" / "tools" / "ragged.py"
 HAN = "\u4e00-\u9fff"
