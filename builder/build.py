@@ -10,10 +10,11 @@ failed build leaves the published archive as it was.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import time
 import traceback
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
@@ -31,8 +32,11 @@ from .themes import static_files, template_env
 from .web import Page, render_archive
 
 Report = Callable[[str], None]
-# Left in every output folder, so that a later build knows it may replace the folder.
+# Left in every output folder, so that a later build knows it may replace the folder, and
+# which of its files the build wrote (the rest an editor put there, and are kept).
 MARKER = ".newsletter-output"
+MANIFEST_HEAD = ("Written by `newsletter build`; the next build replaces this folder.\n"
+                 "Files the build wrote (any other file in this folder is kept by the next build):\n")
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,7 @@ class BuildResult:
     files: int
     seconds: float
     warnings: tuple[ContentError, ...] = field(default_factory=tuple)
+    kept: tuple[str, ...] = ()  # files in output/ that the build did not write, carried over
 
 
 def load(root: Path, drafts: bool = False) -> tuple[Archive, ErrorLog]:
@@ -115,16 +120,21 @@ def _template_errors() -> Iterator[None]:
                                           "correct the template, or delete it to use the theme's"),))
 
 
-def write(pages: list[Page], files: dict[str, Path], output: Path) -> None:
-    """Stage 3: a complete new output/ in place of the old one, or no change at all."""
+def write(pages: list[Page], files: dict[str, Path], output: Path) -> tuple[str, ...]:
+    """Stage 3: a complete new output/ in place of the old one, or no change at all.
+    Files an editor put into output/ (a CNAME for the web host) are carried over; their
+    names are returned."""
     output = output.resolve()
-    output.parent.mkdir(parents=True, exist_ok=True)
+    written = [page.path for page in pages] + list(files)
+    kept = _files_not_written(output, set(written))
     fresh = output.parent / f".{output.name}.new-{os.getpid()}"
     stale = output.parent / f".{output.name}.old-{os.getpid()}"
-    shutil.rmtree(fresh, ignore_errors=True)
+    target = fresh
     try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(fresh, ignore_errors=True)
         fresh.mkdir()
-        (fresh / MARKER).write_text("Written by `newsletter build`; the next build replaces this folder.\n")
+        (fresh / MARKER).write_text(MANIFEST_HEAD + "".join(f"{name}\n" for name in sorted(written)), encoding="utf-8")
         for page in pages:
             target = fresh / page.path
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -132,19 +142,51 @@ def write(pages: list[Page], files: dict[str, Path], output: Path) -> None:
                 target.write_bytes(page.content)
             else:
                 target.write_text(page.content, encoding="utf-8")
-        for name, source in files.items():
+        for name, source in [*files.items(), *((name, output / name) for name in kept)]:
             target = fresh / name
             target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(source, target)
+            shutil.copy2(source, target, follow_symlinks=False)
+        target = output
         if output.exists():
             output.rename(stale)
         fresh.rename(output)
-    except BaseException:
-        shutil.rmtree(fresh, ignore_errors=True)
-        if stale.exists() and not output.exists():
-            stale.rename(output)
-        raise
+    except OSError as exc:
+        raise ContentErrors((ContentError(target, f"the build cannot write here: {exc.strerror or exc}", None,
+                                          f"check that you may write to {output.parent} and that the disk has room; "
+                                          "the published output was left as it was"),)) from None
+    finally:
+        if fresh.exists():
+            shutil.rmtree(fresh, ignore_errors=True)
+            if stale.exists() and not output.exists():
+                stale.rename(output)
     shutil.rmtree(stale, ignore_errors=True)
+    return kept
+
+
+def _files_not_written(output: Path, written: set[str]) -> tuple[str, ...]:
+    """The files of an earlier output/ that no build wrote: those its manifest does not
+    list. An output folder from before manifests counts as all the build's. A file the
+    build would now write over is an error: it was not the build's to replace."""
+    try:
+        manifest = (output / MARKER).read_text(encoding="utf-8")
+    except (FileNotFoundError, NotADirectoryError, UnicodeDecodeError):
+        return ()
+    if not manifest.startswith(MANIFEST_HEAD):
+        return ()
+    listed = set(manifest[len(MANIFEST_HEAD):].splitlines())
+    theirs = []
+    for folder, dirs, names in os.walk(output):  # links are kept as links, never followed
+        names += [d for d in dirs if os.path.islink(os.path.join(folder, d))]
+        for name in names:
+            path = Path(folder, name)
+            relative = path.relative_to(output).as_posix()
+            if relative == MARKER or relative in listed:
+                continue
+            if relative in written:
+                raise ContentErrors((ContentError(path, "this file was not written by a build, and the build would "
+                                                  "now replace it", None, "move it out of the output folder"),))
+            theirs.append(relative)
+    return tuple(sorted(theirs))
 
 
 def _issue_folders(root: Path) -> int:
@@ -155,12 +197,19 @@ def _issue_folders(root: Path) -> int:
 
 def _recover(output: Path) -> None:
     """Tidy up after a build that was killed while writing: its half-written folder goes,
-    and if it died between the two renames, the published archive comes back."""
-    for leftover in sorted(output.parent.glob(f".{output.name}.*-*")):
-        kind, _, pid = leftover.name.rpartition("-")
-        if not pid.isdigit() or _running(int(pid)):
+    and if it died between the two renames, the published archive comes back. Only
+    folders named exactly as `write` names them, holding its MARKER, are touched: a
+    user's `.output.backup-20241125/` is not ours."""
+    leftovers = re.compile(rf"^\.{re.escape(output.name)}\.(new|old)-(\d+)$")
+    for leftover in sorted(output.parent.iterdir()) if output.parent.is_dir() else ():
+        match = leftovers.match(leftover.name)
+        if match is None or leftover.is_symlink() or not leftover.is_dir() or _running(int(match.group(2))):
             continue
-        if kind.endswith(".old") and not output.exists():
+        if not (leftover / MARKER).is_file():
+            with suppress(OSError):
+                leftover.rmdir()  # killed between making the folder and marking it: empty
+            continue
+        if match.group(1) == "old" and not output.exists():
             leftover.rename(output)
         else:
             shutil.rmtree(leftover, ignore_errors=True)
@@ -203,7 +252,7 @@ def build(root: Path, output: Path, drafts: bool = False, pdf: bool = True,
         archive, log = load(root, drafts)
         report(f"loaded {len(archive.issues)} issues, {len(archive.articles())} articles")
         pages, files, warnings = render(archive, workers, report)
-    write(pages, files, output)
+    kept = write(pages, files, output)
     return BuildResult(
         issues=len(archive.issues),
         articles=len(archive.articles()),
@@ -212,4 +261,5 @@ def build(root: Path, output: Path, drafts: bool = False, pdf: bool = True,
         files=len(files),
         seconds=time.perf_counter() - started,
         warnings=(*log.warnings, *warnings),
+        kept=kept,
     )

@@ -1,6 +1,7 @@
 """The `newsletter` command: parses arguments, calls one function per command, maps errors to exit codes.
 
-Exit codes: 0 success, 1 errors in the content, 2 wrong usage (argparse's own convention).
+Exit codes: 0 success, 1 errors in the content, 2 wrong usage (argparse's own convention),
+3 a fault of the builder itself (reported in one line, the traceback kept in a file).
 """
 
 from __future__ import annotations
@@ -8,7 +9,9 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
+import tempfile
 import threading
+import traceback
 from pathlib import Path
 from typing import Sequence
 
@@ -19,9 +22,9 @@ from .content import SLUG
 from .errors import ContentError, ContentErrors, ErrorLog
 from .fields import parse_date
 from .importer import format_summary, issue_meta, parse_extracted_text, write_issue
-from .yamlfile import read_text
+from .files import read_text
 
-OK, CONTENT_ERROR, USAGE_ERROR = 0, 1, 2
+OK, CONTENT_ERROR, USAGE_ERROR, INTERNAL_ERROR = 0, 1, 2, 3
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -39,9 +42,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ContentErrors as errors:
         _print_errors(errors.errors, root)
         return CONTENT_ERROR
+    except KeyboardInterrupt:
+        print("interrupted; the published output was left as it was", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 (a fault of ours: one line for the editor, the details in a file)
+        report = _save_traceback()
+        print(f"error: the builder failed unexpectedly ({type(exc).__name__}: {str(exc)[:200]}); "
+              f"the published output was left as it was\n    hint: this is a fault of the builder, not of your "
+              f"content; please report it with the file {report}", file=sys.stderr)
+        return INTERNAL_ERROR
     finally:
         if main_thread:
             signal.signal(signal.SIGTERM, previous)
+
+
+def _save_traceback() -> str:
+    with tempfile.NamedTemporaryFile("w", prefix="newsletter-fault-", suffix=".txt", delete=False) as file:
+        traceback.print_exc(file=file)
+        return file.name
 
 
 def _terminated(signum: int, _frame: object) -> None:
@@ -52,6 +70,10 @@ def _build(args: argparse.Namespace, root: Path) -> int:
     output = Path(args.output) if args.output else root / "output"
     result = build(root, output, drafts=args.drafts, pdf=not args.no_pdf, report=lambda line: print(f"  {line}"))
     _print_warnings(result.warnings, root)
+    if result.kept:
+        shown = ", ".join(result.kept[:5]) + (f" and {len(result.kept) - 5} more" if len(result.kept) > 5 else "")
+        print(f"  kept {len(result.kept)} file{'s' if len(result.kept) != 1 else ''} that the build did not write "
+              f"in {output}: {shown}")
     print(f"built {result.issues} issues, {result.articles} articles: {result.pages} pages, {result.pdfs} PDFs"
           f" and {result.files} files into {output} in {result.seconds:.1f} s")
     return OK

@@ -10,7 +10,8 @@ from .errors import ErrorLog
 from .fields import Field, read_fields
 from .model import PdfSettings, Section, Site
 from .themes import BUILTIN_THEMES
-from .yamlfile import YamlDoc, parse_yaml, read_text
+from .files import read_text
+from .yamlfile import YamlDoc, parse_yaml
 
 SITE_FILE = "site.yaml"
 ASCII_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -27,6 +28,7 @@ SITE_FIELDS = {
     "pdf": Field("mapping"),
     "feed": Field("mapping"),
     "archive": Field("mapping"),
+    "markdown": Field("mapping"),
 }
 SECTION_FIELDS = {
     "name": Field("text", required=True, hint="the section's name as printed, e.g. 'name: 市场热点'"),
@@ -48,8 +50,9 @@ PDF_CHOICES = {
     "line_end_punctuation": (("full", "half"),
                              "use 'half' to set a closing mark at the end of a line half width, or 'full'"),
 }
-FEED_FIELDS = {"issues": Field("int")}
-ARCHIVE_FIELDS = {"per_page": Field("int")}
+FEED_FIELDS = {"issues": Field("int", least=1, most=1000)}
+ARCHIVE_FIELDS = {"per_page": Field("int", least=1, most=1000)}
+MARKDOWN_FIELDS = {"raw_html": Field("bool")}
 
 
 def load_site(root: Path, log: ErrorLog) -> Site | None:
@@ -71,6 +74,7 @@ def load_site(root: Path, log: ErrorLog) -> Site | None:
     pdf = _pdf(doc, log)
     feed = _optional(doc, "feed", FEED_FIELDS, log)
     archive = _optional(doc, "archive", ARCHIVE_FIELDS, log)
+    markdown = _optional(doc, "markdown", MARKDOWN_FIELDS, log)
     if values is None:
         return None
     base_url = values["base_url"]
@@ -87,11 +91,7 @@ def load_site(root: Path, log: ErrorLog) -> Site | None:
     elif not any((folder / "themes" / theme).is_dir() for folder in (root, BUILTIN_THEMES.parent)):
         log.error(path, f"there is no theme '{theme}'", doc.line("theme"),
                   f"make the folder themes/{theme}/ with templates/ and static/, or use 'theme: default'")
-    for key, value in (("feed", feed), ("archive", archive)):
-        for name, number in (value or {}).items():
-            if number < 1:
-                log.error(path, f"{key}.{name} should be at least 1", doc.line(key, name))
-    if log or sections is None or pdf is None or feed is None or archive is None:
+    if log or sections is None or pdf is None or feed is None or archive is None or markdown is None:
         return None
     return Site(
         root=root,
@@ -106,6 +106,7 @@ def load_site(root: Path, log: ErrorLog) -> Site | None:
         feed_issues=feed.get("issues", 5),
         per_page=archive.get("per_page", 20),
         description=values.get("description", ""),
+        raw_html=markdown.get("raw_html", False),
     )
 
 

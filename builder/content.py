@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from urllib.parse import unquote
+from typing import Iterable
 
 from .errors import ErrorLog
 from .fields import Field, read_fields
-from .markdown import file_path, is_local, local_references, raw_html_references
+from .files import UnsafePath, inside, reference_path, resolve_reference
+from .markdown import MAX_NESTING, is_local, local_references, raw_html_references, too_deep
 from .model import Archive, Article, Attachment, Issue, Site
-from .yamlfile import YamlDoc, parse_yaml, read_text
+from .files import read_text
+from .yamlfile import YamlDoc, parse_yaml
 
 ISSUE_FILE = "issue.yaml"
 ISSUE_FIELDS = {
-    "year": Field("int", required=True, hint="add the year, e.g. 'year: 2017'"),
-    "number": Field("int", required=True, hint="add the 期号 within the year, e.g. 'number: 18'"),
-    "total": Field("int", required=True, hint="add the 总期号, e.g. 'total: 106'"),
+    "year": Field("int", required=True, hint="add the year, e.g. 'year: 2017'", least=1000, most=9999),
+    "number": Field("int", required=True, hint="add the 期号 within the year, e.g. 'number: 18'", least=1, most=999),
+    "total": Field("int", required=True, hint="add the 总期号, e.g. 'total: 106'", least=1, most=99999),
     "date": Field("date", required=True, hint="add the publication date, e.g. 'date: 2017-05-05'"),
     "title": Field("text"),
     "note": Field("text"),
@@ -40,8 +42,17 @@ ATTACHMENT_FIELDS = {
     "title": Field("text", required=True, hint="give each attachment a 'title'"),
     "url": Field("text", required=True, hint="give each attachment a 'url': a web address or a file beside the article"),
 }
-# A slug becomes a folder of output/: letters (Chinese too), digits, hyphens, underscores.
+# A slug becomes a folder of output/: letters (Chinese too), digits, hyphens, underscores;
+# short enough for every file system (255 bytes a name; a Chinese character takes 3).
 SLUG = re.compile(r"^\w[\w-]*$")
+MAX_SLUG = 80
+# The files an issue may publish beside its pages. A web page, script or XML file from the
+# content would run in the archive's own origin: those are refused, with what to do.
+PUBLISHED_SUFFIXES = {
+    ".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg", ".bmp", ".tif", ".tiff", ".avif",
+    ".pdf", ".doc", ".docx", ".xls", ".xlsx", ".ppt", ".pptx", ".odt", ".ods", ".odp", ".wps", ".et", ".dps",
+    ".ofd", ".txt", ".csv", ".zip", ".rar", ".7z",
+}
 ORDERED_NAME = re.compile(r"^(\d+)[-_](.+)$")
 # Each fence line on its own: '---' above and below the front matter.
 FENCE = "---"
@@ -55,7 +66,7 @@ def load_archive(site: Site, log: ErrorLog, drafts: bool = False) -> Archive | N
                   hint="make one folder per issue under content/issues/, each with an issue.yaml")
         return None
     issues = []
-    for folder in sorted(p for p in issues_dir.iterdir() if p.is_dir() and not p.name.startswith(".")):
+    for folder in _issue_folders(issues_dir, log):
         issue = load_issue(folder, site, log, drafts)
         if issue is not None and (drafts or not issue.draft):
             issues.append(issue)
@@ -66,14 +77,45 @@ def load_archive(site: Site, log: ErrorLog, drafts: bool = False) -> Archive | N
     return Archive(site, tuple(issues))
 
 
+def _issue_folders(issues_dir: Path, log: ErrorLog) -> list[Path]:
+    """The folders of content/issues/ that are issues. A hidden folder (.git) is not one,
+    unless it holds an issue.yaml: then its name is a mistake, and saying nothing would
+    publish an archive without it."""
+    folders = []
+    for entry in sorted(issues_dir.iterdir()):
+        try:
+            if not inside(entry, issues_dir, "content/issues/").is_dir():
+                continue
+        except UnsafePath as exc:
+            log.error(entry, f"this issue folder cannot be used: it {exc}",
+                      hint="put the issue's folder itself under content/issues/, not a link to elsewhere")
+            continue
+        if entry.name.startswith("."):
+            if (entry / ISSUE_FILE).exists() or any(entry.glob("*.md")):
+                log.error(entry, f"the folder '{entry.name}' holds an issue, but a name starting with '.' is hidden",
+                          hint="rename it with letters, digits and hyphens, e.g. 2017-18")
+            continue
+        folders.append(entry)
+    return folders
+
+
+def slug_problem(slug: str) -> str | None:
+    """Why `slug` cannot name a folder of the archive, or None."""
+    if not SLUG.match(slug):
+        return f"the slug '{slug[:40]}' cannot be used in a web address"
+    if len(slug) > MAX_SLUG:
+        return f"the slug '{slug[:20]}…' is {len(slug)} characters long, more than the {MAX_SLUG} a web address can take"
+    return None
+
+
 def load_issue(folder: Path, site: Site, log: ErrorLog, drafts: bool) -> Issue | None:
     before = len(log.errors)
     meta_path = folder / ISSUE_FILE
-    if not SLUG.match(folder.name):
-        log.error(folder, f"the folder name '{folder.name}' cannot be used in a web address",
-                  hint="rename it with letters, digits and hyphens only, e.g. 2017-18")
+    if slug_problem(folder.name):
+        log.error(folder, f"the folder name '{folder.name[:40]}' cannot be used in a web address",
+                  hint=f"rename it with letters, digits and hyphens only (at most {MAX_SLUG}), e.g. 2017-18")
     meta = None
-    if not meta_path.is_file():
+    if not meta_path.exists() and not meta_path.is_symlink():
         log.error(meta_path, "this issue has no issue.yaml",
                   hint="add issue.yaml with year, number, total and date")
     else:
@@ -82,9 +124,9 @@ def load_issue(folder: Path, site: Site, log: ErrorLog, drafts: bool) -> Issue |
         meta = read_fields(doc, ISSUE_FIELDS, log) if doc is not None else None
         if meta and meta.get("note"):
             # The note is a block (`note: |`): its text starts on the line after the key.
-            _check_references(meta["note"], (doc.line("note") or 0) + 1, meta_path, log)
+            _check_body(meta["note"], (doc.line("note") or 0) + 1, meta_path, site, log)
     articles = []
-    for path in sorted(folder.glob("*.md")):
+    for path in _article_files(folder, log):
         article = load_article(path, folder.name, site, log)
         if article is not None and (drafts or not article.draft):
             articles.append(article)
@@ -93,6 +135,7 @@ def load_issue(folder: Path, site: Site, log: ErrorLog, drafts: bool) -> Issue |
         return None
     files = _published_files(folder, articles, meta.get("note", ""))
     _check_files_apart(folder, files, articles, log)
+    _check_file_types(folder, files, articles, meta_path, log)
     if len(log.errors) > before:
         return None
     if not articles:
@@ -115,16 +158,58 @@ def load_issue(folder: Path, site: Site, log: ErrorLog, drafts: bool) -> Issue |
     )
 
 
+def _article_files(folder: Path, log: ErrorLog) -> list[Path]:
+    """The issue's articles: its `.md` files, hidden ones (an editor's lock or backup) left out."""
+    for path in sorted(folder.iterdir()):
+        if path.suffix.lower() in (".md", ".markdown", ".mdown") and path.suffix != ".md" and not path.name.startswith("."):
+            log.warn(path, f"this file is not read as an article: only files ending in .md are",
+                     hint=f"rename it to {path.stem}.md if it is an article")
+    return [path for path in sorted(folder.glob("*.md")) if not path.name.startswith(".")]
+
+
 def _published_files(folder: Path, articles: list[Article], note: str) -> tuple[str, ...]:
     """The files of the issue's folder that its published articles, attachments and note
-    refer to (a draft's pictures, a backup or a Word file beside them are not published)."""
-    refs = [target for target, _ in local_references(note)]
+    refer to (a draft's pictures, a backup or a Word file beside them are not published).
+    Each has been checked to be a regular file inside the folder."""
+    refs = [ref.target for ref in local_references(note)]
     for article in articles:
-        refs += [target for target, _ in local_references(article.body)]
+        refs += [ref.target for ref in local_references(article.body)]
         refs += [attachment.url for attachment in article.attachments if attachment.local]
     root = folder.resolve()
-    names = {(root / unquote(file_path(ref))).resolve().relative_to(root).as_posix() for ref in refs if is_local(ref)}
+    names = {resolve_reference(ref, folder).relative_to(root).as_posix() for ref in refs if is_local(ref)}
     return tuple(sorted(names))
+
+
+def _check_file_types(folder: Path, files: tuple[str, ...], articles: list[Article], meta_path: Path,
+                      log: ErrorLog) -> None:
+    for name in files:
+        suffix = Path(name).suffix.lower()
+        if suffix in PUBLISHED_SUFFIXES:
+            continue
+        path, line = where_used(folder, name, articles, meta_path)
+        log.error(path, f"'{name}' would be published, but files of type '{suffix or 'none'}' are not: "
+                        "a web page, script or unknown file from the content could run in the archive's pages",
+                  line, "convert it to PDF, or link it where it is published on the web (https://…)")
+
+
+def where_used(folder: Path, name: str, articles: Iterable[Article], meta_path: Path) -> tuple[Path, int | None]:
+    """The file and line that refer to the issue's file `name` (relative to `folder`)."""
+    root = folder.resolve()
+    for article in articles:
+        for ref in local_references(article.body):
+            if is_local(ref.target) and _names(ref.target, folder, root) == name:
+                return article.path, article.body_line + ref.line - 1
+        for attachment in article.attachments:
+            if attachment.local and _names(attachment.url, folder, root) == name:
+                return article.path, article.line("attachments")
+    return meta_path, None
+
+
+def _names(ref: str, folder: Path, root: Path) -> str | None:
+    try:
+        return resolve_reference(ref, folder).relative_to(root).as_posix()
+    except (UnsafePath, ValueError):
+        return None
 
 
 def _check_files_apart(folder: Path, files: tuple[str, ...], articles: list[Article], log: ErrorLog) -> None:
@@ -159,13 +244,14 @@ def load_article(path: Path, issue_slug: str, site: Site, log: ErrorLog) -> Arti
                   f"use one of the sections of site.yaml: {names}")
     named = ORDERED_NAME.match(path.stem)
     slug = values.get("slug") or (named.group(2) if named else path.stem)
-    if not SLUG.match(slug):
-        log.error(path, f"the slug '{slug}' cannot be used in a web address",
-                  doc.line("slug") if "slug" in values else 1,
-                  "use letters, digits and hyphens only (no '/', '.' or spaces)")
+    problem = slug_problem(slug)
+    if problem:
+        log.error(path, problem, doc.line("slug") if "slug" in values else 1,
+                  f"use letters, digits and hyphens only (no '/', '.' or spaces), at most {MAX_SLUG}"
+                  + ("" if "slug" in values else "; rename the file or add a 'slug:' line"))
     order = values.get("order", int(named.group(1)) if named else 0)
     attachments = _attachments(doc, path, log)
-    _check_references(body, body_line, path, log)
+    _check_body(body, body_line, path, site, log)
     link = values.get("link", "")
     if link and not re.match(r"^https?://", link):
         log.error(path, f"link '{link}' is not a web address", doc.line("link"),
@@ -233,29 +319,43 @@ def _attachments(doc: YamlDoc, path: Path, log: ErrorLog) -> tuple[Attachment, .
     return tuple(result) if len(result) == len(items) else None
 
 
-def _check_references(body: str, body_line: int, path: Path, log: ErrorLog) -> None:
-    for target, line in local_references(body):
-        if target.startswith("/"):
-            log.error(path, f"'{target}' is an absolute path", body_line + line - 1,
+def _check_body(body: str, body_line: int, path: Path, site: Site, log: ErrorLog) -> None:
+    """The Markdown's references and nesting, each problem at its line."""
+    deep = too_deep(body)
+    if deep is not None:
+        line, levels = deep
+        log.error(path, f"this line nests {levels} levels of quotes or lists; at most {MAX_NESTING} can be set",
+                  body_line + line - 1, "flatten the quotes or lists")
+    for ref in local_references(body):
+        line = body_line + ref.line - 1
+        if ref.target.startswith("/"):
+            log.error(path, f"'{ref.target}' is an absolute path", line,
                       "refer to files beside the article with a relative path, e.g. images/chart.png")
-        elif is_local(target):
-            _check_local_file(target, path, body_line + line - 1, log)
-    for target, line in raw_html_references(body):
-        log.error(path, f"'{target}' is named in HTML, where the web pages and the PDF cannot follow it",
-                  body_line + line - 1, f"write it in Markdown: ![description]({target}) or [title]({target})")
+        elif is_local(ref.target):
+            _check_local_file(ref.target, path, line, log)
+        elif ref.image and not ref.target.startswith("#"):
+            log.error(path, f"the image '{ref.target[:80]}' is not a file of the issue: "
+                            "the print edition fetches nothing from the web", line,
+                      "save the picture in the issue's folder (e.g. images/) and refer to it there")
+    if site.raw_html:
+        for target, line in raw_html_references(body):
+            log.error(path, f"'{target}' is named in HTML, where the web pages and the PDF cannot follow it",
+                      body_line + line - 1, f"write it in Markdown: ![description]({target}) or [title]({target})")
 
 
 def _check_local_file(target: str, path: Path, line: int | None, log: ErrorLog) -> bool:
-    """A referenced file must exist inside the article's issue folder."""
-    folder = path.parent.resolve()
-    file = (folder / unquote(file_path(target))).resolve()
-    if folder not in file.parents:
-        log.error(path, f"'{target}' points outside the issue's folder", line,
-                  "put the file in the issue's folder (or a folder inside it) and refer to it from there")
-        return False
-    if not file.is_file():
-        log.error(path, f"'{target}' does not exist", line,
-                  f"put the file at {file.relative_to(folder.parent.parent.parent)} or correct the name")
+    """A referenced file must be a regular file inside the article's issue folder, once
+    decoded (%2E%2E is ..) and with every link followed."""
+    folder = path.parent
+    try:
+        resolve_reference(target, folder)
+    except UnsafePath as exc:
+        if "exist" in str(exc):
+            shown = (folder / reference_path(target)).relative_to(folder.parent.parent.parent)
+            hint = f"put the file at {shown} or correct the name"
+        else:
+            hint = "put the file itself in the issue's folder (or a folder inside it) and refer to it from there"
+        log.error(path, f"'{target[:80]}' {exc}", line, hint)
         return False
     return True
 

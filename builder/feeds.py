@@ -53,7 +53,7 @@ def _entry(feed: FeedGenerator, archive: Archive, issue: Issue, article: Article
     entry.updated(dt.datetime.combine(issue.date, dt.time(), zone))
     if article.summary:
         entry.summary(article.summary)
-    body = markdown.render(article.body, folder)
+    body = markdown.render(article.body, folder, raw_html=archive.site.raw_html)
     meta = f"<p>{escape(issue.label)}　来源：{escape(article.source)}</p>"
     entry.content(meta + body, type="html")
 

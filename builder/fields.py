@@ -23,6 +23,8 @@ class Field:
     kind: str  # text | int | bool | date | texts | mapping | list
     required: bool = False
     hint: str = ""
+    least: int | None = None  # for int: the smallest value that makes sense
+    most: int | None = None  # for int: the largest
 
 
 def parse_date(value: object) -> dt.date | None:
@@ -67,11 +69,37 @@ def read_fields(doc: YamlDoc, spec: Mapping[str, Field], log: ErrorLog,
             continue
         value = _convert(data[name], field)
         if value is None:
-            log.error(doc.path, f"'{name}' should be {_DESCRIPTION[field.kind]}, not {data[name]!r}",
+            log.error(doc.path, f"'{name}' should be {_DESCRIPTION[field.kind]}, not {_shown(data[name])}",
                       line, field.hint)
+            continue
+        if value == "" or value == ():
+            # `title: "  "` says nothing; a page, a feed entry or a PDF bookmark needs words.
+            if field.required:
+                log.error(doc.path, f"'{name}' is empty{place}", line, field.hint or f"write something after '{name}:'")
+            continue
+        if field.kind == "int" and not _within(value, field):
+            log.error(doc.path, f"'{name}' should be {_range(field)}, not {value}", line, field.hint)
             continue
         result[name] = value
     return result if len(log.errors) == before else None
+
+
+def _within(value: int, field: Field) -> bool:
+    return (field.least is None or value >= field.least) and (field.most is None or value <= field.most)
+
+
+def _range(field: Field) -> str:
+    if field.most is None:
+        return f"a whole number of at least {field.least}"
+    if field.least is None:
+        return f"a whole number of at most {field.most}"
+    return f"a whole number from {field.least} to {field.most}"
+
+
+def _shown(value: object) -> str:
+    """A wrong value as the message quotes it: not all of a 10,000-character one."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "…"
 
 
 _DESCRIPTION = {
@@ -108,7 +136,7 @@ def _convert(value: object, field: Field) -> Any:
         if isinstance(value, str):
             return (value.strip(),)
         if isinstance(value, list) and all(isinstance(v, (str, int, float)) for v in value):
-            return tuple(str(v).strip() for v in value)
+            return tuple(text for v in value if (text := str(v).strip()))
         return None
     if kind == "mapping":
         return value if isinstance(value, dict) else None

@@ -11,20 +11,29 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as etree
-from urllib.parse import quote, urlsplit, urlunsplit
+from typing import NamedTuple
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import markdown
 from markdown.extensions import Extension
 from markdown.treeprocessors import Treeprocessor
 
+from . import sanitize
 from .cjk import CJK_CLASS
 
 
 _JOIN = re.compile(rf"(?<=[{CJK_CLASS}])[ \t]*\n[ \t]*(?=[{CJK_CLASS}])")
 _LINK = re.compile(r"!?\[[^\]]*\]\(\s*(?:<([^>]+)>|([^)\s]+))[^)]*\)"
                    r"|^\s*\[(?!\^)[^\]]+\]:\s*(?:<([^>]+)>|(\S+))")
-# Raw HTML is passed through untouched by Python-Markdown, so its links cannot be rewritten.
-_RAW_LOCAL = re.compile(r"<(?:img|a|source|video|audio)\s[^>]*(?:src|href)=[\"'](?![a-z]+:|#|/)([^\"']+)", re.I)
+# Raw HTML (where a site allows it) is passed through by Python-Markdown, so its links
+# cannot be rewritten: any attribute naming a URL, however it is spaced or quoted.
+_RAW_URL = re.compile(r"""<[a-z][^>]*?\s(?:src|href|xlink:href|poster|data|srcset)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""",
+                      re.I)
+# How deep blocks may nest (`> > >`, lists in lists): Python-Markdown and WeasyPrint both
+# recurse once or more per level, and no bulletin needs more than a few.
+MAX_NESTING = 24
+_RULE = re.compile(r"^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$")  # `- - - -` is a rule, not lists
+_NESTING = re.compile(r"(?:[ \t]*(?:>|[-*+][ \t]|\d{1,9}[.)][ \t]))+")
 
 EXTENSIONS = ["tables", "footnotes", "attr_list"]
 
@@ -35,20 +44,44 @@ def is_local(url: str) -> bool:
     return not (parts.scheme or parts.netloc or url.startswith("#") or url.startswith("/")) and bool(parts.path)
 
 
-def local_references(text: str) -> list[tuple[str, int]]:
-    """Every link or image target in Markdown `text` with its line (1-based), as written."""
+class Reference(NamedTuple):
+    target: str  # as written
+    line: int  # 1-based, in the Markdown text
+    image: bool  # ![…](…), not […](…) nor a reference definition
+
+
+def local_references(text: str) -> list[Reference]:
+    """Every link or image target in Markdown `text` with its line, as written."""
     found = []
     for number, line in enumerate(text.split("\n"), start=1):
         for match in _LINK.finditer(line):
             target = next(group for group in match.groups() if group)
-            found.append((target, number))
+            found.append(Reference(target, number, match.group().startswith("!")))
     return found
 
 
 def raw_html_references(text: str) -> list[tuple[str, int]]:
     """Local files named in raw HTML (`<img src="a.png">`), which no output could relocate."""
-    return [(match.group(1), number) for number, line in enumerate(text.split("\n"), start=1)
-            for match in _RAW_LOCAL.finditer(line)]
+    found = []
+    for number, line in enumerate(text.split("\n"), start=1):
+        for match in _RAW_URL.finditer(line):
+            target = next((group for group in match.groups() if group is not None), "")
+            if is_local(target.strip()):
+                found.append((target.strip(), number))
+    return found
+
+
+def too_deep(text: str) -> tuple[int, int] | None:
+    """(line, levels) of the first line nested deeper than MAX_NESTING, or None."""
+    for number, line in enumerate(text.split("\n"), start=1):
+        match = _NESTING.match(line)
+        if match is None or _RULE.match(line):
+            continue
+        indent = len(line) - len(line.lstrip(" \t"))
+        levels = match.group().count(">") + len(re.findall(r"[-*+][ \t]|\d[.)][ \t]", match.group())) + indent // 4
+        if levels > MAX_NESTING:
+            return number, levels
+    return None
 
 
 def file_path(ref: str) -> str:
@@ -57,16 +90,20 @@ def file_path(ref: str) -> str:
 
 
 def relocate(ref: str, base: str) -> str:
-    """A local reference as seen from elsewhere: its path percent-encoded and prefixed
-    with `base`, its query and fragment kept."""
+    """A local reference as seen from elsewhere: its path percent-encoded (once, whether
+    the editor wrote `a b.png` or `a%20b.png`) and prefixed with `base`, its query and
+    fragment kept."""
     parts = urlsplit(ref)
-    return base + urlunsplit(("", "", quote(parts.path), parts.query, parts.fragment))
+    return base + urlunsplit(("", "", quote(unquote(parts.path)), parts.query, parts.fragment))
 
 
-def render(text: str, base: str | None = None, ids: str = "", image_base: str | None = None) -> str:
-    """Markdown `text` as an HTML fragment. Local links get `base` in front (images get
-    `image_base`, by default the same); None leaves them as written. `ids` keeps footnote
-    ids apart when several articles share one document (the print edition)."""
+def render(text: str, base: str | None = None, ids: str = "", image_base: str | None = None,
+           raw_html: bool = False) -> str:
+    """Markdown `text` as a sanitised HTML fragment. Local links get `base` in front (images
+    get `image_base`, by default the same); None leaves them as written. `ids` keeps
+    footnote ids apart when several articles share one document (the print edition).
+    Raw HTML in the text is shown as text unless `raw_html` (site.yaml's
+    `markdown.raw_html`); either way the result holds only what `sanitize` allows."""
     image_base = base if image_base is None else image_base
     md = markdown.Markdown(
         extensions=[*EXTENSIONS, _Bulletin(base, image_base)],
@@ -74,7 +111,11 @@ def render(text: str, base: str | None = None, ids: str = "", image_base: str | 
                                          "SEPARATOR": f":{ids}:" if ids else ":"}},
         output_format="html",
     )
-    return md.convert(text)
+    if not raw_html:
+        # As Hugo does by default: `<b>` in the text is text. Its `<` and `>` are escaped.
+        md.preprocessors.deregister("html_block")
+        md.inlinePatterns.deregister("html")
+    return sanitize.clean(md.convert(text))
 
 
 def join_lines(text: str) -> str:

@@ -43,6 +43,7 @@ class Site:
     feed_issues: int = 5  # how many of the newest issues the feed carries
     per_page: int = 20  # articles on one page of a section listing
     description: str = ""
+    raw_html: bool = False  # markdown.raw_html: HTML in the Markdown is kept (sanitised), not shown as text
 
     @property
     def content_dir(self) -> Path:

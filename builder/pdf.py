@@ -11,16 +11,18 @@ import datetime as dt
 import functools
 import hashlib
 import logging
+import mimetypes
+import posixpath
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo
 
 import jinja2
 from bs4 import BeautifulSoup, NavigableString
 
-from . import __version__, markdown
+from . import __version__, files, markdown
+from .content import ISSUE_FILE, where_used
 from .errors import ContentError
 from .model import Archive, Article, Issue
 from .web import page_url
@@ -42,8 +44,9 @@ class PrintDocument:
 
     slug: str
     html: str
-    folder: str  # the issue's folder as a file URL; the HTML sees it as ISSUE_URL
+    folder: str  # the issue's folder; the HTML sees it as ISSUE_URL
     images: tuple[tuple[str, str], ...]  # (path, sha256) of the images the HTML may load
+    files: tuple[str, ...] = ()  # every file of the issue that WeasyPrint may read (images, attachments)
 
     @property
     def digest(self) -> str:
@@ -85,24 +88,20 @@ def print_document(archive: Archive, issue: Issue, env: jinja2.Environment) -> P
     # content/ folder); images load from the issue's folder, as ISSUE_URL.
     web = site.base_url + page_url(issue.url_path)
     anchors = {a.slug: f"article-{i}" for i, a in enumerate(issue.articles, start=1)}
-    bodies = {a.slug: print_body(markdown.render(a.body, web, ids=anchors[a.slug], image_base=""))
+    bodies = {a.slug: print_body(markdown.render(a.body, web, ids=anchors[a.slug], image_base="",
+                                                 raw_html=site.raw_html))
               for a in issue.articles}
     attachments = {a.slug: _attachments(a, web) for a in issue.articles}
-    note = markdown.render(issue.note, web, image_base="") if issue.note else ""
+    note = markdown.render(issue.note, web, image_base="", raw_html=site.raw_html) if issue.note else ""
     css = env.get_template(PRINT_STYLESHEET).render(site=site, issue=issue)
     # The document's date is the issue's, at midnight where the bulletin is published.
     published = dt.datetime.combine(issue.date, dt.time(), ZoneInfo(site.timezone)).isoformat()
     html = env.get_template(PRINT_TEMPLATE).render(
         site=site, issue=issue, groups=issue.sections(), anchors=anchors, bodies=bodies,
         attachments=attachments, note=note, stylesheet=css, published=published)
-    images = tuple((name, _sha256(issue.folder / name)) for name in issue.files
+    images = tuple((name, files.sha256(issue.folder / name)) for name in issue.files
                    if Path(name).suffix.lower() in IMAGE_SUFFIXES)
-    return PrintDocument(issue.slug, html, issue.folder.resolve().as_uri() + "/", images)
-
-
-def real_url(url: str, folder: str) -> str:
-    """An ISSUE_URL address as the file it stands for."""
-    return folder + url[len(ISSUE_URL):] if url.startswith(ISSUE_URL) else url
+    return PrintDocument(issue.slug, html, str(issue.folder.resolve()), images, issue.files)
 
 
 def _attachments(article: Article, web: str) -> list[tuple[str, str]]:
@@ -171,7 +170,7 @@ def render_pdf(document: PrintDocument) -> RenderedPdf:
     logger.addHandler(handler)
     try:
         html = weasyprint.HTML(string=document.html, base_url=ISSUE_URL,
-                               url_fetcher=_local_fetcher(document.folder))
+                               url_fetcher=_local_fetcher(document))
         rendered = html.render()
         pdf = rendered.write_pdf(
             # The identifier comes from the content, not the clock: byte-identical rebuilds.
@@ -186,28 +185,26 @@ def render_pdf(document: PrintDocument) -> RenderedPdf:
 def locate_problems(issue: Issue, problems: tuple[str, ...]) -> list[ContentError]:
     """WeasyPrint's complaints about files, pointed at the article and line that uses them."""
     errors = []
-    folder = issue.folder.resolve().as_uri() + "/"
     for problem in problems:
-        url = real_url(problem.split("'")[1], folder) if "'" in problem else ""
-        failed = Path(unquote(urlsplit(url).path)).resolve() if url.startswith("file:") else None
-        path, line = _find_reference(issue, failed) if failed else (issue.folder, None)
-        errors.append(ContentError(path, f"the print edition cannot use this file: {problem}", line,
-                                   "check that the file is a PNG, JPEG, GIF or SVG image that opens"))
+        url = problem.split("'")[1] if "'" in problem else ""
+        if url.startswith(ISSUE_URL):
+            name = files.reference_path(url[len(ISSUE_URL):])
+            path, line = where_used(issue.folder, name, issue.articles, issue.folder / ISSUE_FILE)
+            hint = "check that the file is a PNG, JPEG, GIF or SVG image that opens"
+        else:
+            path, line = _find_text(issue, url)
+            hint = "the print edition uses only files of the issue's folder: save the file there and refer to it"
+        errors.append(ContentError(path, f"the print edition cannot use this file: {problem}", line, hint))
     return errors
 
 
-def _find_reference(issue: Issue, failed: Path) -> tuple[Path, int | None]:
-    """The Markdown file and line that refer to the file `failed`."""
-    folder = issue.folder.resolve()
+def _find_text(issue: Issue, text: str) -> tuple[Path, int | None]:
+    """The article and line where `text` stands, else the issue's folder."""
     for article in issue.articles:
-        for target, line in markdown.local_references(article.body):
-            if (folder / unquote(markdown.file_path(target))).resolve() == failed:
-                return article.path, article.body_line + line - 1
-    return issue.folder / "issue.yaml", issue.line("note")
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+        at = article.body.find(text) if text else -1
+        if at >= 0:
+            return article.path, article.body_line + article.body.count("\n", 0, at)
+    return issue.folder, None
 
 
 class _Collect(logging.Handler):
@@ -219,14 +216,29 @@ class _Collect(logging.Handler):
         self.into.append(record.getMessage())
 
 
-def _local_fetcher(folder: str):
-    """Files of the issue's own folder only: no network, nothing outside the site."""
+def _local_fetcher(document: PrintDocument):
+    """The files the issue publishes, and data: URLs; nothing else: no network, no other
+    file (however its URL is spelled: %2E%2E is decoded, links are followed)."""
     import weasyprint
+    from weasyprint.urls import URLFetcherResponse
+
+    folder = Path(document.folder)
+    allowed = set(document.files)
 
     class LocalFetcher(weasyprint.URLFetcher):
         def fetch(self, url, headers=None):  # noqa: ANN001 (WeasyPrint's interface)
-            if url.startswith("file:") and not url.startswith(ISSUE_URL):
-                raise ValueError(f"{url} is outside the issue's folder")
-            return super().fetch(real_url(url, folder), headers)
+            if url.startswith("data:"):
+                return super().fetch(url, headers)
+            if not url.startswith(ISSUE_URL):
+                raise ValueError(f"'{url}' is not a file of the issue")
+            name = posixpath.normpath(files.reference_path(url[len(ISSUE_URL):]))
+            if name not in allowed:
+                raise ValueError(f"'{url}' is not a file the issue publishes")
+            try:
+                data = files.read_bytes(files.regular_file(folder / name, folder))
+            except files.UnsafePath as exc:
+                raise ValueError(f"'{url}' {exc}") from None
+            mime = mimetypes.guess_type(name)[0] or "application/octet-stream"
+            return URLFetcherResponse(url, data, {"Content-Type": mime})
 
     return LocalFetcher(allowed_protocols=("file", "data"))

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import Callable
 
 import jinja2
 
 from .dates import format_date
+from .errors import ContentError, ContentErrors
+from .files import UnsafePath, regular_file
 from .model import Site
 
 BUILTIN_THEMES = Path(__file__).resolve().parent.parent / "themes"
@@ -22,10 +26,25 @@ def theme_dirs(site: Site) -> list[Path]:
     return unique
 
 
+class _SiteLoader(jinja2.FileSystemLoader):
+    """Jinja's file loader, for templates that are regular files inside their folder:
+    a template linked to a file elsewhere is refused, not rendered into every page."""
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
+        source, filename, uptodate = super().get_source(environment, template)
+        folder = next((f for f in self.searchpath if Path(filename).parent == Path(f)
+                       or Path(f) in Path(filename).parents), None)
+        try:
+            regular_file(Path(filename), Path(folder or Path(filename).parent), "the templates folder")
+        except UnsafePath as exc:
+            raise jinja2.TemplateError(f"the template {filename} cannot be used: it {exc}") from None
+        return source, filename, uptodate
+
+
 def template_env(site: Site) -> jinja2.Environment:
     folders = [site.root / "templates", *(d / "templates" for d in theme_dirs(site))]
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader([str(f) for f in folders if f.is_dir()]),
+        loader=_SiteLoader([str(f) for f in folders if f.is_dir()]),
         autoescape=jinja2.select_autoescape(["html", "xml"], default_for_string=True),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -38,8 +57,13 @@ def template_env(site: Site) -> jinja2.Environment:
 
 
 def css_string(text: str) -> str:
-    """`text` as a quoted CSS string, for `content:` in the print stylesheet."""
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\a ") + '"'
+    """`text` as a quoted CSS string, for `content:` in the print stylesheet. Every
+    character that could end the string, the declaration or the <style> element the
+    stylesheet is inlined into is written as a CSS escape."""
+    return '"' + _CSS_UNSAFE.sub(lambda m: f"\\{ord(m.group()):x} ", text) + '"'
+
+
+_CSS_UNSAFE = re.compile(r"""[\\"'<>&{};\x00-\x1f\x7f]""")
 
 
 def static_files(site: Site) -> dict[str, Path]:
@@ -48,6 +72,12 @@ def static_files(site: Site) -> dict[str, Path]:
     for folder in reversed(theme_dirs(site)):
         static = folder / "static"
         for path in sorted(static.rglob("*")) if static.is_dir() else ():
-            if path.is_file() and not any(part.startswith(".") for part in path.relative_to(static).parts):
-                files["static/" + path.relative_to(static).as_posix()] = path
+            if any(part.startswith(".") for part in path.relative_to(static).parts) or path.is_dir():
+                continue
+            try:
+                regular_file(path, static, "the theme's static/ folder")
+            except UnsafePath as exc:
+                raise ContentErrors((ContentError(path, f"this theme file cannot be published: it {exc}", None,
+                                                  "put the file itself in the theme's static/ folder"),)) from None
+            files["static/" + path.relative_to(static).as_posix()] = path
     return files

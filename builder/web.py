@@ -59,7 +59,7 @@ def _home(archive: Archive, env: jinja2.Environment) -> Page:
     latest = archive.issues[0] if archive.issues else None
     return _render(env, "index.html", "index.html", archive, latest=latest,
                    groups=latest.sections() if latest else [],
-                   note=_note_html(latest, page_url(latest.url_path)) if latest else "",
+                   note=_note_html(archive, latest, page_url(latest.url_path)) if latest else "",
                    recent=archive.issues[1:11])
 
 
@@ -85,13 +85,13 @@ def _not_found(archive: Archive, env: jinja2.Environment) -> Page:
 def _issue_page(archive: Archive, issue: Issue, env: jinja2.Environment, has_pdf: bool) -> Page:
     path = f"issues/{issue.slug}/index.html"
     return _render(env, "issue.html", path, archive, issue=issue, groups=issue.sections(),
-                   note=_note_html(issue, ""), has_pdf=has_pdf)
+                   note=_note_html(archive, issue, ""), has_pdf=has_pdf)
 
 
 def _article_page(archive: Archive, issue: Issue, article: Article, previous: Article | None,
                   following: Article | None, env: jinja2.Environment) -> Page:
     path = f"issues/{issue.slug}/{article.slug}/index.html"
-    body = markdown.render(article.body, "../")
+    body = markdown.render(article.body, "../", raw_html=archive.site.raw_html)
     attachments = [(a.title, markdown.relocate(a.url, "../") if a.local else a.url) for a in article.attachments]
     return _render(env, "article.html", path, archive, issue=issue, article=article, body=body,
                    attachments=attachments, previous=previous, following=following)
@@ -118,11 +118,11 @@ def _section_pages(archive: Archive, section: Section, env: jinja2.Environment) 
     return pages
 
 
-def _note_html(issue: Issue | None, prefix: str) -> str:
+def _note_html(archive: Archive, issue: Issue | None, prefix: str) -> str:
     """The 编者按 as HTML; its local references point into the issue's folder."""
     if issue is None or not issue.note:
         return ""
-    return markdown.render(issue.note, prefix)
+    return markdown.render(issue.note, prefix, raw_html=archive.site.raw_html)
 
 
 def _neighbours(articles: Iterable[Article]) -> list[tuple[Article | None, Article, Article | None]]:

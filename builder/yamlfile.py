@@ -1,8 +1,11 @@
-"""Reading the editors' files: UTF-8 text, and YAML with the line of every key and item.
+"""The editors' YAML, with the line of every key and item.
 
 PyYAML's `safe_load` forgets positions and silently keeps the last of two equal keys;
 composing the node tree ourselves gives both the line of every value (for errors) and
-a chance to refuse duplicate keys.
+a chance to refuse duplicate keys. Anchors and aliases are refused before composing:
+editors have no use for them, and they are how a few lines of YAML expand to gigabytes
+("billion laughs") or refer to themselves. Nesting is bounded, as PyYAML's composer
+recurses once per level.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ import yaml
 from .errors import ErrorLog
 
 Key = tuple[object, ...]
+# site.yaml needs four levels (pdf: closing: - line); front matter three.
+MAX_DEPTH = 16
 
 
 @dataclass(frozen=True)
@@ -36,6 +41,8 @@ def parse_yaml(text: str, path: Path, log: ErrorLog, first_line: int = 1) -> Yam
     """Parse `text` (which starts at `first_line` of `path`); report problems to `log`."""
     offset = first_line - 1
     try:
+        if not _plain(text, path, log, offset):
+            return None
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
@@ -52,6 +59,26 @@ def parse_yaml(text: str, path: Path, log: ErrorLog, first_line: int = 1) -> Yam
     if len(log.errors) > before:
         return None
     return YamlDoc(data, path, lines)
+
+
+def _plain(text: str, path: Path, log: ErrorLog, offset: int) -> bool:
+    """False (reported) if the YAML uses anchors or aliases or nests too deep."""
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        line = event.start_mark.line + 1 + offset
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            log.error(path, "YAML anchors and aliases (&name, *name) are not allowed here", line,
+                      "write the value out in full where it is needed")
+            return False
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            depth += 1
+            if depth > MAX_DEPTH:
+                log.error(path, f"the YAML is nested more than {MAX_DEPTH} levels deep", line,
+                          "settings and front matter need only a few levels: check the indentation and brackets")
+                return False
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            depth -= 1
+    return True
 
 
 def _convert(node: yaml.Node, key: Key, lines: dict[Key, int], offset: int,
@@ -78,16 +105,3 @@ def _convert(node: yaml.Node, key: Key, lines: dict[Key, int], offset: int,
         # A value such as 2017-02-30 matches YAML's date pattern but is no date: keep the
         # text, and let the schema say what is wrong with it.
         return node.value
-
-
-def read_text(path: Path, log: ErrorLog) -> str | None:
-    """A text file's content, or None (reported) if it is not UTF-8."""
-    data = path.read_bytes()
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        log.error(path, "this file is not UTF-8 text", line,
-                  "save it as UTF-8 (in most editors: Save As… → Encoding: UTF-8)")
-        return None
-    return text.replace("\r\n", "\n")

@@ -61,7 +61,8 @@ def test_is_local():
 
 def test_local_references_give_target_and_line():
     text = "第一段\n\n![图](images/a.png)\n\n[定义]: files/b.pdf\n[^1]: 脚注不是链接\n![图](<my chart.png>)"
-    assert local_references(text) == [("images/a.png", 3), ("files/b.pdf", 5), ("my chart.png", 7)]
+    assert [(r.target, r.line, r.image) for r in local_references(text)] == [
+        ("images/a.png", 3, True), ("files/b.pdf", 5, False), ("my chart.png", 7, True)]
 
 
 def test_local_files_in_raw_html_are_found():

@@ -1,7 +1,8 @@
 from pathlib import Path
 
 from builder.errors import ErrorLog
-from builder.yamlfile import parse_yaml, read_text
+from builder.files import read_text
+from builder.yamlfile import parse_yaml
 
 
 def test_lines_of_keys_and_items_counted_from_the_files_first_line():

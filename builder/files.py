@@ -1,0 +1,148 @@
+"""The one way the builder finds and reads the editors' files.
+
+Content is untrusted: a reference such as `images/%2E%2E/%2E%2E/etc/passwd` or a symbolic
+link in an issue folder must not make the build read, and publish, a file from outside
+the site. So every path is decoded, joined and resolved (links followed) before it is
+checked against the folder it must stay in, and only regular files are read (a named
+pipe would block the build forever, a device would never end). The web pages, the
+print edition's URL fetcher and the copy of published files all go through here.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+import re
+import stat
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from .errors import ErrorLog
+
+# A Markdown or YAML file larger than this is not an article but an accident (a log, a
+# database dump); Python-Markdown would take minutes over it.
+MAX_TEXT_BYTES = 10 * 1024 * 1024
+# Control characters other than tab and line breaks: invisible in an editor, refused by
+# XML (the feed) and meaningless in print.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+class UnsafePath(Exception):
+    """A path that may not be read, with the reason in editors' words."""
+
+
+def inside(path: Path, folder: Path, where: str = "the site's folder") -> Path:
+    """`path` with every link followed, if it lies inside `folder` (also resolved);
+    else UnsafePath. Its message, as those below, says what the path does wrong:
+    "'x.png' points outside the issue's folder"."""
+    real = path.resolve()
+    top = folder.resolve()
+    if real != top and top not in real.parents:
+        raise UnsafePath(f"points outside {where}" if not path.is_symlink()
+                         else f"is a link to {real}, outside {where}")
+    return real
+
+
+def reference_path(ref: str) -> str:
+    """The file a local reference names: `images/a%20b.png#x` -> `images/a b.png`.
+    Decoded once, as a browser does; what is left of `%` is part of the name."""
+    return unquote(urlsplit(ref).path)
+
+
+def resolve_reference(ref: str, folder: Path, where: str = "the issue's folder") -> Path:
+    """The regular file that a relative reference from `folder` names, or UnsafePath."""
+    name = reference_path(ref)
+    if name.startswith("/") or "\\" in name:
+        raise UnsafePath("is an absolute path" if name.startswith("/") else "holds a backslash")
+    return regular_file(folder / name, folder, where)
+
+
+def regular_file(path: Path, folder: Path, where: str = "the site's folder") -> Path:
+    """`path` resolved, if it is a regular file inside `folder`; else UnsafePath saying why."""
+    if path.is_symlink() and not path.exists():
+        raise UnsafePath("is a link to a file that does not exist")
+    try:
+        real = inside(path, folder, where)
+        mode = real.stat().st_mode
+    except FileNotFoundError:
+        raise UnsafePath("does not exist") from None
+    except (OSError, RuntimeError) as exc:  # RuntimeError: a loop of links (Python 3.11)
+        raise UnsafePath(f"cannot be read ({getattr(exc, 'strerror', None) or exc})") from None
+    if not stat.S_ISREG(mode):
+        raise UnsafePath(f"is {_kind(mode)}, not a file")
+    return real
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "a special file"
+
+
+def read_bytes(path: Path, limit: int | None = None) -> bytes:
+    """The bytes of a regular file; UnsafePath if it is anything else or over `limit`.
+    Opened without blocking and checked on the open file, so a pipe swapped in after a
+    check still cannot block the build."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise UnsafePath("is a link, where a file is expected") from None
+        raise UnsafePath(f"cannot be read ({exc.strerror})") from None
+    with os.fdopen(fd, "rb") as file:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise UnsafePath(f"is {_kind(info.st_mode)}, not a file")
+        if limit is not None and info.st_size > limit:
+            raise UnsafePath(f"is {info.st_size / 1e6:.1f} MB, more than the {limit / 1e6:.0f} MB a text file may have")
+        return file.read()
+
+
+def sha256(path: Path) -> str:
+    """The digest of a regular file, read in pieces (an attachment may be large)."""
+    digest = hashlib.sha256()
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    with os.fdopen(fd, "rb") as file:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise UnsafePath("is not a file")
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_text(path: Path, log: ErrorLog, folder: Path | None = None) -> str | None:
+    """An editor's UTF-8 text file, line breaks made `\\n`; None (reported) if it is not a
+    regular file inside `folder` (default: its own folder), too large, not UTF-8, or
+    holds control characters."""
+    try:
+        real = regular_file(path, folder if folder is not None else path.parent, "its folder")
+        data = read_bytes(real, MAX_TEXT_BYTES)
+    except UnsafePath as exc:
+        log.error(path, f"this cannot be read: it {exc}", None,
+                  "make it a plain UTF-8 text file inside the site's folder, or move it away")
+        return None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        log.error(path, "this file is not UTF-8 text", line,
+                  "save it as UTF-8 (in most editors: Save As… → Encoding: UTF-8)")
+        return None
+    # Windows (CRLF) and old Mac (CR alone) line breaks both count as line breaks.
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    control = _CONTROL.search(text)
+    if control is not None:
+        line = text.count("\n", 0, control.start()) + 1
+        column = control.start() - (text.rfind("\n", 0, control.start()) + 1) + 1
+        log.error(path, f"this file holds the invisible control character U+{ord(control.group()):04X}"
+                        f" (line {line}, column {column})", line,
+                  "delete it: most editors do not show it; if the text was pasted from a PDF, paste it again as plain text")
+        return None
+    return text
