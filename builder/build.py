@@ -28,6 +28,7 @@ from .errors import ContentError, ContentErrors, ErrorLog
 from .feeds import render_feed, render_sitemap
 from .glyphs import check_issue
 from .model import Archive
+from .pdf import print_limits
 from .themes import static_files, template_env
 from .web import Page, render_archive
 
@@ -66,6 +67,7 @@ def check(root: Path) -> tuple[Archive, ErrorLog]:
     (A build checks the characters in the render stage, while the PDFs are typeset.)"""
     archive, log = load(root, drafts=True)
     for issue in archive.issues:
+        log.errors.extend(print_limits(issue))
         glyphs = check_issue(archive.site, issue)
         log.errors.extend(glyphs.errors)
         log.warnings.extend(glyphs.warnings)

@@ -8,9 +8,10 @@ from typing import Iterable
 
 from .errors import ErrorLog
 from .fields import Field, read_fields
-from .files import UnsafePath, inside, reference_path, resolve_reference
+from .files import UnsafePath, inside, read_bytes, reference_path, resolve_reference
 from .markdown import MAX_NESTING, is_local, local_references, raw_html_references, too_deep
 from .model import Archive, Article, Attachment, Issue, Site
+from .sanitize import svg_problem
 from .files import read_text
 from .yamlfile import YamlDoc, parse_yaml
 
@@ -184,12 +185,18 @@ def _check_file_types(folder: Path, files: tuple[str, ...], articles: list[Artic
                       log: ErrorLog) -> None:
     for name in files:
         suffix = Path(name).suffix.lower()
-        if suffix in PUBLISHED_SUFFIXES:
-            continue
-        path, line = where_used(folder, name, articles, meta_path)
-        log.error(path, f"'{name}' would be published, but files of type '{suffix or 'none'}' are not: "
-                        "a web page, script or unknown file from the content could run in the archive's pages",
-                  line, "convert it to PDF, or link it where it is published on the web (https://…)")
+        if suffix == ".svg":
+            active = svg_problem(read_bytes(folder / name))
+            if active:
+                path, line = where_used(folder, name, articles, meta_path)
+                log.error(path, f"'{name}' cannot be published: {active}, which would run in the archive's pages",
+                          line, "save the picture again without scripts (e.g. export it from the drawing program "
+                                "as a plain SVG, or as PNG)")
+        elif suffix not in PUBLISHED_SUFFIXES:
+            path, line = where_used(folder, name, articles, meta_path)
+            log.error(path, f"'{name}' would be published, but files of type '{suffix or 'none'}' are not: "
+                            "a web page, script or unknown file from the content could run in the archive's pages",
+                      line, "convert it to PDF, or link it where it is published on the web (https://…)")
 
 
 def where_used(folder: Path, name: str, articles: Iterable[Article], meta_path: Path) -> tuple[Path, int | None]:

@@ -24,9 +24,12 @@ import jinja2
 from .errors import ContentError
 from .glyphs import check_issue, missing_faces
 from .model import Archive
-from .pdf import PrintDocument, RenderedPdf, locate_problems, print_document, render_pdf
+from .overflow import locate_overflows
+from .pdf import (PrintDocument, RenderedPdf, article_anchors, locate_problems, print_document, print_limits,
+                  render_pdf)
 
 CACHE = Path(".cache") / "pdf"
+PROGRESS_SECONDS = 15
 
 
 @dataclass(frozen=True)
@@ -109,6 +112,7 @@ class PendingEditions:
     documents: dict[str, PrintDocument]
     cached: dict[str, bytes]
     futures: dict[str, Future]
+    refused: list[ContentError]  # issues beyond what the typesetter sets in reasonable time
 
     def finish(self, report: Callable[[str], None] = lambda _: None) -> Editions:
         archive = self.archive
@@ -123,9 +127,10 @@ class PendingEditions:
                 glyphs = check_issue(archive.site, issues[slug])
                 failed[slug] = list(glyphs.errors)
                 warnings.extend(glyphs.warnings)
+        errors.extend(self.refused)
         for slug, future in self.futures.items():
             try:
-                result: RenderedPdf = future.result()
+                result: RenderedPdf = _wait(future, slug, report)
             except BrokenProcessPool:
                 errors.append(ContentError(issues[slug].folder, "the typesetting of this issue stopped: a worker "
                                            "process died (out of memory, or a crash in WeasyPrint's libraries)",
@@ -134,9 +139,13 @@ class PendingEditions:
                 continue
             problems = failed[slug] + locate_problems(issues[slug], result.problems)
             errors.extend(problems)
-            if not problems:  # an edition with errors is never cached: the next build reports them again
+            cut = locate_overflows(issues[slug], article_anchors(issues[slug]), result.overflows)
+            warnings.extend(cut)
+            # An edition with errors or cut content is never cached: the next build reports them again.
+            if not problems:
                 pdfs[slug] = result.pdf
-                _store(archive.site.root / CACHE, slug, self.documents[slug].digest, result.pdf)
+                if not cut:
+                    _store(archive.site.root / CACHE, slug, self.documents[slug].digest, result.pdf)
             report(f"typeset {slug}.pdf: {result.pages} pages, {len(result.pdf) / 1e6:.2f} MB")
         return Editions(pdfs, tuple(errors), tuple(warnings))
 
@@ -144,7 +153,9 @@ class PendingEditions:
 def start_editions(archive: Archive, env: jinja2.Environment, workers: Typesetters) -> PendingEditions:
     """Each issue's PDF from the cache, or handed to a worker to typeset."""
     cache = archive.site.root / CACHE
-    documents = {issue.slug: print_document(archive, issue, env) for issue in archive.issues}
+    refused = [error for issue in archive.issues for error in print_limits(issue)]
+    documents = {issue.slug: print_document(archive, issue, env) for issue in archive.issues
+                 if not print_limits(issue)}
     cached: dict[str, bytes] = {}
     futures: dict[str, Future] = {}
     for slug, document in documents.items():
@@ -153,7 +164,18 @@ def start_editions(archive: Archive, env: jinja2.Environment, workers: Typesette
             cached[slug] = path.read_bytes()
         else:
             futures[slug] = workers.typeset(document)
-    return PendingEditions(archive, documents, cached, futures)
+    return PendingEditions(archive, documents, cached, futures, refused)
+
+
+def _wait(future: Future, slug: str, report: Callable[[str], None]) -> RenderedPdf:
+    """The typeset edition, saying every so often that a long one is still being set."""
+    waited = 0
+    while True:
+        try:
+            return future.result(timeout=PROGRESS_SECONDS)
+        except TimeoutError:
+            waited += PROGRESS_SECONDS
+            report(f"still typesetting {slug}.pdf ({waited} s)")
 
 
 def print_editions(archive: Archive, env: jinja2.Environment, jobs: int | None = None,

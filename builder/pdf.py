@@ -25,6 +25,7 @@ from . import __version__, files, markdown
 from .content import ISSUE_FILE, where_used
 from .errors import ContentError
 from .model import Archive, Article, Issue
+from .overflow import Overflow, find_overflows
 from .web import page_url
 
 # Where the print HTML finds the issue's images. WeasyPrint names an image in the PDF
@@ -36,6 +37,10 @@ PRINT_TEMPLATE = "print/issue.html"
 PRINT_STYLESHEET = "print/issue.css"
 # A table of this many columns or more is set across both columns of the page.
 WIDE_TABLE_COLUMNS = 3
+# The most text an issue's print edition takes on: about 280 pages, a minute or two of
+# typesetting on a small machine. More is an accident (a pasted log, a whole report) that
+# would otherwise keep the build busy for an hour with nothing to show.
+MAX_PRINT_CHARACTERS = 500_000
 
 
 @dataclass(frozen=True)
@@ -80,6 +85,7 @@ class RenderedPdf:
     pdf: bytes
     pages: int
     problems: tuple[str, ...]  # WeasyPrint's errors: images that could not be loaded, etc.
+    overflows: tuple[Overflow, ...] = ()  # what runs past the page's edge
 
 
 def print_document(archive: Archive, issue: Issue, env: jinja2.Environment) -> PrintDocument:
@@ -87,7 +93,7 @@ def print_document(archive: Archive, issue: Issue, env: jinja2.Environment) -> P
     # Links to the issue's files point at the published archive (a reader's PDF has no
     # content/ folder); images load from the issue's folder, as ISSUE_URL.
     web = site.base_url + page_url(issue.url_path)
-    anchors = {a.slug: f"article-{i}" for i, a in enumerate(issue.articles, start=1)}
+    anchors = article_anchors(issue)
     bodies = {a.slug: print_body(markdown.render(a.body, web, ids=anchors[a.slug], image_base="",
                                                  raw_html=site.raw_html))
               for a in issue.articles}
@@ -102,6 +108,24 @@ def print_document(archive: Archive, issue: Issue, env: jinja2.Environment) -> P
     images = tuple((name, files.sha256(issue.folder / name)) for name in issue.files
                    if Path(name).suffix.lower() in IMAGE_SUFFIXES)
     return PrintDocument(issue.slug, html, str(issue.folder.resolve()), images, issue.files)
+
+
+def print_limits(issue: Issue) -> list[ContentError]:
+    """An error if the issue holds more text than its print edition can take on."""
+    size = sum(len(article.body) for article in issue.articles) + len(issue.note)
+    if size <= MAX_PRINT_CHARACTERS or not issue.articles:
+        return []
+    largest = max(issue.articles, key=lambda article: len(article.body))
+    return [ContentError(largest.path, f"this issue's text is {size:,} characters long, more than the "
+                                       f"{MAX_PRINT_CHARACTERS:,} its print edition can set (about 280 pages); "
+                                       f"this article alone has {len(largest.body):,}", largest.body_line,
+                         "shorten or split the article (attach the full text as a PDF under 'attachments:'), "
+                         "or build with --no-pdf")]
+
+
+def article_anchors(issue: Issue) -> dict[str, str]:
+    """Each article's id in the print HTML (a slug may not make a valid one)."""
+    return {a.slug: f"article-{i}" for i, a in enumerate(issue.articles, start=1)}
 
 
 def _attachments(article: Article, web: str) -> list[tuple[str, str]]:
@@ -179,7 +203,7 @@ def render_pdf(document: PrintDocument) -> RenderedPdf:
     finally:
         logger.removeHandler(handler)
         typeset.forget_lines()
-    return RenderedPdf(document.slug, pdf, len(rendered.pages), tuple(problems))
+    return RenderedPdf(document.slug, pdf, len(rendered.pages), tuple(problems), find_overflows(rendered.pages))
 
 
 def locate_problems(issue: Issue, problems: tuple[str, ...]) -> list[ContentError]:

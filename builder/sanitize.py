@@ -12,6 +12,9 @@ slips past a pattern.
 
 from __future__ import annotations
 
+import re
+import xml.etree.ElementTree as ElementTree
+
 import nh3
 
 TAGS = {
@@ -51,3 +54,33 @@ _CLEANER = nh3.Cleaner(
 def clean(html: str) -> str:
     """`html` with everything outside the allow-list removed (script and style with their content)."""
     return _CLEANER.clean(html)
+
+
+# An SVG file opened on its own is a document of the archive's origin: its scripts run.
+_SVG_ACTIVE = {"script", "foreignobject", "iframe", "object", "embed", "handler", "listener"}
+_URL_ATTRIBUTES = {"href", "src", "action", "formaction", "to", "from", "values", "by"}
+_DANGEROUS_URL = re.compile(r"^(?:javascript|vbscript|data):", re.I)
+
+
+def svg_problem(data: bytes) -> str | None:
+    """Why an SVG file may not be published (it could run script), or None."""
+    if b"<!ENTITY" in data:
+        return "it declares XML entities"
+    try:
+        root = ElementTree.fromstring(data)
+    except ElementTree.ParseError as exc:
+        return f"it is not a valid SVG file ({exc})"
+    for element in root.iter():
+        tag = str(element.tag).rpartition("}")[2].lower()
+        if tag in _SVG_ACTIVE:
+            return f"it holds a <{tag}> element"
+        for name, value in element.attrib.items():
+            local = name.rpartition("}")[2].lower()
+            if local.startswith("on"):
+                return f"it holds an event handler ({local}=)"
+            if local in _URL_ATTRIBUTES and _DANGEROUS_URL.match(re.sub(r"[\s\x00-\x1f]", "", value)):
+                return f"it holds a script address ({local}=\"{value[:30]}\")"
+            animated = value.rpartition(":")[2].lower()
+            if local == "attributename" and (animated in ("href", "src") or animated.startswith("on")):
+                return f"it animates the attribute {animated}"
+    return None
