@@ -58,7 +58,7 @@ MARKDOWN_FIELDS = {"raw_html": Field("bool")}
 def load_site(root: Path, log: ErrorLog) -> Site | None:
     """Read and check `root/site.yaml`; report every problem to `log`."""
     path = root / SITE_FILE
-    if not path.is_file():
+    if not path.exists() and not path.is_symlink():
         log.error(path, "there is no site.yaml here",
                   hint="run the command in the site's folder, or pass --site DIR")
         return None

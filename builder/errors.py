@@ -6,6 +6,7 @@ editor sees all that is wrong with the content in one run.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,10 +25,14 @@ class ContentError(Exception):
             return ""
         shown = self.path
         if root is not None:
+            # As the editor sees it: a link is named, not the file it points to.
             try:
-                shown = self.path.resolve().relative_to(root.resolve())
+                shown = Path(os.path.abspath(self.path)).relative_to(os.path.abspath(root))
             except ValueError:
-                pass
+                try:
+                    shown = Path(os.path.abspath(self.path)).relative_to(root.resolve())
+                except ValueError:
+                    pass
         return f"{shown}:{self.line}" if self.line else str(shown)
 
     def format(self, root: Path | None = None) -> str:

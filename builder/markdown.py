@@ -9,6 +9,7 @@ space), and links to files beside the article are prefixed with a base, so each 
 
 from __future__ import annotations
 
+import html
 import re
 import xml.etree.ElementTree as etree
 from typing import NamedTuple
@@ -23,7 +24,8 @@ from .cjk import CJK_CLASS
 
 
 _JOIN = re.compile(rf"(?<=[{CJK_CLASS}])[ \t]*\n[ \t]*(?=[{CJK_CLASS}])")
-_LINK = re.compile(r"!?\[[^\]]*\]\(\s*(?:<([^>]+)>|([^)\s]+))[^)]*\)"
+# A target may hold balanced parentheses, as Markdown allows: plan(2017).pdf.
+_LINK = re.compile(r"!?\[[^\]]*\]\(\s*(?:<([^>]+)>|((?:[^()\s]|\([^()\s]*\))+))[^)]*\)"
                    r"|^\s*\[(?!\^)[^\]]+\]:\s*(?:<([^>]+)>|(\S+))")
 # Raw HTML (where a site allows it) is passed through by Python-Markdown, so its links
 # cannot be rewritten: any attribute naming a URL, however it is spaced or quoted.
@@ -65,9 +67,9 @@ def raw_html_references(text: str) -> list[tuple[str, int]]:
     found = []
     for number, line in enumerate(text.split("\n"), start=1):
         for match in _RAW_URL.finditer(line):
-            target = next((group for group in match.groups() if group is not None), "")
-            if is_local(target.strip()):
-                found.append((target.strip(), number))
+            target = html.unescape(next((group for group in match.groups() if group is not None), "")).strip()
+            if is_local(target):
+                found.append((target, number))
     return found
 
 

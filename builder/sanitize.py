@@ -78,8 +78,13 @@ def svg_problem(data: bytes) -> str | None:
             local = name.rpartition("}")[2].lower()
             if local.startswith("on"):
                 return f"it holds an event handler ({local}=)"
-            if local in _URL_ATTRIBUTES and _DANGEROUS_URL.match(re.sub(r"[\s\x00-\x1f]", "", value)):
+            address = re.sub(r"[\s\x00-\x1f]", "", value)
+            if local in _URL_ATTRIBUTES and _DANGEROUS_URL.match(address) and not address.startswith("data:image/"):
                 return f"it holds a script address ({local}=\"{value[:30]}\")"
+            if local in ("href", "src") and address and not address.startswith(("#", "data:image/")):
+                # A picture on a web page loads nothing else (browsers forbid it): the
+                # print edition must not either.
+                return f"it refers to another file ({local}=\"{value[:40]}\")"
             animated = value.rpartition(":")[2].lower()
             if local == "attributename" and (animated in ("href", "src") or animated.startswith("on")):
                 return f"it animates the attribute {animated}"

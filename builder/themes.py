@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Callable
 
 import jinja2
+from jinja2.loaders import split_template_path
 
 from .dates import format_date
 from .errors import ContentError, ContentErrors
@@ -31,14 +32,15 @@ class _SiteLoader(jinja2.FileSystemLoader):
     a template linked to a file elsewhere is refused, not rendered into every page."""
 
     def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
-        source, filename, uptodate = super().get_source(environment, template)
-        folder = next((f for f in self.searchpath if Path(filename).parent == Path(f)
-                       or Path(f) in Path(filename).parents), None)
-        try:
-            regular_file(Path(filename), Path(folder or Path(filename).parent), "the templates folder")
-        except UnsafePath as exc:
-            raise jinja2.TemplateError(f"the template {filename} cannot be used: it {exc}") from None
-        return source, filename, uptodate
+        for folder in self.searchpath:
+            candidate = Path(folder, *split_template_path(template))
+            if candidate.exists() or candidate.is_symlink():
+                try:
+                    regular_file(candidate, Path(folder), "the templates folder")
+                except UnsafePath as exc:
+                    raise jinja2.TemplateError(f"the template {candidate} cannot be used: it {exc}") from None
+                break
+        return super().get_source(environment, template)
 
 
 def template_env(site: Site) -> jinja2.Environment:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import hashlib
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,3 +52,9 @@ def write(path: Path, text: str) -> Path:
 def article(title: str = "标题", date: str = "2017-01-05", source: str = "新华社",
             section: str = "市场热点", extra: str = "", body: str = "正文。") -> str:
     return f"---\ntitle: {title}\ndate: {date}\nsource: {source}\nsection: {section}\n{extra}---\n\n{body}\n"
+
+
+def snapshot(folder: Path) -> dict[str, str]:
+    """Every file under `folder` (links not followed) and the digest of its bytes."""
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file() and not p.is_symlink()}

@@ -1,6 +1,5 @@
 """End to end: build the fixture site and read the result the way a reader's browser would."""
 
-import hashlib
 import multiprocessing
 import os
 import signal
@@ -14,7 +13,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 import pytest
 from bs4 import BeautifulSoup
 
-from conftest import ROOT, article, write
+from conftest import ROOT, article, snapshot, write
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 
@@ -32,11 +31,6 @@ def page(output: Path, path: str) -> BeautifulSoup:
 
 def text(soup: BeautifulSoup) -> str:
     return " ".join(soup.get_text(" ").split())
-
-
-def snapshot(folder: Path) -> dict[str, str]:
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def test_summary_line_and_the_pages_written(site, newsletter):
