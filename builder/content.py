@@ -9,7 +9,8 @@ from typing import Iterable
 from .errors import ErrorLog
 from .fields import Field, read_fields
 from .files import UnsafePath, inside, read_bytes, reference_path, resolve_reference
-from .markdown import MAX_NESTING, is_local, local_references, raw_html_references, too_deep
+from .markdown import (MAX_MARKDOWN_WORK, MAX_NESTING, markdown_work, is_local, local_references,
+                       raw_html_references, too_deep)
 from .model import Archive, Article, Attachment, Issue, Site
 from .sanitize import svg_problem
 from .files import read_text
@@ -333,6 +334,13 @@ def _check_body(body: str, body_line: int, path: Path, site: Site, log: ErrorLog
         line, levels = deep
         log.error(path, f"this line nests {levels} levels of quotes or lists; at most {MAX_NESTING} can be set",
                   body_line + line - 1, "flatten the quotes or lists")
+    costly = markdown_work(body)
+    if costly is not None:
+        line, work = costly
+        log.error(path, "this paragraph would keep the Markdown converter busy for minutes "
+                        f"({work:,} steps; at most {MAX_MARKDOWN_WORK:,})", body_line + line - 1,
+                  "close each [ and ( that opens (write one meant as text as \\[ or （), "
+                  "and split the paragraph with blank lines")
     for ref in local_references(body):
         line = body_line + ref.line - 1
         if ref.target.startswith("/"):

@@ -22,6 +22,7 @@ from typing import Callable
 import jinja2
 
 from .errors import ContentError
+from .files import UnsafePath, read_bytes, regular_file
 from .glyphs import check_issue, missing_faces
 from .model import Archive
 from .overflow import locate_overflows
@@ -159,9 +160,9 @@ def start_editions(archive: Archive, env: jinja2.Environment, workers: Typesette
     cached: dict[str, bytes] = {}
     futures: dict[str, Future] = {}
     for slug, document in documents.items():
-        path = _cached(cache, slug, document.digest)
-        if path.is_file():
-            cached[slug] = path.read_bytes()
+        pdf = _from_cache(_cached(cache, slug, document.digest), archive.site.root)
+        if pdf is not None:
+            cached[slug] = pdf
         else:
             futures[slug] = workers.typeset(document)
     return PendingEditions(archive, documents, cached, futures, refused)
@@ -197,6 +198,15 @@ def _environment_warnings() -> list[ContentError]:
         warnings.append(ContentError(None, f"the font '{family}' is not installed: the PDF will use another", None,
                                      "run ./dev build, or: apt-get install fonts-noto-cjk"))
     return warnings
+
+
+def _from_cache(path: Path, root: Path) -> bytes | None:
+    """A PDF typeset before, if the cache holds it as a file of the site (a cache that is
+    a link to elsewhere counts as empty)."""
+    try:
+        return read_bytes(regular_file(path, root))
+    except UnsafePath:
+        return None
 
 
 def _cached(cache: Path, slug: str, digest: str) -> Path:

@@ -25,7 +25,9 @@ from .cjk import CJK_CLASS
 
 _JOIN = re.compile(rf"(?<=[{CJK_CLASS}])[ \t]*\n[ \t]*(?=[{CJK_CLASS}])")
 # A target may hold balanced parentheses, as Markdown allows: plan(2017).pdf.
-_LINK = re.compile(r"!?\[[^\]]*\]\(\s*(?:<([^>]+)>|((?:[^()\s]|\([^()\s]*\))+))[^)]*\)"
+# Link text may hold one level of brackets; none deeper, so that a line of ten thousand
+# `[` is scanned once, not once per bracket.
+_LINK = re.compile(r"!?\[(?:[^\[\]]|\[[^\[\]]*\])*\]\(\s*(?:<([^>]+)>|((?:[^()\s]|\([^()\s]*\))+))[^)]*\)"
                    r"|^\s*\[(?!\^)[^\]]+\]:\s*(?:<([^>]+)>|(\S+))")
 # Raw HTML (where a site allows it) is passed through by Python-Markdown, so its links
 # cannot be rewritten: any attribute naming a URL, however it is spaced or quoted.
@@ -34,6 +36,12 @@ _RAW_URL = re.compile(r"""<[a-z][^>]*?\s(?:src|href|xlink:href|poster|data|srcse
 # How deep blocks may nest (`> > >`, lists in lists): Python-Markdown and WeasyPrint both
 # recurse once or more per level, and no bulletin needs more than a few.
 MAX_NESTING = 24
+# The most work one paragraph may ask of Python-Markdown (see markdown_work): a few
+# seconds. Ordinary text asks a thousandth of it.
+MAX_MARKDOWN_WORK = 10_000_000
+# Lines that end a block inside a paragraph: headings, rules, setext underlines.
+_INLINE = re.compile(r"[\\`*_<&!\[]")
+_SPLITS = re.compile(r"^(?:#{1,6}(?:[ \t]|$)| {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$|=+[ \t]*$)", re.M)
 _RULE = re.compile(r"^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$")  # `- - - -` is a rule, not lists
 _NESTING = re.compile(r"(?:[ \t]*(?:>|[-*+][ \t]|\d{1,9}[.)][ \t]))+")
 
@@ -71,6 +79,38 @@ def raw_html_references(text: str) -> list[tuple[str, int]]:
             if is_local(target):
                 found.append((target, number))
     return found
+
+
+def markdown_work(text: str) -> tuple[int, int] | None:
+    """(line, work) of the first paragraph that would keep Python-Markdown busy for many
+    seconds, or None. Two of its parsers are quadratic: the link parser scans from each
+    `[` or `(` to the matching bracket, or to the paragraph's end when there is none (ten
+    thousand unmatched `[` cost a minute), and each heading or rule inside a paragraph
+    splits off the rest of it (twenty thousand lines of `---` cost as much). Its inline
+    parser, too, scans the paragraph again after each match (of `\\`, `*`, `` ` ``…), and
+    its list and table parsers once per line.
+    All are counted here, in units of about 0.3 µs."""
+    line = 1
+    for block in re.split(r"(\n[ \t]*\n)", text):
+        if block.strip():
+            work = _spans(block, "[", "]") + _spans(block, "(", ")")
+            work += len(_SPLITS.findall(block)) * len(block) // 40
+            work += (len(_INLINE.findall(block)) + block.count("\n")) * len(block) // 100
+            if work > MAX_MARKDOWN_WORK:
+                return line + len(block) - len(block.lstrip("\n")), work
+        line += block.count("\n")
+    return None
+
+
+def _spans(block: str, opening: str, closing: str) -> int:
+    work = 0
+    opened: list[int] = []
+    for match in re.finditer(re.escape(opening) + "|" + re.escape(closing), block):
+        if match.group() == opening:
+            opened.append(match.start())
+        elif opened:
+            work += match.start() - opened.pop()
+    return work + sum(len(block) - start for start in opened)
 
 
 def too_deep(text: str) -> tuple[int, int] | None:

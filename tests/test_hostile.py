@@ -13,6 +13,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -408,6 +409,19 @@ def test_a_named_pipe_or_socket_is_an_error_not_a_hang(published, kind):
     assert run.returncode == 1, run.stderr
     assert message in run.stderr and "Traceback" not in run.stderr
     assert snapshot(published.site / "output") == published.before
+
+
+@pytest.mark.parametrize("body, line", [
+    ("[" * 20000, 8), ("开头\n\n" + "(" * 20000, 10), ("[a](" * 6000, 8), ("![" * 8000, 8),
+    ("[" * 5000 + "a" + "]" * 5000, 8), ("---\n" * 20000, 8), ("标题\n===\n" * 8000, 8), ("# 标题\n" * 20000, 8),
+    ("\\" * 100000, 8), ("1. 条目\n" * 30000, 8), ("|a|b|\n|-|-|\n" + "|x|y|\n" * 30000, 8), ("*_" * 50000, 8),
+], ids=["brackets", "parens", "open-links", "images", "nested", "rules", "setext", "headings", "backslashes",
+        "list", "table", "emphasis"])
+def test_markdown_that_would_take_minutes_to_convert_is_refused_at_once(published, newsletter, body, line):
+    write(published.issue / "x.md", article(body=body))
+    started = time.perf_counter()
+    refused(newsletter, published, f"{ISSUE}/x.md:{line}: this paragraph would keep the Markdown converter busy")
+    assert time.perf_counter() - started < 30  # not a timing target: a hang would be minutes
 
 
 def test_a_huge_article_is_refused_before_it_is_read(published, newsletter):
