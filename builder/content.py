@@ -8,12 +8,11 @@ from typing import Iterable
 
 from .errors import ErrorLog
 from .fields import Field, read_fields
-from .files import UnsafePath, inside, read_bytes, reference_path, resolve_reference
-from .markdown import (MAX_MARKDOWN_WORK, MAX_NESTING, markdown_work, is_local, local_references,
+from .files import UnsafePath, inside, read_bytes, read_text, reference_path, resolve_reference
+from .markdown import (MAX_MARKDOWN_WORK, MAX_NESTING, is_local, local_references, markdown_work,
                        raw_html_references, too_deep)
 from .model import Archive, Article, Attachment, Issue, Site
 from .sanitize import svg_problem
-from .files import read_text
 from .yamlfile import YamlDoc, parse_yaml
 
 ISSUE_FILE = "issue.yaml"
@@ -164,7 +163,7 @@ def _article_files(folder: Path, log: ErrorLog) -> list[Path]:
     """The issue's articles: its `.md` files, hidden ones (an editor's lock or backup) left out."""
     for path in sorted(folder.iterdir()):
         if path.suffix.lower() in (".md", ".markdown", ".mdown") and path.suffix != ".md" and not path.name.startswith("."):
-            log.warn(path, f"this file is not read as an article: only files ending in .md are",
+            log.warn(path, "this file is not read as an article: only files ending in .md are",
                      hint=f"rename it to {path.stem}.md if it is an article")
     return [path for path in sorted(folder.glob("*.md")) if not path.name.startswith(".")]
 
