@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from .errors import ErrorLog
+from .files import CONTROL
 from .yamlfile import Key, YamlDoc
 
 _DATE = re.compile(r"^\s*(\d{4})\s*[-./年]\s*(\d{1,2})\s*[-./月]\s*(\d{1,2})\s*日?\s*$")
@@ -72,6 +73,11 @@ def read_fields(doc: YamlDoc, spec: Mapping[str, Field], log: ErrorLog,
             log.error(doc.path, f"'{name}' should be {_DESCRIPTION[field.kind]}, not {_shown(data[name])}",
                       line, field.hint)
             continue
+        invisible = _invisible(value)
+        if invisible:
+            log.error(doc.path, f"'{name}' holds the character U+{ord(invisible):04X}, which cannot be published",
+                      line, "delete it: it is invisible, or written as an escape such as \\0 in quotes")
+            continue
         if value == "" or value == ():
             # `title: "  "` says nothing; a page, a feed entry or a PDF bookmark needs words.
             if field.required:
@@ -82,6 +88,14 @@ def read_fields(doc: YamlDoc, spec: Mapping[str, Field], log: ErrorLog,
             continue
         result[name] = value
     return result if len(log.errors) == before else None
+
+
+def _invisible(value: Any) -> str | None:
+    """The first control character (or other unpublishable one) of a text value, if any."""
+    for text in (value if isinstance(value, tuple) else (value,)):
+        if isinstance(text, str) and (match := CONTROL.search(text)):
+            return match.group()
+    return None
 
 
 def _within(value: int, field: Field) -> bool:

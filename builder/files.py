@@ -24,8 +24,9 @@ from .errors import ErrorLog
 # database dump); Python-Markdown would take minutes over it.
 MAX_TEXT_BYTES = 10 * 1024 * 1024
 # Control characters other than tab and line breaks: invisible in an editor, refused by
-# XML (the feed) and meaningless in print.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# XML (the feed) and meaningless in print. Lone surrogates and U+FFFE/U+FFFF cannot come
+# from a UTF-8 file, but can from a YAML escape ("\ud800"); they cannot be written out.
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 
 
 class UnsafePath(Exception):
@@ -137,7 +138,7 @@ def read_text(path: Path, log: ErrorLog, folder: Path | None = None) -> str | No
         return None
     # Windows (CRLF) and old Mac (CR alone) line breaks both count as line breaks.
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    control = _CONTROL.search(text)
+    control = CONTROL.search(text)
     if control is not None:
         line = text.count("\n", 0, control.start()) + 1
         column = control.start() - (text.rfind("\n", 0, control.start()) + 1) + 1
