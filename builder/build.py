@@ -132,10 +132,13 @@ def write(pages: list[Page], files: dict[str, Path], output: Path) -> tuple[str,
     fresh = output.parent / f".{output.name}.new-{os.getpid()}"
     stale = output.parent / f".{output.name}.old-{os.getpid()}"
     target = fresh
+    made = False
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
-        shutil.rmtree(fresh, ignore_errors=True)
+        if (fresh / MARKER).is_file() and not fresh.is_symlink():
+            shutil.rmtree(fresh)  # left by an earlier build that had this process number
         fresh.mkdir()
+        made = True
         (fresh / MARKER).write_text(MANIFEST_HEAD + "".join(f"{name}\n" for name in sorted(written)), encoding="utf-8")
         for page in pages:
             target = fresh / page.path
@@ -157,7 +160,7 @@ def write(pages: list[Page], files: dict[str, Path], output: Path) -> tuple[str,
                                           f"check that you may write to {output.parent} and that the disk has room; "
                                           "the published output was left as it was"),)) from None
     finally:
-        if fresh.exists():
+        if made and fresh.exists():
             shutil.rmtree(fresh, ignore_errors=True)
             if stale.exists() and not output.exists():
                 stale.rename(output)
