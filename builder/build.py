@@ -150,7 +150,10 @@ def write(pages: list[Page], files: dict[str, Path], output: Path) -> tuple[str,
         for name, source in [*files.items(), *((name, output / name) for name in kept)]:
             target = fresh / name
             target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target, follow_symlinks=False)
+            if name.endswith("/"):
+                target.mkdir(exist_ok=True)
+            else:
+                shutil.copy2(source, target, follow_symlinks=False)
         target = output
         if output.exists():
             output.rename(stale)
@@ -170,11 +173,16 @@ def write(pages: list[Page], files: dict[str, Path], output: Path) -> tuple[str,
 
 def _files_not_written(output: Path, written: set[str]) -> tuple[str, ...]:
     """The files of an earlier output/ that no build wrote: those its manifest does not
-    list. An output folder from before manifests counts as all the build's. A file the
-    build would now write over is an error: it was not the build's to replace."""
+    list (an output/ without the marker, made by hand, is all the editor's; one from
+    before manifests is all the build's). A file the build would now write over is an
+    error: it was not the build's to replace. Empty folders end in '/'."""
+    if not output.is_dir():
+        return ()
     try:
         manifest = (output / MARKER).read_text(encoding="utf-8")
-    except (FileNotFoundError, NotADirectoryError, UnicodeDecodeError):
+    except FileNotFoundError:
+        manifest = MANIFEST_HEAD  # output/ made by hand before the first build: all of it is the editor's
+    except (OSError, UnicodeDecodeError):
         return ()
     if not manifest.startswith(MANIFEST_HEAD):
         return ()
@@ -182,6 +190,8 @@ def _files_not_written(output: Path, written: set[str]) -> tuple[str, ...]:
     theirs = []
     for folder, dirs, names in os.walk(output):  # links are kept as links, never followed
         names += [d for d in dirs if os.path.islink(os.path.join(folder, d))]
+        if not dirs and not names and folder != str(output):
+            theirs.append(Path(folder).relative_to(output).as_posix() + "/")  # an empty folder: .well-known/
         for name in names:
             path = Path(folder, name)
             relative = path.relative_to(output).as_posix()

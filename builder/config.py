@@ -14,6 +14,7 @@ from .files import read_text
 from .yamlfile import YamlDoc, parse_yaml
 
 SITE_FILE = "site.yaml"
+MAX_TITLE = 40
 ASCII_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 SITE_FIELDS = {
@@ -77,6 +78,10 @@ def load_site(root: Path, log: ErrorLog) -> Site | None:
     markdown = _optional(doc, "markdown", MARKDOWN_FIELDS, log)
     if values is None:
         return None
+    if len(values["title"]) > MAX_TITLE:
+        log.error(path, f"the title is {len(values['title'])} characters long; the masthead and the running head "
+                        f"of the print edition have room for {MAX_TITLE}", doc.line("title"),
+                  "give the publication's name alone, and put more in 'description'")
     base_url = values["base_url"]
     if not re.match(r"^https?://[^/\s]+", base_url):
         log.error(path, f"base_url '{base_url}' is not a web address", doc.line("base_url"),

@@ -66,6 +66,12 @@ def load_archive(site: Site, log: ErrorLog, drafts: bool = False) -> Archive | N
         log.error(issues_dir, "there is no content/issues/ folder",
                   hint="make one folder per issue under content/issues/, each with an issue.yaml")
         return None
+    try:
+        inside(issues_dir, site.root)
+    except UnsafePath as exc:
+        log.error(issues_dir, f"the issues cannot be read: content/issues/ {exc}",
+                  hint="keep content/ and content/issues/ as folders of the site, not links to elsewhere")
+        return None
     issues = []
     for folder in _issue_folders(issues_dir, log):
         issue = load_issue(folder, site, log, drafts)

@@ -22,7 +22,7 @@ from typing import Callable
 import jinja2
 
 from .errors import ContentError
-from .files import UnsafePath, read_bytes, regular_file
+from .files import UnsafePath, inside, read_bytes, regular_file
 from .glyphs import check_issue, missing_faces
 from .model import Archive
 from .overflow import locate_overflows
@@ -114,6 +114,7 @@ class PendingEditions:
     cached: dict[str, bytes]
     futures: dict[str, Future]
     refused: list[ContentError]  # issues beyond what the typesetter sets in reasonable time
+    cache: Path | None  # None: not to be used
 
     def finish(self, report: Callable[[str], None] = lambda _: None) -> Editions:
         archive = self.archive
@@ -145,27 +146,27 @@ class PendingEditions:
             # An edition with errors or cut content is never cached: the next build reports them again.
             if not problems:
                 pdfs[slug] = result.pdf
-                if not cut:
-                    _store(archive.site.root / CACHE, slug, self.documents[slug].digest, result.pdf)
+                if not cut and self.cache is not None:
+                    _store(self.cache, slug, self.documents[slug].digest, result.pdf)
             report(f"typeset {slug}.pdf: {result.pages} pages, {len(result.pdf) / 1e6:.2f} MB")
         return Editions(pdfs, tuple(errors), tuple(warnings))
 
 
 def start_editions(archive: Archive, env: jinja2.Environment, workers: Typesetters) -> PendingEditions:
     """Each issue's PDF from the cache, or handed to a worker to typeset."""
-    cache = archive.site.root / CACHE
+    cache = _cache(archive.site.root)
     refused = [error for issue in archive.issues for error in print_limits(issue)]
     documents = {issue.slug: print_document(archive, issue, env) for issue in archive.issues
                  if not print_limits(issue)}
     cached: dict[str, bytes] = {}
     futures: dict[str, Future] = {}
     for slug, document in documents.items():
-        pdf = _from_cache(_cached(cache, slug, document.digest), archive.site.root)
+        pdf = _from_cache(_cached(cache, slug, document.digest)) if cache is not None else None
         if pdf is not None:
             cached[slug] = pdf
         else:
             futures[slug] = workers.typeset(document)
-    return PendingEditions(archive, documents, cached, futures, refused)
+    return PendingEditions(archive, documents, cached, futures, refused, cache)
 
 
 def _wait(future: Future, slug: str, report: Callable[[str], None]) -> RenderedPdf:
@@ -200,11 +201,20 @@ def _environment_warnings() -> list[ContentError]:
     return warnings
 
 
-def _from_cache(path: Path, root: Path) -> bytes | None:
-    """A PDF typeset before, if the cache holds it as a file of the site (a cache that is
-    a link to elsewhere counts as empty)."""
+def _cache(root: Path) -> Path | None:
+    """The PDF cache, if it is a folder of the site: one that is a link to elsewhere is
+    neither read (its files would be published) nor written (nor its files deleted)."""
     try:
-        return read_bytes(regular_file(path, root))
+        inside(root / CACHE, root)
+    except UnsafePath:
+        return None
+    return root / CACHE
+
+
+def _from_cache(path: Path) -> bytes | None:
+    """A PDF typeset before, if the cache holds it as a regular file."""
+    try:
+        return read_bytes(regular_file(path, path.parent))
     except UnsafePath:
         return None
 

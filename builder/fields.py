@@ -139,7 +139,7 @@ def _convert(value: object, field: Field) -> Any:
     if kind == "int":
         if isinstance(value, int) and not isinstance(value, bool):
             return value
-        if isinstance(value, str) and value.strip().isdigit():
+        if isinstance(value, str) and re.fullmatch(r"[0-9]{1,12}", value.strip()):
             return int(value)
         return None
     if kind == "bool":

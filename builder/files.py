@@ -37,11 +37,16 @@ def inside(path: Path, folder: Path, where: str = "the site's folder") -> Path:
     """`path` with every link followed, if it lies inside `folder` (also resolved);
     else UnsafePath. Its message, as those below, says what the path does wrong:
     "'x.png' points outside the issue's folder"."""
-    real = path.resolve()
-    top = folder.resolve()
+    try:
+        real = path.resolve()
+        top = folder.resolve()
+        linked = path.is_symlink()
+    except RuntimeError:  # Python 3.11's word for a loop of links
+        raise UnsafePath("is a loop of links") from None
+    except (OSError, ValueError) as exc:  # a name too long, a NUL byte
+        raise UnsafePath(f"cannot be read ({getattr(exc, 'strerror', None) or exc})") from None
     if real != top and top not in real.parents:
-        raise UnsafePath(f"points outside {where}" if not path.is_symlink()
-                         else f"is a link to {real}, outside {where}")
+        raise UnsafePath(f"is a link to {real}, outside {where}" if linked else f"points outside {where}")
     return real
 
 
@@ -54,21 +59,21 @@ def reference_path(ref: str) -> str:
 def resolve_reference(ref: str, folder: Path, where: str = "the issue's folder") -> Path:
     """The regular file that a relative reference from `folder` names, or UnsafePath."""
     name = reference_path(ref)
-    if name.startswith("/") or "\\" in name:
-        raise UnsafePath("is an absolute path" if name.startswith("/") else "holds a backslash")
+    if name.startswith("/"):
+        raise UnsafePath("is an absolute path")
+    if "\\" in name or "\0" in name:
+        raise UnsafePath("holds a backslash" if "\\" in name else "holds a NUL character")
     return regular_file(folder / name, folder, where)
 
 
 def regular_file(path: Path, folder: Path, where: str = "the site's folder") -> Path:
     """`path` resolved, if it is a regular file inside `folder`; else UnsafePath saying why."""
-    if path.is_symlink() and not path.exists():
-        raise UnsafePath("is a link to a file that does not exist")
+    real = inside(path, folder, where)
     try:
-        real = inside(path, folder, where)
         mode = real.stat().st_mode
     except FileNotFoundError:
-        raise UnsafePath("does not exist") from None
-    except (OSError, RuntimeError) as exc:  # RuntimeError: a loop of links (Python 3.11)
+        raise UnsafePath("is a link to a file that does not exist" if path.is_symlink() else "does not exist") from None
+    except (OSError, ValueError) as exc:
         raise UnsafePath(f"cannot be read ({getattr(exc, 'strerror', None) or exc})") from None
     if not stat.S_ISREG(mode):
         raise UnsafePath(f"is {_kind(mode)}, not a file")

@@ -40,7 +40,8 @@ MAX_NESTING = 24
 # seconds. Ordinary text asks a thousandth of it.
 MAX_MARKDOWN_WORK = 10_000_000
 # Lines that end a block inside a paragraph: headings, rules, setext underlines.
-_INLINE = re.compile(r"[\\`*_<&!\[]")
+_INLINE = re.compile(r"[\\`*_<&!\[{]")
+_FOOTNOTE_CALL = re.compile(r"\[\^([^\]\s]+)\](?!:)")
 _SPLITS = re.compile(r"^(?:#{1,6}(?:[ \t]|$)| {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$|=+[ \t]*$)", re.M)
 _RULE = re.compile(r"^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$")  # `- - - -` is a rule, not lists
 _NESTING = re.compile(r"(?:[ \t]*(?:>|[-*+][ \t]|\d{1,9}[.)][ \t]))+")
@@ -88,7 +89,8 @@ def markdown_work(text: str) -> tuple[int, int] | None:
     thousand unmatched `[` cost a minute), and each heading or rule inside a paragraph
     splits off the rest of it (twenty thousand lines of `---` cost as much). Its inline
     parser, too, scans the paragraph again after each match (of `\\`, `*`, `` ` ``…), and
-    its list and table parsers once per line.
+    its list and table parsers once per line, attribute lists (`{`) once per brace, and
+    the footnotes once per earlier call of the same note.
     All are counted here, in units of about 0.3 µs."""
     line = 1
     for block in re.split(r"(\n[ \t]*\n)", text):
@@ -99,6 +101,13 @@ def markdown_work(text: str) -> tuple[int, int] | None:
             if work > MAX_MARKDOWN_WORK:
                 return line + len(block) - len(block.lstrip("\n")), work
         line += block.count("\n")
+    # Each call of a footnote looks through the calls of the same note before it.
+    calls: dict[str, list[int]] = {}
+    for match in _FOOTNOTE_CALL.finditer(text):
+        calls.setdefault(match.group(1), []).append(match.start())
+    for starts in calls.values():
+        if 2 * len(starts) ** 2 > MAX_MARKDOWN_WORK:
+            return text.count("\n", 0, starts[0]) + 1, 2 * len(starts) ** 2
     return None
 
 

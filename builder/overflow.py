@@ -18,6 +18,9 @@ from .model import Issue
 
 # Half a point of tolerance: rounding in WeasyPrint's layout is not an overflow.
 TOLERANCE = 0.5
+# Characters of an article that may be missing from its pages before it is said: none
+# should be, but a few generated ones (footnote calls) count on the other side.
+MISSING = 5
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
 
 
@@ -25,29 +28,76 @@ _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
 class Overflow:
     anchor: str  # the article's id in the print HTML, e.g. "article-3"; "" outside articles
     page: int
-    what: str  # "table", "image" or "text"
-    index: int  # for a table: which of the article's tables (0-based)
+    what: str  # "table", "image", "text", or "missing" (characters that are on no page)
+    index: int  # for a table: which of the article's tables (0-based); for "missing": how many
     sample: str  # for text: the start of the line that runs over
 
 
 def find_overflows(pages: Iterable[Any]) -> tuple[Overflow, ...]:
-    """The boxes of WeasyPrint's laid-out `pages` that run past the page's text area."""
+    """The boxes of WeasyPrint's laid-out `pages` that run past the page's text area, and
+    the articles whose text is not all on the pages (WeasyPrint drops what does not fit
+    of a footnote longer than the page)."""
+    pages = list(pages)
     found: dict[tuple[str, str, int, str], Overflow] = {}
+    owners = _owners(pages)
+    source = {anchor: _length(element) for anchor, element in _articles(pages)}
+    laid: dict[str, int] = dict.fromkeys(source, 0)
     for number, page in enumerate(pages, start=1):
         box = page._page_box
         right = box.content_box_x() + box.width + TOLERANCE
-        stack = [(child, "", None) for child in box.children]
+        top, bottom = box.content_box_y() - TOLERANCE, box.content_box_y() + box.height + TOLERANCE
+        stack = [(child, "", None, False) for child in box.children if type(child).__name__ != "MarginBox"]
         while stack:
-            child, anchor, article = stack.pop()
+            child, anchor, article, reported = stack.pop()
             element = getattr(child, "element", None)
             if element is not None and str(element.get("id") or "").startswith("article-"):
                 anchor, article = element.get("id"), element
-            if child.position_x + child.margin_width() > right:
+            text = getattr(child, "text", None)
+            if isinstance(text, str) and element is not None and id(element) in owners:
+                laid[owners[id(element)]] += len("".join(text.split()))
+            if not reported and _outside(child, right, top, bottom):
                 overflow = _describe(child, anchor, article, number)
                 found.setdefault((overflow.anchor, overflow.what, overflow.index, overflow.sample), overflow)
-                continue
-            stack.extend((grandchild, anchor, article) for grandchild in getattr(child, "children", ()))
+                reported = True  # the outermost box says it; what is inside it is counted, not said again
+            stack.extend((grandchild, anchor, article, reported) for grandchild in getattr(child, "children", ()))
+    for anchor, length in source.items():
+        if laid[anchor] < length - MISSING:
+            found[(anchor, "missing", 0, "")] = Overflow(anchor, 0, "missing", length - laid[anchor], "")
     return tuple(sorted(found.values(), key=lambda o: (o.page, o.anchor)))
+
+
+def _outside(box: Any, right: float, top: float, bottom: float) -> bool:
+    """Whether a box runs past the right edge of the page's text area, or (a line, a
+    picture, a table row: what carries ink; a block's margins may hang over) past its
+    top or foot."""
+    if box.position_x + box.margin_width() > right:
+        return True
+    if type(box).__name__ not in _INKED:
+        return False
+    y = box.border_box_y()
+    return y < top or y + box.border_height() > bottom
+
+
+_INKED = {"LineBox", "BlockReplacedBox", "InlineReplacedBox", "TableRowBox"}
+
+
+def _articles(pages: list[Any]) -> list[tuple[str, Any]]:
+    """(id, element) of each article of the print HTML."""
+    if not pages:
+        return []
+    root = pages[0]._page_box.children[0].element
+    return [(element.get("id"), element) for element in root.iter()
+            if str(element.get("id") or "").startswith("article-")]
+
+
+def _owners(pages: list[Any]) -> dict[int, str]:
+    """id(element) -> the id of the article it belongs to."""
+    return {id(element): anchor for anchor, article in _articles(pages) for element in article.iter()}
+
+
+def _length(element: Any) -> int:
+    """How many characters, white space aside, an element's text has."""
+    return len("".join("".join(element.itertext()).split()))
 
 
 def _describe(box: Any, anchor: str, article: Any, page: int) -> Overflow:
@@ -77,12 +127,17 @@ def locate_overflows(issue: Issue, anchors: dict[str, str], overflows: Iterable[
         article = articles.get(overflow.anchor)
         path = article.path if article else issue.folder
         line = _line(article.body, overflow) + article.body_line - 1 if article else None
+        if overflow.what == "missing":
+            warnings.append(ContentError(path, f"{overflow.index:,} characters of this article are on no page of the "
+                                               "print edition", line,
+                                         "shorten long footnotes: one that does not fit on its page is cut off"))
+            continue
         what = {"table": "a table", "image": "an image", "text": "a line of text"}[overflow.what]
         hint = {"table": "split the table, or give it fewer columns; the web page shows it whole",
                 "image": "make the image smaller",
                 "text": "break the long word or address with spaces"}[overflow.what]
-        warnings.append(ContentError(path, f"{what} is wider than page {overflow.page} of the print edition: "
-                                           "what does not fit is cut off", line, hint))
+        warnings.append(ContentError(path, f"{what} does not fit on page {overflow.page} of the print edition: "
+                                           "what runs past the page's edge is cut off", line, hint))
     return warnings
 
 

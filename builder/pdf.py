@@ -37,6 +37,9 @@ PRINT_TEMPLATE = "print/issue.html"
 PRINT_STYLESHEET = "print/issue.css"
 # A table of this many columns or more is set across both columns of the page.
 WIDE_TABLE_COLUMNS = 3
+# The sum of the squares of a table's cell lengths above which its columns are of equal
+# width (see _fix_if_long): about a second of WeasyPrint's automatic layout.
+LONG_CELLS = 500_000
 # The most text an issue's print edition takes on: about 280 pages, a minute or two of
 # typesetting on a small machine. More is an accident (a pasted log, a whole report) that
 # would otherwise keep the build busy for an hour with nothing to show.
@@ -148,6 +151,8 @@ def print_body(html: str) -> str:
     soup = BeautifulSoup(html, "html.parser")
     for table in soup.find_all("table", recursive=False):
         _span_if_wide(soup, table)
+    for table in soup.find_all("table"):
+        _fix_if_long(table)
     _page_footnotes(soup)
     return str(soup)
 
@@ -159,6 +164,15 @@ def _span_if_wide(soup: BeautifulSoup, table) -> None:  # noqa: ANN001 (bs4 Tag)
     cells = len(first_row.find_all(["th", "td"])) if first_row else 0
     if cells >= WIDE_TABLE_COLUMNS:
         table.wrap(soup.new_tag("div", attrs={"class": "wide-table"}))
+
+
+def _fix_if_long(table) -> None:  # noqa: ANN001 (bs4 Tag)
+    # WeasyPrint's automatic table layout measures each cell's narrowest and widest
+    # setting at a cost that grows with the square of its length: a cell of 2,700
+    # characters took 15 s, one of 24,000 minutes. Past LONG_CELLS a table gets columns of
+    # equal width instead, set in a blink.
+    if sum(len(cell.get_text()) ** 2 for cell in table.find_all(["th", "td"])) > LONG_CELLS:
+        table["class"] = [*table.get("class", []), "long-cells"]
 
 
 def _page_footnotes(soup: BeautifulSoup) -> None:

@@ -27,16 +27,30 @@ def theme_dirs(site: Site) -> list[Path]:
     return unique
 
 
+def boundary(path: Path, site: Site) -> tuple[Path, str]:
+    """The folder that a theme or template file must lie in, links followed: the built-in
+    themes' for theirs, the site's for the site's own (a `templates/` or `themes/x/`
+    that is a link to elsewhere does not count as the site's)."""
+    if BUILTIN_THEMES == path or BUILTIN_THEMES in path.parents:
+        return BUILTIN_THEMES, "the built-in themes"
+    return site.root, "the site's folder"
+
+
 class _SiteLoader(jinja2.FileSystemLoader):
-    """Jinja's file loader, for templates that are regular files inside their folder:
-    a template linked to a file elsewhere is refused, not rendered into every page."""
+    """Jinja's file loader, for templates that are regular files of the site or of the
+    built-in themes: a template linked to a file elsewhere is refused, not rendered into
+    every page."""
+
+    def __init__(self, searchpath: list[str], site: Site) -> None:
+        super().__init__(searchpath)
+        self.site = site
 
     def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
         for folder in self.searchpath:
             candidate = Path(folder, *split_template_path(template))
             if candidate.exists() or candidate.is_symlink():
                 try:
-                    regular_file(candidate, Path(folder), "the templates folder")
+                    regular_file(candidate, *boundary(candidate, self.site))
                 except UnsafePath as exc:
                     raise jinja2.TemplateError(f"the template {candidate} cannot be used: it {exc}") from None
                 break
@@ -46,7 +60,7 @@ class _SiteLoader(jinja2.FileSystemLoader):
 def template_env(site: Site) -> jinja2.Environment:
     folders = [site.root / "templates", *(d / "templates" for d in theme_dirs(site))]
     env = jinja2.Environment(
-        loader=_SiteLoader([str(f) for f in folders if f.is_dir()]),
+        loader=_SiteLoader([str(f) for f in folders if f.is_dir()], site),
         autoescape=jinja2.select_autoescape(["html", "xml"], default_for_string=True),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -77,7 +91,7 @@ def static_files(site: Site) -> dict[str, Path]:
             if any(part.startswith(".") for part in path.relative_to(static).parts) or path.is_dir():
                 continue
             try:
-                regular_file(path, static, "the theme's static/ folder")
+                regular_file(path, *boundary(path, site))
             except UnsafePath as exc:
                 raise ContentErrors((ContentError(path, f"this theme file cannot be published: it {exc}", None,
                                                   "put the file itself in the theme's static/ folder"),)) from None

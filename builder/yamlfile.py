@@ -87,8 +87,12 @@ def _convert(node: yaml.Node, key: Key, lines: dict[Key, int], offset: int,
     if isinstance(node, yaml.MappingNode):
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            name = loader.construct_object(key_node)
-            if isinstance(name, (list, dict)):
+            try:
+                name = loader.construct_object(key_node)
+                hash(name)
+            except (yaml.YAMLError, ValueError, TypeError):  # a tag it does not know, a list or set
+                name = []
+            if not isinstance(name, (str, int, float, bool)) and name is not None:
                 log.error(path, "a key must be a plain word", key_node.start_mark.line + 1 + offset)
                 continue
             if name in result:
