@@ -346,6 +346,7 @@ def _check_body(body: str, body_line: int, path: Path, site: Site, log: ErrorLog
                         f"({work:,} steps; at most {MAX_MARKDOWN_WORK:,})", body_line + line - 1,
                   "close each [ and ( that opens (write one meant as text as \\[ or （), "
                   "and split the paragraph with blank lines")
+        return  # the references are not looked for either: that work is of the same kind
     for ref in local_references(body):
         line = body_line + ref.line - 1
         if ref.target.startswith("/"):

@@ -9,7 +9,9 @@ space), and links to files beside the article are prefixed with a base, so each 
 
 from __future__ import annotations
 
+import bisect
 import html
+import posixpath
 import re
 import xml.etree.ElementTree as etree
 from typing import NamedTuple
@@ -21,14 +23,18 @@ from markdown.treeprocessors import Treeprocessor
 
 from . import sanitize
 from .cjk import CJK_CLASS
+from .files import reference_path
 
 
 _JOIN = re.compile(rf"(?<=[{CJK_CLASS}])[ \t]*\n[ \t]*(?=[{CJK_CLASS}])")
-# A target may hold balanced parentheses, as Markdown allows: plan(2017).pdf.
-# Link text may hold one level of brackets; none deeper, so that a line of ten thousand
-# `[` is scanned once, not once per bracket.
-_LINK = re.compile(r"!?\[(?:[^\[\]]|\[[^\[\]]*\])*\]\(\s*(?:<([^>]+)>|((?:[^()\s]|\([^()\s]*\))+))[^)]*\)"
-                   r"|^\s*\[(?!\^)[^\]]+\]:\s*(?:<([^>]+)>|(\S+))")
+# The start of an inline link or image, up to its `(`. Link text may hold one level of
+# brackets; none deeper, so that a line of ten thousand `[` is scanned once, not once per
+# bracket. The target after it is read by _target, as Python-Markdown reads it.
+_LINK_START = re.compile(r"!?\[(?:[^\[\]]|\[[^\[\]]*\])*\]\(")
+# A reference definition, also inside a quote or a list, its target on the same line or
+# the next: `[r]: images/a.png`, `> [r]:\n    <images/a b.png>`.
+_DEFINITION = re.compile(r"^[ \t]*(?:(?:>|[-*+]|\d{1,9}[.)])[ \t]*)*\[(?!\^)[^\]\n]+\]:[ \t]*"
+                         r"(?:\n[ \t]*(?:>[ \t]*)*)?(<[^>\n]*>|[^\s>]\S*)", re.M)
 # Raw HTML (where a site allows it) is passed through by Python-Markdown, so its links
 # cannot be rewritten: any attribute naming a URL, however it is spaced or quoted.
 _RAW_URL = re.compile(r"""<[a-z][^>]*?\s(?:src|href|xlink:href|poster|data|srcset)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""",
@@ -62,23 +68,56 @@ class Reference(NamedTuple):
 
 
 def local_references(text: str) -> list[Reference]:
-    """Every link or image target in Markdown `text` with its line, as written."""
+    """Every link or image target in Markdown `text` with its line, as written. Linear
+    for text that `markdown_work` lets through (its bracket count bounds `_target`)."""
+    lines = _line_starts(text)
     found = []
-    for number, line in enumerate(text.split("\n"), start=1):
-        for match in _LINK.finditer(line):
-            target = next(group for group in match.groups() if group)
-            found.append(Reference(target, number, match.group().startswith("!")))
-    return found
+    for match in _LINK_START.finditer(text):
+        target = _target(text, match.end())
+        if target:
+            found.append(Reference(target, bisect.bisect(lines, match.end()), match.group().startswith("!")))
+    for match in _DEFINITION.finditer(text):
+        target = match.group(1)
+        target = target[1:-1] if target.startswith("<") else target
+        if target:
+            found.append(Reference(target, bisect.bisect(lines, match.start(1)), False))
+    return sorted(found, key=lambda ref: ref.line)
+
+
+def _line_starts(text: str) -> list[int]:
+    return [0] + [match.end() for match in re.finditer("\n", text)]
+
+
+def _target(text: str, start: int) -> str:
+    """The target of an inline link whose `(` ends at `start`: `<…>`, or up to white space
+    or the `)` that closes the link, parentheses inside it balanced (plan(2017).pdf)."""
+    while start < len(text) and text[start] in " \t\n":
+        start += 1
+    if text.startswith("<", start):
+        end = text.find(">", start)
+        return text[start + 1:end] if end > 0 and "\n" not in text[start:end] else ""
+    depth = 0
+    end = start
+    while end < len(text) and text[end] not in " \t\n":
+        if text[end] == "(":
+            depth += 1
+        elif text[end] == ")":
+            if depth == 0:
+                break
+            depth -= 1
+        end += 1
+    return text[start:end]
 
 
 def raw_html_references(text: str) -> list[tuple[str, int]]:
-    """Local files named in raw HTML (`<img src="a.png">`), which no output could relocate."""
+    """Local files named in raw HTML (`<img src="a.png">`, its attributes on one line or
+    several), which no output could relocate."""
+    lines = _line_starts(text)
     found = []
-    for number, line in enumerate(text.split("\n"), start=1):
-        for match in _RAW_URL.finditer(line):
-            target = html.unescape(next((group for group in match.groups() if group is not None), "")).strip()
-            if is_local(target):
-                found.append((target, number))
+    for match in _RAW_URL.finditer(text):
+        target = html.unescape(next((group for group in match.groups() if group is not None), "")).strip()
+        if is_local(target):
+            found.append((target, bisect.bisect(lines, match.start())))
     return found
 
 
@@ -199,8 +238,19 @@ class _ChineseText(Treeprocessor):
                 element.tail = join_lines(element.tail)
             for attribute, base in self.bases.items():
                 value = element.get(attribute)
-                if base is not None and value and is_local(value):
+                if not value or not is_local(value):
+                    continue
+                if _walks_out(value):
+                    # The loader refuses such a reference; one it could not see (a form of
+                    # Markdown it does not read) still never points out of the issue.
+                    del element.attrib[attribute]
+                elif base is not None:
                     element.set(attribute, relocate(value, base))
+
+
+def _walks_out(ref: str) -> bool:
+    path = posixpath.normpath(reference_path(ref))
+    return path == ".." or path.startswith(("../", "/")) or "\\" in path
 
 
 def _figure(paragraph: etree.Element) -> None:

@@ -66,16 +66,25 @@ def svg_problem(data: bytes) -> str | None:
     """Why an SVG file may not be published (it could run script), or None."""
     if b"<!ENTITY" in data:
         return "it declares XML entities"
+    if b"<?xml-stylesheet" in data.lower():
+        # An XSLT named here would turn the SVG, opened on its own, into any page at all.
+        return "it names a stylesheet or transformation (<?xml-stylesheet?>)"
     try:
         root = ElementTree.fromstring(data)
     except ElementTree.ParseError as exc:
         return f"it is not a valid SVG file ({exc})"
     for element in root.iter():
-        tag = str(element.tag).rpartition("}")[2].lower()
+        namespace, _, tag = str(element.tag).rpartition("}")
+        tag = tag.lower()
+        if "XSL" in namespace.upper():
+            return "it holds XSLT, which would turn it into a page of its own"
         if tag in _SVG_ACTIVE:
             return f"it holds a <{tag}> element"
         for name, value in element.attrib.items():
-            local = name.rpartition("}")[2].lower()
+            space, _, local = name.rpartition("}")
+            local = local.lower()
+            if "XSL" in space.upper():
+                return "it holds XSLT, which would turn it into a page of its own"
             if local.startswith("on"):
                 return f"it holds an event handler ({local}=)"
             address = re.sub(r"[\s\x00-\x1f]", "", value)
