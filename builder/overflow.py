@@ -28,7 +28,7 @@ _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
 class Overflow:
     anchor: str  # the article's id in the print HTML, e.g. "article-3"; "" outside articles
     page: int
-    what: str  # "table", "image", "text", or "missing" (characters that are on no page)
+    what: str  # "table", "image", "text" (too wide), "tall" (past the top or foot), "missing" (on no page)
     index: int  # for a table: which of the article's tables (0-based); for "missing": how many
     sample: str  # for text: the start of the line that runs over
 
@@ -40,7 +40,8 @@ def find_overflows(pages: Iterable[Any]) -> tuple[Overflow, ...]:
     pages = list(pages)
     found: dict[tuple[str, str, int, str], Overflow] = {}
     owners = _owners(pages)
-    source = {anchor: _length(element) for anchor, element in _articles(pages)}
+    articles = dict(_articles(pages))
+    source = {anchor: _length(element) for anchor, element in articles.items()}
     laid: dict[str, int] = dict.fromkeys(source, 0)
     for number, page in enumerate(pages, start=1):
         box = page._page_box
@@ -50,13 +51,16 @@ def find_overflows(pages: Iterable[Any]) -> tuple[Overflow, ...]:
         while stack:
             child, anchor, article, reported = stack.pop()
             element = getattr(child, "element", None)
-            if element is not None and str(element.get("id") or "").startswith("article-"):
-                anchor, article = element.get("id"), element
+            if element is not None and not anchor and id(element) in owners:
+                # a footnote is laid out apart from its article, at the page's foot
+                anchor = owners[id(element)]
+                article = articles[anchor]
             text = getattr(child, "text", None)
             if isinstance(text, str) and element is not None and id(element) in owners:
                 laid[owners[id(element)]] += len("".join(text.split()))
-            if not reported and _outside(child, right, top, bottom):
-                overflow = _describe(child, anchor, article, number)
+            side = _outside(child, right, top, bottom) if not reported else None
+            if side:
+                overflow = _describe(child, anchor, article, number, side)
                 found.setdefault((overflow.anchor, overflow.what, overflow.index, overflow.sample), overflow)
                 reported = True  # the outermost box says it; what is inside it is counted, not said again
             stack.extend((grandchild, anchor, article, reported) for grandchild in getattr(child, "children", ()))
@@ -66,16 +70,16 @@ def find_overflows(pages: Iterable[Any]) -> tuple[Overflow, ...]:
     return tuple(sorted(found.values(), key=lambda o: (o.page, o.anchor)))
 
 
-def _outside(box: Any, right: float, top: float, bottom: float) -> bool:
-    """Whether a box runs past the right edge of the page's text area, or (a line, a
-    picture, a table row: what carries ink; a block's margins may hang over) past its
-    top or foot."""
+def _outside(box: Any, right: float, top: float, bottom: float) -> str | None:
+    """"right" if a box runs past the right edge of the page's text area, "foot" if (a
+    line, a picture, a table row: what carries ink; a block's margins may hang over) it
+    runs past its top or foot, else None."""
     if box.position_x + box.margin_width() > right:
-        return True
+        return "right"
     if type(box).__name__ not in _INKED:
-        return False
+        return None
     y = box.border_box_y()
-    return y < top or y + box.border_height() > bottom
+    return "foot" if y < top or y + box.border_height() > bottom else None
 
 
 _INKED = {"LineBox", "BlockReplacedBox", "InlineReplacedBox", "TableRowBox"}
@@ -100,8 +104,10 @@ def _length(element: Any) -> int:
     return len("".join("".join(element.itertext()).split()))
 
 
-def _describe(box: Any, anchor: str, article: Any, page: int) -> Overflow:
+def _describe(box: Any, anchor: str, article: Any, page: int, side: str) -> Overflow:
     tag = getattr(box, "element_tag", "")
+    if side == "foot":
+        return Overflow(anchor, page, "tall", 0, _text(box)[:24])
     if tag == "table":
         tables = list(article.iter("table")) if article is not None else []
         index = next((i for i, table in enumerate(tables) if table is box.element), 0)
@@ -132,12 +138,14 @@ def locate_overflows(issue: Issue, anchors: dict[str, str], overflows: Iterable[
                                                "print edition", line,
                                          "shorten long footnotes: one that does not fit on its page is cut off"))
             continue
-        what = {"table": "a table", "image": "an image", "text": "a line of text"}[overflow.what]
+        what = {"table": "a table is wider than", "image": "an image is wider than",
+                "text": "a line of text is wider than", "tall": "text runs past the top or foot of"}[overflow.what]
         hint = {"table": "split the table, or give it fewer columns; the web page shows it whole",
                 "image": "make the image smaller",
-                "text": "break the long word or address with spaces"}[overflow.what]
-        warnings.append(ContentError(path, f"{what} does not fit on page {overflow.page} of the print edition: "
-                                           "what runs past the page's edge is cut off", line, hint))
+                "text": "break the long word or address with spaces",
+                "tall": "shorten what stands there: a footnote longer than the page is cut off"}[overflow.what]
+        warnings.append(ContentError(path, f"{what} page {overflow.page} of the print edition: "
+                                           "what does not fit is cut off", line, hint))
     return warnings
 
 

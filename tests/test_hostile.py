@@ -111,6 +111,17 @@ def test_files_an_editor_put_into_the_output_are_kept(published, newsletter):
     assert (output / "CNAME").is_file()
 
 
+def test_an_output_folder_made_by_hand_before_the_first_build_is_kept(site, newsletter):
+    write(site / "output/CNAME", "bulletin.example.org\n")
+    write(site / "output/mynotes/a.txt", "笔记\n")
+    (site / "output/.well-known").mkdir()
+    run = newsletter("build", "--site", site, "--no-pdf")
+    assert run.code == 0, run.err
+    assert "kept 3 files that the build did not write" in run.out
+    assert (site / "output/CNAME").is_file() and (site / "output/mynotes/a.txt").is_file()
+    assert (site / "output/.well-known").is_dir() and (site / "output/index.html").is_file()
+
+
 def test_a_file_of_the_editor_that_the_build_would_replace_is_refused(published, newsletter):
     write(published.site / "output/issues/2017-02/x/index.html", "编辑自己的页面")
     published.before = snapshot(published.site / "output")
@@ -157,6 +168,25 @@ def test_references_that_walk_out_of_the_issue_are_refused(published, newsletter
     assert "passwd" in err
 
 
+@pytest.mark.parametrize("body, line", [
+    ("见[原文][r]。\n\n[r]:\n    ../../../../secret/passwd\n", 11),
+    ("> 引文[原文][r]。\n>\n> [r]: ../../../../secret/passwd\n", 10),
+    ("- 条目[原文][r]\n- [r]: <../../../../secret/passwd>\n", 9),
+    ("![图](images/price.png(x(y))/../../../../../../secret/pic.png)\n", 8),
+    ("正文\n\n[链接](  <../../../../secret/passwd>  )\n", 10),
+], ids=["definition-next-line", "definition-in-quote", "definition-in-list", "nested-parentheses", "spaced"])
+def test_every_form_of_reference_is_checked(published, newsletter, body, line):
+    write(published.issue / "x.md", article(body=body))
+    refused(newsletter, published, f"{ISSUE}/x.md:{line}: '")
+
+
+def test_raw_html_over_several_lines_is_checked(published, newsletter):
+    with open(published.site / "site.yaml", "a", encoding="utf-8") as settings:
+        settings.write("markdown:\n  raw_html: true\n")
+    write(published.issue / "x.md", article(body='正文\n\n<img\n  alt="图"\n  src = "../../../../secret/pic.png">\n'))
+    refused(newsletter, published, f"{ISSUE}/x.md:10: '../../../../secret/pic.png' is named in HTML")
+
+
 def test_an_absolute_path_to_a_file_outside_is_refused(published, newsletter):
     target = published.outside / "pic.png"
     write(published.issue / "x.md", article(body=f"![图]({target})\n\n[f]({target})\n"))
@@ -188,6 +218,11 @@ SYMLINKS = {
     "image-folder": (f"{ISSUE}/images", ".", f"{ISSUE}/x.md:10: 'images/pic.png' points outside"),
     "device": (f"{ISSUE}/images/pic.png", "/dev/zero", f"{ISSUE}/x.md:10: 'images/pic.png' is a link to /dev/zero"),
     "site.yaml": ("site.yaml", "site.yaml", "site.yaml: this cannot be read: it is a link to"),
+    "content-folder": ("content", "content", "content/issues: the issues cannot be read"),
+    "issues-folder": ("content/issues", "content/issues", "content/issues: the issues cannot be read"),
+    "templates-folder": ("templates", "templates", "the template"),
+    "theme-static-folder": ("themes/default/static", "static", "this theme file cannot be published"),
+    "loop": ("content/issues/2017-09", "../../content/issues/2017-09", "2017-09: this issue folder cannot be used: it is a loop of links"),
     "theme-file": ("themes/default/static/evil.css", "passwd", "themes/default/static/evil.css: this theme file"),
     "template": ("templates/article.html", "passwd", "the template"),
 }
@@ -202,10 +237,27 @@ def test_links_to_files_outside_the_site_are_refused(published, newsletter, kind
     write(outside / "issue" / "99-secret.md", article(body=SENTINEL))
     shutil.copy(published.site / "site.yaml", outside / "site.yaml")
     write(outside / "issue.yaml", f"year: 2017\nnumber: 2\ntotal: 91\ndate: 2017-01-13\ntitle: {SENTINEL}\n")
+    shutil.copytree(published.site / "content", outside / "content")
+    write(outside / "content/issues/2017-02/99-secret.md", article(body=SENTINEL))
+    write(outside / "templates/404.html", SENTINEL)
+    write(outside / "static/site.css", SENTINEL)
     if kind in ("image", "image-folder", "device"):
         write(published.issue / "x.md", article(body="图：\n\n![图](images/pic.png)\n"))
-    _link(published.site / where, Path(target) if target.startswith("/") else outside / target)
+    if kind == "loop":
+        (published.site / where).symlink_to(published.site / where)
+    else:
+        _link(published.site / where, Path(target) if target.startswith("/") else outside / target)
     refused(newsletter, published, message)
+
+
+def test_a_pdf_cache_that_is_a_link_to_elsewhere_is_neither_read_nor_written(published, newsletter):
+    elsewhere = published.outside / "cache"
+    write(elsewhere / "pdf/2017-01-0123456789abcdef.pdf", "the user's own file")
+    (published.site / ".cache").symlink_to(elsewhere)
+    run = newsletter("build", "--site", published.site)
+    assert run.code == 0, run.err
+    assert [p.name for p in (elsewhere / "pdf").iterdir()] == ["2017-01-0123456789abcdef.pdf"]
+    assert (elsewhere / "pdf/2017-01-0123456789abcdef.pdf").read_text() == "the user's own file"
 
 
 def test_the_print_editions_fetcher_reads_only_the_issues_published_files(site, tmp_path):
@@ -367,6 +419,9 @@ def test_files_that_would_run_in_the_archive_are_not_published(published, newsle
     ('<svg xmlns="http://www.w3.org/2000/svg"><a><animate attributeName="href" to="javascript:alert(1)"/></a></svg>',
      "animates"),
     ('<!DOCTYPE svg [<!ENTITY x "y">]><svg xmlns="http://www.w3.org/2000/svg"/>', "entities"),
+    ('<?xml-stylesheet type="text/xsl" href="chart.svg"?><svg xmlns="http://www.w3.org/2000/svg"/>', "xml-stylesheet"),
+    ('<svg xmlns="http://www.w3.org/2000/svg" xmlns:xsl="http://www.w3.org/1999/XSL/Transform" xsl:version="1.0">'
+     '<xsl:element name="script">alert(1)</xsl:element></svg>', "XSLT"),
 ])
 def test_svg_images_that_could_run_script_are_refused(published, newsletter, svg, problem):
     write(published.issue / "images/chart.svg", svg)
@@ -415,8 +470,10 @@ def test_a_named_pipe_or_socket_is_an_error_not_a_hang(published, kind):
     ("[" * 20000, 8), ("开头\n\n" + "(" * 20000, 10), ("[a](" * 6000, 8), ("![" * 8000, 8),
     ("[" * 5000 + "a" + "]" * 5000, 8), ("---\n" * 20000, 8), ("标题\n===\n" * 8000, 8), ("# 标题\n" * 20000, 8),
     ("\\" * 100000, 8), ("1. 条目\n" * 30000, 8), ("|a|b|\n|-|-|\n" + "|x|y|\n" * 30000, 8), ("*_" * 50000, 8),
+    ("# a" + " {" * 100000, 8), ("|a|b|\n|-|-|\n|x " + "{" * 40000 + "|y|", 8),
+    ("见注[^1]。\n\n" * 12000 + "[^1]: 注释。", 8),
 ], ids=["brackets", "parens", "open-links", "images", "nested", "rules", "setext", "headings", "backslashes",
-        "list", "table", "emphasis"])
+        "list", "table", "emphasis", "heading-braces", "cell-braces", "footnote-calls"])
 def test_markdown_that_would_take_minutes_to_convert_is_refused_at_once(published, newsletter, body, line):
     write(published.issue / "x.md", article(body=body))
     started = time.perf_counter()
@@ -443,11 +500,51 @@ def test_content_wider_than_the_page_is_broken_or_warned_about(site, newsletter)
     write(site / ISSUE / "x.md", article(body=f"长词：{word}。\n\n表：\n\n{row(' 列 ')}\n{row('---')}\n{row(' 值 ')}\n"))
     run = newsletter("build", "--site", site)
     assert run.code == 0, run.err
-    assert f"warning: {ISSUE}/x.md:12: a table does not fit on page" in run.err
+    assert f"warning: {ISSUE}/x.md:12: a table is wider than page" in run.err
     assert "line of text" not in run.err
     text = subprocess.run(["pdftotext", str(site / "output/pdf/2017-02.pdf"), "-"], capture_output=True,
                           text=True, check=True).stdout
     assert text.count("A") >= 3000  # the whole word, broken over lines, none of it cut
+
+
+def test_a_footnote_longer_than_the_page_is_a_warning_and_a_tall_picture_fits(site, newsletter):
+    shutil.rmtree(site / "content/issues/2017-01")
+    write(site / ISSUE / "x.md", article(body="正文[^1]。\n\n[^1]: " + "脚注内容很长。" * 1500 + "\n"))
+    (site / ISSUE / "images").mkdir()
+    (site / ISSUE / "images/tall.png").write_bytes(_png(50, 2000))
+    write(site / ISSUE / "y.md", article(title="长图", body="图：\n\n![长图](images/tall.png)\n"))
+    run = newsletter("build", "--site", site)
+    assert run.code == 0, run.err
+    assert f"warning: {ISSUE}/x.md:10: text runs past the top or foot of page" in run.err
+    assert "y.md" not in run.err  # the picture is scaled to fit the column
+
+
+def test_a_table_with_long_cells_is_set_in_seconds(site, newsletter):
+    shutil.rmtree(site / "content/issues/2017-01")
+    write(site / ISSUE / "x.md", article(body="| 甲 | 乙 |\n|---|---|\n| " + "很长的单元格内容。" * 900 + " | 乙 |\n"))
+    started = time.perf_counter()
+    run = newsletter("build", "--site", site)
+    assert run.code == 0, run.err
+    assert time.perf_counter() - started < 60  # not a timing target: it took minutes before
+
+
+def _png(width: int, height: int) -> bytes:
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = b"".join(b"\x00" + b"\x80" * (width * 3) for _ in range(height))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+
+
+def test_a_site_title_too_long_for_the_running_head_is_refused(published, newsletter):
+    settings = published.site / "site.yaml"
+    settings.write_text(settings.read_text(encoding="utf-8").replace("title: 测试简报", "title: " + "很长的刊名" * 20),
+                        encoding="utf-8")
+    refused(newsletter, published, "site.yaml:1: the title is 100 characters long")
 
 
 # 6. Tracebacks --------------------------------------------------------------------------
@@ -471,6 +568,13 @@ BROKEN = {
                                     "x.md:4: 'source' holds the character U+D800"),
     "escaped-bell-in-attachment": ("x.md", article(extra='attachments:\n  - title: "附件\\a"\n    url: https://x.org/\n'),
                                    "'title' holds the character U+0007"),
+    "nul-in-reference": ("x.md", article(body="[x](a%00b.png)"), "x.md:8: 'a%00b.png' holds a NUL character"),
+    "long-name-in-reference": ("x.md", article(body="[x](" + "a" * 300 + ".pdf)"), "cannot be read (File name too long)"),
+    "superscript-number": ("x.md", article(extra='order: "³"\n'), "x.md:6: 'order' should be a whole number"),
+    "huge-number": ("x.md", article(extra="order: " + "9" * 5001 + "\n"), "x.md:6: 'order' should be a whole number"),
+    "set-key": ("x.md", article(extra="? !!set {a: null}\n: x\n"), "x.md:6: a key must be a plain word"),
+    "tagged-key": ("x.md", article(extra="? !!python/object:os.system x\n: y\n"), "x.md:6: a key must be a plain word"),
+    "raw-noncharacter": ("x.md", article(body="正文\ufffe"), "x.md:8: this file holds the invisible control character U+FFFE"),
     "blank-title": ("x.md", article(title="'   '"), "x.md:2: 'title' is empty"),
     "blank-source": ("x.md", article(source="'　 '"), "x.md:4: 'source' is empty"),
     "long-slug": ("x.md", article(extra="slug: " + "a" * 300 + "\n"), "x.md:6: the slug 'aaaaaaaaaaaaaaaaaaaa…' is 300 characters"),
