@@ -519,6 +519,20 @@ def test_a_footnote_longer_than_the_page_is_a_warning_and_a_tall_picture_fits(si
     assert "y.md" not in run.err  # the picture is scaled to fit the column
 
 
+def test_a_footnote_that_weasyprint_drops_is_a_warning_too(site, newsletter):
+    # After a page with a footnote of its own, WeasyPrint sets one line of the long note
+    # and drops the rest: the text is on no page at all.
+    shutil.rmtree(site / "content/issues/2017-02")
+    for name in ("02-policy.md", "03-draft.md"):
+        (site / "content/issues/2017-01" / name).unlink()
+    write(site / "content/issues/2017-01/11-note.md",
+          article(title="长脚注", body="正文[^1]。\n\n[^1]: " + "脚注内容很长。" * 1500 + "\n"))
+    run = newsletter("build", "--site", site)
+    assert run.code == 0, run.err
+    assert "warning: content/issues/2017-01/11-note.md:" in run.err
+    assert "characters of this article are on no page of the print edition" in run.err
+
+
 def test_a_table_with_long_cells_is_set_in_seconds(site, newsletter):
     shutil.rmtree(site / "content/issues/2017-01")
     write(site / ISSUE / "x.md", article(body="| 甲 | 乙 |\n|---|---|\n| " + "很长的单元格内容。" * 900 + " | 乙 |\n"))
