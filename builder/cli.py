@@ -18,7 +18,7 @@ from typing import Sequence
 from . import __version__
 from .build import build, check
 from .config import load_site
-from .content import SLUG
+from .content import slug_problem
 from .errors import ContentError, ContentErrors, ErrorLog
 from .fields import parse_date
 from .importer import format_summary, issue_meta, parse_extracted_text, write_issue
@@ -92,9 +92,9 @@ def _import(args: argparse.Namespace, root: Path) -> int:
     source = Path(args.file)
     if not source.is_file():
         log.error(source, "there is no such file", hint="give the path of the extracted text, e.g. issue.txt")
-    if not SLUG.match(args.issue):
-        log.error(None, f"--issue '{args.issue}' cannot be used as a folder name in a web address",
-                  hint="use letters, digits and hyphens, e.g. --issue 2017-18")
+    problem = slug_problem(args.issue)
+    if problem:
+        log.error(None, f"--issue: {problem}", hint="use letters, digits and hyphens, e.g. --issue 2017-18")
     text = read_text(source, log) if source.is_file() else None
     log.raise_if_any()
     assert site is not None and text is not None

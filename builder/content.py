@@ -8,7 +8,7 @@ from typing import Iterable
 
 from .errors import ErrorLog
 from .fields import Field, read_fields
-from .files import UnsafePath, inside, read_bytes, read_text, reference_path, resolve_reference
+from .files import Missing, UnsafePath, inside, read_bytes, read_text, reference_path, resolve_reference
 from .markdown import (MAX_MARKDOWN_WORK, MAX_NESTING, is_local, local_references, markdown_work,
                        raw_html_references, too_deep)
 from .model import Archive, Article, Attachment, Issue, Site
@@ -49,8 +49,9 @@ SLUG = re.compile(r"^\w[\w-]*$")
 MAX_SLUG = 80
 # The files an issue may publish beside its pages. A web page, script or XML file from the
 # content would run in the archive's own origin: those are refused, with what to do.
-PUBLISHED_SUFFIXES = {
-    ".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg", ".bmp", ".tif", ".tiff", ".avif",
+# Pictures: their content can change a print edition's pixels (other files are only linked).
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg", ".bmp", ".tif", ".tiff", ".avif"}
+PUBLISHED_SUFFIXES = IMAGE_SUFFIXES | {
     ".pdf", ".doc", ".docx", ".xls", ".xlsx", ".ppt", ".pptx", ".odt", ".ods", ".odp", ".wps", ".et", ".dps",
     ".ofd", ".txt", ".csv", ".zip", ".rar", ".7z",
 }
@@ -118,9 +119,10 @@ def slug_problem(slug: str) -> str | None:
 def load_issue(folder: Path, site: Site, log: ErrorLog, drafts: bool) -> Issue | None:
     before = len(log.errors)
     meta_path = folder / ISSUE_FILE
-    if slug_problem(folder.name):
-        log.error(folder, f"the folder name '{folder.name[:40]}' cannot be used in a web address",
-                  hint=f"rename it with letters, digits and hyphens only (at most {MAX_SLUG}), e.g. 2017-18")
+    problem = slug_problem(folder.name)
+    if problem:
+        log.error(folder, f"as the issue's web address, {problem}",
+                  hint=f"rename the folder with letters, digits and hyphens only (at most {MAX_SLUG}), e.g. 2017-18")
     meta = None
     if not meta_path.exists() and not meta_path.is_symlink():
         log.error(meta_path, "this issue has no issue.yaml",
@@ -371,7 +373,7 @@ def _check_local_file(target: str, path: Path, line: int | None, log: ErrorLog) 
     try:
         resolve_reference(target, folder)
     except UnsafePath as exc:
-        if "exist" in str(exc):
+        if isinstance(exc, Missing):
             shown = (folder / reference_path(target)).relative_to(folder.parent.parent.parent)
             hint = f"put the file at {shown} or correct the name"
         else:

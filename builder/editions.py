@@ -155,9 +155,10 @@ class PendingEditions:
 def start_editions(archive: Archive, env: jinja2.Environment, workers: Typesetters) -> PendingEditions:
     """Each issue's PDF from the cache, or handed to a worker to typeset."""
     cache = _cache(archive.site.root)
-    refused = [error for issue in archive.issues for error in print_limits(issue)]
+    limits = {issue.slug: print_limits(issue) for issue in archive.issues}
+    refused = [error for errors in limits.values() for error in errors]
     documents = {issue.slug: print_document(archive, issue, env) for issue in archive.issues
-                 if not print_limits(issue)}
+                 if not limits[issue.slug]}
     cached: dict[str, bytes] = {}
     futures: dict[str, Future] = {}
     for slug, document in documents.items():

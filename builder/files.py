@@ -15,7 +15,9 @@ import hashlib
 import os
 import re
 import stat
+from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO, Iterator
 from urllib.parse import unquote, urlsplit
 
 from .errors import ErrorLog
@@ -31,6 +33,10 @@ CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 
 class UnsafePath(Exception):
     """A path that may not be read, with the reason in editors' words."""
+
+
+class Missing(UnsafePath):
+    """A path that names no file (nor a link to one)."""
 
 
 def inside(path: Path, folder: Path, where: str = "the site's folder") -> Path:
@@ -72,7 +78,7 @@ def regular_file(path: Path, folder: Path, where: str = "the site's folder") -> 
     try:
         mode = real.stat().st_mode
     except FileNotFoundError:
-        raise UnsafePath("is a link to a file that does not exist" if path.is_symlink() else "does not exist") from None
+        raise Missing("is a link to a file that does not exist" if path.is_symlink() else "does not exist") from None
     except (OSError, ValueError) as exc:
         raise UnsafePath(f"cannot be read ({getattr(exc, 'strerror', None) or exc})") from None
     if not stat.S_ISREG(mode):
@@ -92,12 +98,14 @@ def _kind(mode: int) -> str:
     return "a special file"
 
 
-def read_bytes(path: Path, limit: int | None = None) -> bytes:
-    """The bytes of a regular file; UnsafePath if it is anything else or over `limit`.
-    Opened without blocking and checked on the open file, so a pipe swapped in after a
-    check still cannot block the build."""
+@contextmanager
+def _open_regular(path: Path) -> Iterator[tuple[BinaryIO, os.stat_result]]:
+    """A regular file, open for reading. Opened without blocking and without following
+    a last link, and checked on the open file, so a pipe or link swapped in after a check
+    still cannot block the build or lead it elsewhere."""
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
+        fd = os.open(path, flags)
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             raise UnsafePath("is a link, where a file is expected") from None
@@ -106,6 +114,12 @@ def read_bytes(path: Path, limit: int | None = None) -> bytes:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             raise UnsafePath(f"is {_kind(info.st_mode)}, not a file")
+        yield file, info
+
+
+def read_bytes(path: Path, limit: int | None = None) -> bytes:
+    """The bytes of a regular file; UnsafePath if it is anything else or over `limit`."""
+    with _open_regular(path) as (file, info):
         if limit is not None and info.st_size > limit:
             raise UnsafePath(f"is {info.st_size / 1e6:.1f} MB, more than the {limit / 1e6:.0f} MB a text file may have")
         return file.read()
@@ -114,10 +128,7 @@ def read_bytes(path: Path, limit: int | None = None) -> bytes:
 def sha256(path: Path) -> str:
     """The digest of a regular file, read in pieces (an attachment may be large)."""
     digest = hashlib.sha256()
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-    with os.fdopen(fd, "rb") as file:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise UnsafePath("is not a file")
+    with _open_regular(path) as (file, _):
         for block in iter(lambda: file.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()

@@ -45,9 +45,9 @@ MAX_NESTING = 24
 # The most work one paragraph may ask of Python-Markdown (see markdown_work): a few
 # seconds. Ordinary text asks a thousandth of it.
 MAX_MARKDOWN_WORK = 10_000_000
-# Lines that end a block inside a paragraph: headings, rules, setext underlines.
 _INLINE = re.compile(r"[\\`*_<&!\[{]")
 _FOOTNOTE_CALL = re.compile(r"\[\^([^\]\s]+)\](?!:)")
+# Lines that end a block inside a paragraph: headings, rules, setext underlines.
 _SPLITS = re.compile(r"^(?:#{1,6}(?:[ \t]|$)| {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$|=+[ \t]*$)", re.M)
 _RULE = re.compile(r"^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$")  # `- - - -` is a rule, not lists
 _NESTING = re.compile(r"(?:[ \t]*(?:>|[-*+][ \t]|\d{1,9}[.)][ \t]))+")
@@ -172,11 +172,6 @@ def too_deep(text: str) -> tuple[int, int] | None:
         if levels > MAX_NESTING:
             return number, levels
     return None
-
-
-def file_path(ref: str) -> str:
-    """The file part of a local reference: `plan.pdf#page=2` -> `plan.pdf`."""
-    return urlsplit(ref).path
 
 
 def relocate(ref: str, base: str) -> str:

@@ -21,7 +21,8 @@ TOLERANCE = 0.5
 # Characters of an article that may be missing from its pages before it is said: none
 # should be, but a few generated ones (footnote calls) count on the other side.
 MISSING = 5
-_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
+# A table's header rule has a `|` (a line of `---` alone is a rule or a heading's underline).
+_TABLE_RULE = re.compile(r"^(?=[^|\n]*\|)\s*\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$")
 
 
 @dataclass(frozen=True)
@@ -39,8 +40,8 @@ def find_overflows(pages: Iterable[Any]) -> tuple[Overflow, ...]:
     of a footnote longer than the page)."""
     pages = list(pages)
     found: dict[tuple[str, str, int, str], Overflow] = {}
-    owners = _owners(pages)
     articles = dict(_articles(pages))
+    owners = {id(element): anchor for anchor, article in articles.items() for element in article.iter()}
     source = {anchor: _length(element) for anchor, element in articles.items()}
     laid: dict[str, int] = dict.fromkeys(source, 0)
     for number, page in enumerate(pages, start=1):
@@ -92,11 +93,6 @@ def _articles(pages: list[Any]) -> list[tuple[str, Any]]:
     root = pages[0]._page_box.children[0].element
     return [(element.get("id"), element) for element in root.iter()
             if str(element.get("id") or "").startswith("article-")]
-
-
-def _owners(pages: list[Any]) -> dict[int, str]:
-    """id(element) -> the id of the article it belongs to."""
-    return {id(element): anchor for anchor, article in _articles(pages) for element in article.iter()}
 
 
 def _length(element: Any) -> int:

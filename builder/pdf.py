@@ -22,7 +22,7 @@ import jinja2
 from bs4 import BeautifulSoup, NavigableString
 
 from . import __version__, files, markdown
-from .content import ISSUE_FILE, where_used
+from .content import IMAGE_SUFFIXES, ISSUE_FILE, where_used
 from .errors import ContentError
 from .model import Archive, Article, Issue
 from .overflow import Overflow, find_overflows
@@ -31,8 +31,6 @@ from .web import page_url
 # Where the print HTML finds the issue's images. WeasyPrint names an image in the PDF
 # after its URL; a fixed URL keeps the PDF's bytes independent of where the site is.
 ISSUE_URL = "file:///issue/"
-# Files whose content can change an edition's pixels; other attachments are only linked.
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".bmp", ".tif", ".tiff"}
 PRINT_TEMPLATE = "print/issue.html"
 PRINT_STYLESHEET = "print/issue.css"
 # A table of this many columns or more is set across both columns of the page.

@@ -35,13 +35,22 @@ ATTRIBUTES = {
     "col": {"span"},
     "colgroup": {"span"},
     "time": {"datetime"},
-    "abbr": {"title"},
 }
 URL_SCHEMES = {"http", "https", "mailto", "ftp", "tel"}
+
+# Ids the templates give their own elements (the print edition's articles): content may
+# not take them, or it would pose as another article and catch its links.
+RESERVED_IDS = ("article-",)
+
+
+def _attribute(tag: str, name: str, value: str) -> str | None:
+    return None if name == "id" and value.startswith(RESERVED_IDS) else value
+
 
 _CLEANER = nh3.Cleaner(
     tags=TAGS,
     attributes=ATTRIBUTES,
+    attribute_filter=_attribute,
     url_schemes=URL_SCHEMES,
     # Python-Markdown's tables align columns with `style="text-align: …"`; nothing else
     # in a style attribute survives (no url(), no expression(), no position: fixed).
@@ -60,17 +69,26 @@ def clean(html: str) -> str:
 _SVG_ACTIVE = {"script", "foreignobject", "iframe", "object", "embed", "handler", "listener"}
 _URL_ATTRIBUTES = {"href", "src", "action", "formaction", "to", "from", "values", "by"}
 _DANGEROUS_URL = re.compile(r"^(?:javascript|vbscript|data):", re.I)
+_INSTRUCTION = re.compile(r"<\?(?!xml[\s?])", re.I)  # any but the XML declaration
+_CSS_URL = re.compile(r"url\(\s*['\"]?\s*(?!#|data:image/)", re.I)
 
 
 def svg_problem(data: bytes) -> str | None:
     """Why an SVG file may not be published (it could run script), or None."""
-    if b"<!ENTITY" in data:
-        return "it declares XML entities"
-    if b"<?xml-stylesheet" in data.lower():
-        # An XSLT named here would turn the SVG, opened on its own, into any page at all.
-        return "it names a stylesheet or transformation (<?xml-stylesheet?>)"
     try:
-        root = ElementTree.fromstring(data)
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return "it is not saved as UTF-8"
+    if "<!entity" in text.lower():
+        return "it declares XML entities"
+    if _CSS_URL.search(text):
+        return "it refers to another file (url() in its styles)"
+    if _INSTRUCTION.search(text):
+        # An <?xml-stylesheet?> naming an XSLT would turn the SVG, opened on its own,
+        # into any page at all.
+        return "it holds a processing instruction (<?…?>), such as a stylesheet or transformation"
+    try:
+        root = ElementTree.fromstring(text)
     except ElementTree.ParseError as exc:
         return f"it is not a valid SVG file ({exc})"
     for element in root.iter():

@@ -40,10 +40,12 @@ class YamlDoc:
 def parse_yaml(text: str, path: Path, log: ErrorLog, first_line: int = 1) -> YamlDoc | None:
     """Parse `text` (which starts at `first_line` of `path`); report problems to `log`."""
     offset = first_line - 1
+    loader = _PlainLoader(text)
     try:
-        if not _plain(text, path, log, offset):
-            return None
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = loader.get_single_node()
+    except _Refused as refused:
+        log.error(path, refused.message, refused.mark.line + 1 + offset, refused.hint)
+        return None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = mark.line + 1 + offset if mark is not None else first_line
@@ -51,6 +53,8 @@ def parse_yaml(text: str, path: Path, log: ErrorLog, first_line: int = 1) -> Yam
         log.error(path, f"this is not valid YAML: {problem}", line,
                   "check the indentation and quote values that contain a colon followed by a space")
         return None
+    finally:
+        loader.dispose()
     if node is None:
         return YamlDoc({}, path, {(): first_line})
     lines: dict[Key, int] = {}
@@ -61,24 +65,33 @@ def parse_yaml(text: str, path: Path, log: ErrorLog, first_line: int = 1) -> Yam
     return YamlDoc(data, path, lines)
 
 
-def _plain(text: str, path: Path, log: ErrorLog, offset: int) -> bool:
-    """False (reported) if the YAML uses anchors or aliases or nests too deep."""
+class _Refused(Exception):
+    def __init__(self, message: str, mark: yaml.Mark, hint: str) -> None:
+        super().__init__(message)
+        self.message, self.mark, self.hint = message, mark, hint
+
+
+class _PlainLoader(yaml.SafeLoader):
+    """PyYAML's safe composer, refusing anchors and aliases and nesting past MAX_DEPTH
+    as it meets them: one pass over the text."""
+
     depth = 0
-    for event in yaml.parse(text, Loader=yaml.SafeLoader):
-        line = event.start_mark.line + 1 + offset
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node:
+        event = self.peek_event()
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-            log.error(path, "YAML anchors and aliases (&name, *name) are not allowed here", line,
-                      "write the value out in full where it is needed")
-            return False
-        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
-            depth += 1
-            if depth > MAX_DEPTH:
-                log.error(path, f"the YAML is nested more than {MAX_DEPTH} levels deep", line,
-                          "settings and front matter need only a few levels: check the indentation and brackets")
-                return False
-        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-            depth -= 1
-    return True
+            raise _Refused("YAML anchors and aliases (&name, *name) are not allowed here", event.start_mark,
+                           "write the value out in full where it is needed")
+        if not isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            return super().compose_node(parent, index)
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise _Refused(f"the YAML is nested more than {MAX_DEPTH} levels deep", event.start_mark,
+                           "settings and front matter need only a few levels: check the indentation and brackets")
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
 
 
 def _convert(node: yaml.Node, key: Key, lines: dict[Key, int], offset: int,
