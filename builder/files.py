@@ -110,10 +110,11 @@ def _open_regular(path: Path) -> Iterator[tuple[BinaryIO, os.stat_result]]:
         if exc.errno == errno.ELOOP:
             raise UnsafePath("is a link, where a file is expected") from None
         raise UnsafePath(f"cannot be read ({exc.strerror})") from None
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        raise UnsafePath(f"is {_kind(info.st_mode)}, not a file")
     with os.fdopen(fd, "rb") as file:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise UnsafePath(f"is {_kind(info.st_mode)}, not a file")
         yield file, info
 
 

@@ -1,0 +1,51 @@
+"""builder/sanitize.py: what HTML from content may hold; which SVG files may be published."""
+
+import pytest
+
+from builder.sanitize import clean, svg_problem
+
+SVG = '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink">{}</svg>'
+
+
+def test_what_a_bulletin_needs_is_kept():
+    html = ('<p class="signature" id="di-shi-tiao">H<sub>2</sub>O<sup id="fnref:1"><a class="footnote-ref" '
+            'href="#fn:1">1</a></sup></p><table><tbody><tr><td colspan="2" style="text-align: right;">1</td>'
+            '</tr></tbody></table><figure><img alt="图" src="images/a.png"><figcaption>图</figcaption></figure>'
+            '<a href="https://example.org/">原文</a><a href="mailto:a@example.org">邮件</a>')
+    assert clean(html) == html.replace("text-align: right;", "text-align:right")
+
+
+@pytest.mark.parametrize("html, kept", [
+    ("<script>alert(1)</script>正文", "正文"),
+    ('<img src="a.png" onerror="alert(1)">', '<img src="a.png">'),
+    ('<a href="javascript:alert(1)">x</a>', "<a>x</a>"),
+    ('<a href=" JaVaScRiPt:alert(1)">x</a>', "<a>x</a>"),
+    ('<a href="data:text/html,x">x</a>', "<a>x</a>"),
+    ('<p style="position:fixed">x</p>', "<p>x</p>"),
+    ('<p id="article-1">x</p>', "<p>x</p>"),
+    ("<iframe src=x></iframe><object></object><form><button>x</button></form>", "x"),
+    ("<style>p{}</style><!-- note -->正文", "正文"),
+])
+def test_what_could_run_or_restyle_is_removed(html, kept):
+    assert clean(html) == kept
+
+
+@pytest.mark.parametrize("body", ['<rect width="1" height="1"/>', '<use xlink:href="#a"/>',
+                                  '<image href="data:image/png;base64,iVBORw0KGgo="/>', "<text>中文</text>"])
+def test_plain_svg_pictures_pass(body):
+    assert svg_problem(SVG.format(body).encode("utf-8")) is None
+
+
+@pytest.mark.parametrize("svg, problem", [
+    (SVG.format("<script>alert(1)</script>"), "<script>"),
+    (SVG.format('<rect onclick="alert(1)"/>'), "event handler"),
+    (SVG.format('<a xlink:href="java&#9;script:alert(1)"><text>x</text></a>'), "script address"),
+    (SVG.format('<image href="other.png"/>'), "refers to another file"),
+    (SVG.format('<set attributeName="onclick" to="alert(1)"/>'), "animates the attribute onclick"),
+    (SVG.format("<style>a { background: url(x.png) }</style>"), "url() in its styles"),
+    ('<?xml-stylesheet href="x.xsl"?>' + SVG.format(""), "processing instruction"),
+    ('<!DOCTYPE svg [<!ENTITY a "b">]>' + SVG.format(""), "entities"),
+    ("<svg", "not a valid SVG"),
+])
+def test_svg_that_could_run_script_or_load_files_is_refused(svg, problem):
+    assert problem in svg_problem(svg.encode("utf-8"))
