@@ -9,6 +9,7 @@ failed build leaves the published archive as it was.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -37,7 +38,7 @@ Report = Callable[[str], None]
 # which of its files the build wrote (the rest an editor put there, and are kept).
 MARKER = ".newsletter-output"
 MANIFEST_HEAD = ("Written by `newsletter build`; the next build replaces this folder.\n"
-                 "Files the build wrote (any other file in this folder is kept by the next build):\n")
+                 "Files the build wrote (any other file in this folder is kept by the next build), in JSON:\n")
 
 
 @dataclass(frozen=True)
@@ -139,7 +140,8 @@ def write(pages: list[Page], files: dict[str, Path], output: Path) -> tuple[str,
             shutil.rmtree(fresh)  # left by an earlier build that had this process number
         fresh.mkdir()
         made = True
-        (fresh / MARKER).write_text(MANIFEST_HEAD + "".join(f"{name}\n" for name in sorted(written)), encoding="utf-8")
+        (fresh / MARKER).write_text(MANIFEST_HEAD + json.dumps(sorted(written), ensure_ascii=False, indent=0),
+                                    encoding="utf-8")
         for page in pages:
             target = fresh / page.path
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -181,12 +183,17 @@ def _files_not_written(output: Path, written: set[str]) -> tuple[str, ...]:
     try:
         manifest = (output / MARKER).read_text(encoding="utf-8")
     except FileNotFoundError:
-        manifest = MANIFEST_HEAD  # output/ made by hand before the first build: all of it is the editor's
+        manifest = MANIFEST_HEAD + "[]"  # output/ made by hand before the first build: all of it is the editor's
     except (OSError, UnicodeDecodeError):
         return ()
-    if not manifest.startswith(MANIFEST_HEAD):
-        return ()
-    listed = set(manifest[len(MANIFEST_HEAD):].splitlines())
+    try:
+        # JSON, not lines: a file name may hold a line break.
+        listed = set(json.loads(manifest[len(MANIFEST_HEAD):])) if manifest.startswith(MANIFEST_HEAD) else None
+    except ValueError:
+        listed = None
+    if listed is None:
+        return ()  # from before manifests: all of it is the build's
+    folders = {parent for name in written for parent in _parents(name)}
     theirs = []
     for folder, dirs, names in os.walk(output):  # links are kept as links, never followed
         names += [d for d in dirs if os.path.islink(os.path.join(folder, d))]
@@ -197,11 +204,17 @@ def _files_not_written(output: Path, written: set[str]) -> tuple[str, ...]:
             relative = path.relative_to(output).as_posix()
             if relative == MARKER or relative in listed:
                 continue
-            if relative in written:
+            if relative in written or relative in folders or any(p in written for p in _parents(relative)):
                 raise ContentErrors((ContentError(path, "this file was not written by a build, and the build would "
                                                   "now replace it", None, "move it out of the output folder"),))
             theirs.append(relative)
     return tuple(sorted(theirs))
+
+
+def _parents(name: str) -> list[str]:
+    """`a/b/c` -> [`a`, `a/b`]."""
+    parts = name.split("/")
+    return ["/".join(parts[:i]) for i in range(1, len(parts))]
 
 
 def _issue_folders(root: Path) -> int:

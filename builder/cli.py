@@ -95,7 +95,7 @@ def _import(args: argparse.Namespace, root: Path) -> int:
     problem = slug_problem(args.issue)
     if problem:
         log.error(None, f"--issue: {problem}", hint="use letters, digits and hyphens, e.g. --issue 2017-18")
-    text = read_text(source, log) if source.is_file() else None
+    text = read_text(source, log, page_breaks=True) if source.is_file() else None
     log.raise_if_any()
     assert site is not None and text is not None
     issue = parse_extracted_text(text, source, site.sections)

@@ -344,10 +344,10 @@ def _check_body(body: str, body_line: int, path: Path, site: Site, log: ErrorLog
     costly = markdown_work(body)
     if costly is not None:
         line, work = costly
-        log.error(path, "this paragraph would keep the Markdown converter busy for minutes "
+        log.error(path, "the Markdown from this line would keep the converter busy for minutes "
                         f"({work:,} steps; at most {MAX_MARKDOWN_WORK:,})", body_line + line - 1,
-                  "close each [ and ( that opens (write one meant as text as \\[ or （), "
-                  "and split the paragraph with blank lines")
+                  "close each [ and ( that opens (write one meant as text as \\[ or （), split long "
+                  "paragraphs with blank lines, and a text of many thousand paragraphs over several articles")
         return  # the references are not looked for either: that work is of the same kind
     for ref in local_references(body):
         line = body_line + ref.line - 1

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from .errors import ErrorLog
-from .files import CONTROL
+from .files import CONTROL, INVISIBLE
 from .yamlfile import Key, YamlDoc
 
 _DATE = re.compile(r"^\s*(\d{4})\s*[-./年]\s*(\d{1,2})\s*[-./月]\s*(\d{1,2})\s*日?\s*$")
@@ -75,8 +75,9 @@ def read_fields(doc: YamlDoc, spec: Mapping[str, Field], log: ErrorLog,
             continue
         invisible = _invisible(value)
         if invisible:
-            log.error(doc.path, f"'{name}' holds the character U+{ord(invisible):04X}, which cannot be published",
-                      line, "delete it: it is invisible, or written as an escape such as \\0 in quotes")
+            log.error(doc.path, f"'{name}' holds the invisible character U+{ord(invisible):04X}, which would hide "
+                                f"or disguise what readers see", line,
+                      "delete it: it may have come with pasted text, or be written as an escape such as \\0")
             continue
         if value == "" or value == ():
             # `title: "  "` says nothing; a page, a feed entry or a PDF bookmark needs words.
@@ -93,7 +94,7 @@ def read_fields(doc: YamlDoc, spec: Mapping[str, Field], log: ErrorLog,
 def _invisible(value: Any) -> str | None:
     """The first control character (or other unpublishable one) of a text value, if any."""
     for text in (value if isinstance(value, tuple) else (value,)):
-        if isinstance(text, str) and (match := CONTROL.search(text)):
+        if isinstance(text, str) and (match := CONTROL.search(text) or INVISIBLE.search(text)):
             return match.group()
     return None
 

@@ -29,6 +29,9 @@ MAX_TEXT_BYTES = 10 * 1024 * 1024
 # XML (the feed) and meaningless in print. Lone surrogates and U+FFFE/U+FFFF cannot come
 # from a UTF-8 file, but can from a YAML escape ("\ud800"); they cannot be written out.
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+# Characters that print nothing or turn the text around: in a title, a name or a file
+# name they hide or disguise what the reader sees (a bookmark "…\u202efdp.exe").
+INVISIBLE = re.compile(r"[\u0085\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
 
 
 class UnsafePath(Exception):
@@ -69,6 +72,8 @@ def resolve_reference(ref: str, folder: Path, where: str = "the issue's folder")
         raise UnsafePath("is an absolute path")
     if "\\" in name or "\0" in name:
         raise UnsafePath("holds a backslash" if "\\" in name else "holds a NUL character")
+    if CONTROL.search(name) or INVISIBLE.search(name) or "\n" in name:
+        raise UnsafePath("holds a line break or an invisible character in its name")
     return regular_file(folder / name, folder, where)
 
 
@@ -135,10 +140,10 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def read_text(path: Path, log: ErrorLog, folder: Path | None = None) -> str | None:
+def read_text(path: Path, log: ErrorLog, folder: Path | None = None, page_breaks: bool = False) -> str | None:
     """An editor's UTF-8 text file, line breaks made `\\n`; None (reported) if it is not a
     regular file inside `folder` (default: its own folder), too large, not UTF-8, or
-    holds control characters."""
+    holds control characters (but form feeds, with `page_breaks`: they are dropped)."""
     try:
         real = regular_file(path, folder if folder is not None else path.parent, "its folder")
         data = read_bytes(real, MAX_TEXT_BYTES)
@@ -155,6 +160,8 @@ def read_text(path: Path, log: ErrorLog, folder: Path | None = None) -> str | No
         return None
     # Windows (CRLF) and old Mac (CR alone) line breaks both count as line breaks.
     text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if page_breaks:  # text extracted from a PDF: a form feed starts each page
+        text = text.replace("\f", "")
     control = CONTROL.search(text)
     if control is not None:
         line = text.count("\n", 0, control.start()) + 1

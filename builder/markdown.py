@@ -37,8 +37,10 @@ _DEFINITION = re.compile(r"^[ \t]*(?:(?:>|[-*+]|\d{1,9}[.)])[ \t]*)*\[(?!\^)[^\]
                          r"(?:\n[ \t]*(?:>[ \t]*)*)?(<[^>\n]*>|[^\s>]\S*)", re.M)
 # Raw HTML (where a site allows it) is passed through by Python-Markdown, so its links
 # cannot be rewritten: any attribute naming a URL, however it is spaced or quoted.
-_RAW_URL = re.compile(r"""<[a-z][^>]*?\s(?:src|href|xlink:href|poster|data|srcset)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""",
-                      re.I)
+# A tag is read up to 4,000 characters: ten thousand `<a` left open would otherwise each be
+# read to the end of the text.
+_RAW_URL = re.compile(r"""<[a-z][^>]{0,4000}?\s(?:src|href|xlink:href|poster|data|srcset)\s*=\s*"""
+                      r"""(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""", re.I)
 # How deep blocks may nest (`> > >`, lists in lists): Python-Markdown and WeasyPrint both
 # recurse once or more per level, and no bulletin needs more than a few.
 MAX_NESTING = 24
@@ -99,6 +101,9 @@ def _target(text: str, start: int) -> str:
     depth = 0
     end = start
     while end < len(text) and text[end] not in " \t\n":
+        if text[end] == "\\":  # `x\(.pdf`: an escaped parenthesis is part of the name
+            end += 2
+            continue
         if text[end] == "(":
             depth += 1
         elif text[end] == ")":
@@ -106,7 +111,7 @@ def _target(text: str, start: int) -> str:
                 break
             depth -= 1
         end += 1
-    return text[start:end]
+    return re.sub(r"\\(.)", r"\1", text[start:end])
 
 
 def raw_html_references(text: str) -> list[tuple[str, int]]:
@@ -132,7 +137,11 @@ def markdown_work(text: str) -> tuple[int, int] | None:
     the footnotes once per earlier call of the same note.
     All are counted here, in units of about 0.3 µs."""
     line = 1
-    for block in re.split(r"(\n[ \t]*\n)", text):
+    blocks = re.split(r"(\n[ \t]*\n)", text)
+    # The block parser takes each paragraph off the front of a list of all that follow.
+    if (len(blocks) // 2) ** 2 // 500 > MAX_MARKDOWN_WORK:
+        return 1, (len(blocks) // 2) ** 2 // 500
+    for block in blocks:
         if block.strip():
             work = _spans(block, "[", "]") + _spans(block, "(", ")")
             work += len(_SPLITS.findall(block)) * len(block) // 40
@@ -233,6 +242,9 @@ class _ChineseText(Treeprocessor):
                 element.tail = join_lines(element.tail)
             for attribute, base in self.bases.items():
                 value = element.get(attribute)
+                if value and attribute == "src" and not is_local(value) and not value.startswith("#"):
+                    # An image is a file of the issue; the loader says so of those it sees.
+                    del element.attrib[attribute]
                 if not value or not is_local(value):
                     continue
                 if _walks_out(value):

@@ -62,7 +62,9 @@ def find_overflows(pages: Iterable[Any]) -> tuple[Overflow, ...]:
             side = _outside(child, right, top, bottom) if not reported else None
             if side:
                 overflow = _describe(child, anchor, article, number, side)
-                found.setdefault((overflow.anchor, overflow.what, overflow.index, overflow.sample), overflow)
+                # One warning for each table, long line, or article whose foot is cut.
+                sample = overflow.sample if overflow.what == "text" else ""
+                found.setdefault((overflow.anchor, overflow.what, overflow.index, sample), overflow)
                 reported = True  # the outermost box says it; what is inside it is counted, not said again
             stack.extend((grandchild, anchor, article, reported) for grandchild in getattr(child, "children", ()))
     for anchor, length in source.items():

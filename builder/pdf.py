@@ -38,6 +38,8 @@ WIDE_TABLE_COLUMNS = 3
 # The sum of the squares of a table's cell lengths above which its columns are of equal
 # width (see _fix_if_long): about a second of WeasyPrint's automatic layout.
 LONG_CELLS = 500_000
+# More footnote calls than this in one article are set as notes at its end.
+MAX_PAGE_FOOTNOTES = 20
 # The most text an issue's print edition takes on: about 280 pages, a minute or two of
 # typesetting on a small machine. More is an accident (a pasted log, a whole report) that
 # would otherwise keep the build busy for an hour with nothing to show.
@@ -176,7 +178,14 @@ def _fix_if_long(table) -> None:  # noqa: ANN001 (bs4 Tag)
 def _page_footnotes(soup: BeautifulSoup) -> None:
     # Markdown's endnotes moved to where they are called, for CSS `float: footnote`.
     notes = soup.find("div", class_="footnote")
-    for call in soup.select("sup > a.footnote-ref"):
+    calls = soup.select("sup > a.footnote-ref")
+    if len(calls) > MAX_PAGE_FOOTNOTES:
+        # WeasyPrint places page footnotes at a cost that grows with the cube of their
+        # number (100 took 25 s): many notes stay notes at the article's end.
+        for back in soup.select("a.footnote-backref"):
+            back.decompose()
+        return
+    for call in calls:
         item = notes.find("li", id=call["href"][1:]) if notes else None
         if item is None:
             continue
@@ -226,11 +235,11 @@ def locate_problems(issue: Issue, problems: tuple[str, ...]) -> list[ContentErro
         if url.startswith(ISSUE_URL):
             name = files.reference_path(url[len(ISSUE_URL):])
             path, line = where_used(issue.folder, name, issue.articles, issue.folder / ISSUE_FILE)
-            hint = "check that the file is a PNG, JPEG, GIF or SVG image that opens"
+            hint = "check that the file is a picture (PNG, JPEG, GIF, WebP or SVG) that opens, of a sensible size"
         else:
             path, line = _find_text(issue, url)
             hint = "the print edition uses only files of the issue's folder: save the file there and refer to it"
-        errors.append(ContentError(path, f"the print edition cannot use this file: {problem}", line, hint))
+        errors.append(ContentError(path, f"the print edition cannot use this file: {problem.rstrip(': ')}", line, hint))
     return errors
 
 

@@ -91,6 +91,9 @@ def svg_problem(data: bytes) -> str | None:
         root = ElementTree.fromstring(text)
     except ElementTree.ParseError as exc:
         return f"it is not a valid SVG file ({exc})"
+    if _nested_uses(root):
+        # Ten <use> of ten <use> of ten… is a billion shapes: the print edition would never end.
+        return "it repeats a <use> inside another <use>"
     for element in root.iter():
         namespace, _, tag = str(element.tag).rpartition("}")
         tag = tag.lower()
@@ -116,3 +119,18 @@ def svg_problem(data: bytes) -> str | None:
             if local == "attributename" and (animated in ("href", "src") or animated.startswith("on")):
                 return f"it animates the attribute {animated}"
     return None
+
+
+def _nested_uses(root: ElementTree.Element) -> bool:
+    """Whether a <use> shows an element that holds (or is) a <use>."""
+    def is_use(element: ElementTree.Element) -> bool:
+        return str(element.tag).rpartition("}")[2] == "use"
+
+    with_uses = {element.get("id") for element in root.iter()
+                 if element.get("id") and any(is_use(inner) for inner in element.iter())}
+    for element in root.iter():
+        if is_use(element):
+            target = next((v for k, v in element.attrib.items() if k.rpartition("}")[2] == "href"), "")
+            if target.startswith("#") and target[1:] in with_uses:
+                return True
+    return False

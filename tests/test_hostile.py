@@ -136,6 +136,14 @@ def test_an_issue_in_a_hidden_folder_is_an_error_not_a_smaller_archive(published
     refused(newsletter, published, f"content/issues/{name}: the folder '{name}' holds an issue")
 
 
+@pytest.mark.parametrize("mine", ["issues/2017-02/intl", "issues/2017-02/intl/index.html/note.txt"])
+def test_an_editor_file_in_the_way_of_a_page_or_its_folder_is_refused(published, newsletter, mine):
+    shutil.rmtree(published.site / "output/issues/2017-02/intl")
+    write(published.site / "output" / mine, "编辑的文件")
+    published.before = snapshot(published.site / "output")
+    refused(newsletter, published, f"output/{mine}: this file was not written by a build")
+
+
 def test_hidden_folders_without_an_issue_are_ignored(published, newsletter):
     write(published.site / "content/issues/.git/config", "[core]\n")
     assert newsletter("build", "--site", published.site, "--no-pdf").code == 0
@@ -481,8 +489,40 @@ def test_a_named_pipe_or_socket_is_an_error_not_a_hang(published, kind):
 def test_markdown_that_would_take_minutes_to_convert_is_refused_at_once(published, newsletter, body, line):
     write(published.issue / "x.md", article(body=body))
     started = time.perf_counter()
-    refused(newsletter, published, f"{ISSUE}/x.md:{line}: this paragraph would keep the Markdown converter busy")
+    refused(newsletter, published, f"{ISSUE}/x.md:{line}: the Markdown from this line would keep the converter busy")
     assert time.perf_counter() - started < 30  # not a timing target: a hang would be minutes
+
+
+@pytest.mark.parametrize("raw_html", [False, True])
+def test_floods_of_paragraphs_or_open_tags_are_refused_at_once(published, newsletter, raw_html):
+    if raw_html:
+        with open(published.site / "site.yaml", "a", encoding="utf-8") as settings:
+            settings.write("markdown:\n  raw_html: true\n")
+    write(published.issue / "x.md", article(body="正文。\n\n" + ("<a b\n\n" if raw_html else "段。\n\n") * 100000))
+    started = time.perf_counter()
+    refused(newsletter, published, f"{ISSUE}/x.md:7: the Markdown from this line would keep the converter busy")
+    assert time.perf_counter() - started < 30
+
+
+def test_an_svg_that_repeats_itself_is_refused(published, newsletter):
+    levels = "".join(f'<g id="l{i}">' + f'<use href="#l{i - 1}"/>' * 10 + "</g>" for i in range(1, 9))
+    write(published.issue / "images/uses.svg", f'<svg xmlns="http://www.w3.org/2000/svg"><g id="l0"><rect/></g>{levels}</svg>')
+    write(published.issue / "x.md", article(body="图：\n\n![图](images/uses.svg)\n"))
+    refused(newsletter, published, f"{ISSUE}/x.md:10: 'images/uses.svg' cannot be published: it repeats a <use>")
+
+
+def test_many_footnotes_are_set_at_the_article_end_in_seconds(site, newsletter):
+    shutil.rmtree(site / "content/issues/2017-01")
+    body = "\n\n".join(f"第{i}段正文，引用了一份文件[^{i}]。" for i in range(150))
+    write(site / ISSUE / "x.md", article(body=body + "\n\n" + "\n".join(f"[^{i}]: 注释{i}号。" for i in range(150))))
+    started = time.perf_counter()
+    run = newsletter("build", "--site", site)
+    assert run.code == 0 and "warning" not in run.err, run.err
+    assert time.perf_counter() - started < 60  # not a timing target: it took minutes before
+    text = subprocess.run(["pdftotext", str(site / "output/pdf/2017-02.pdf"), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    text = "".join(text.split())  # a quarter em between 汉字 and digits copies as a space
+    assert all(f"注释{i}号。" in text for i in range(150))
 
 
 def test_a_huge_article_is_refused_before_it_is_read(published, newsletter):
@@ -581,11 +621,11 @@ BROKEN = {
     "nul-in-body": ("x.md", article(body="正文\x00结束"), "x.md:8: this file holds the invisible control character U+0000"),
     "form-feed-in-body": ("x.md", article(body="第一页\n\x0c第二页"), "x.md:9: this file holds the invisible control character U+000C"),
     "nul-in-title": ("x.md", article(title="标题\x00"), "x.md:2: this file holds the invisible control character"),
-    "escaped-nul-in-title": ("x.md", article(title='"标题\\0"'), "x.md:2: 'title' holds the character U+0000"),
+    "escaped-nul-in-title": ("x.md", article(title='"标题\\0"'), "x.md:2: 'title' holds the invisible character U+0000"),
     "escaped-surrogate-in-source": ("x.md", article(source='"新华社\\ud800"'),
-                                    "x.md:4: 'source' holds the character U+D800"),
+                                    "x.md:4: 'source' holds the invisible character U+D800"),
     "escaped-bell-in-attachment": ("x.md", article(extra='attachments:\n  - title: "附件\\a"\n    url: https://x.org/\n'),
-                                   "'title' holds the character U+0007"),
+                                   "'title' holds the invisible character U+0007"),
     "nul-in-reference": ("x.md", article(body="[x](a%00b.png)"), "x.md:8: 'a%00b.png' holds a NUL character"),
     "long-name-in-reference": ("x.md", article(body="[x](" + "a" * 300 + ".pdf)"), "cannot be read (File name too long)"),
     "superscript-number": ("x.md", article(extra='order: "³"\n'), "x.md:6: 'order' should be a whole number"),
@@ -593,6 +633,11 @@ BROKEN = {
     "set-key": ("x.md", article(extra="? !!set {a: null}\n: x\n"), "x.md:6: a key must be a plain word"),
     "tagged-key": ("x.md", article(extra="? !!python/object:os.system x\n: y\n"), "x.md:6: a key must be a plain word"),
     "raw-noncharacter": ("x.md", article(body="正文\ufffe"), "x.md:8: this file holds the invisible control character U+FFFE"),
+    "bidi-override-in-title": ("x.md", article(title="重要通知\u202e（请勿打开）fdp.exe"),
+                               "x.md:2: 'title' holds the invisible character U+202E"),
+    "zero-width-in-source": ("x.md", article(source="新华\u200b社"), "x.md:4: 'source' holds the invisible character U+200B"),
+    "line-break-in-file-name": ("x.md", article(body="![图](a%0ACNAME%0Ab.png)"),
+                                "x.md:8: 'a%0ACNAME%0Ab.png' holds a line break or an invisible character"),
     "blank-title": ("x.md", article(title="'   '"), "x.md:2: 'title' is empty"),
     "blank-source": ("x.md", article(source="'　 '"), "x.md:4: 'source' is empty"),
     "long-slug": ("x.md", article(extra="slug: " + "a" * 300 + "\n"), "x.md:6: the slug 'aaaaaaaaaaaaaaaaaaaa…' is 300 characters"),
@@ -673,6 +718,23 @@ def test_an_image_from_the_web_is_an_error_at_its_line(published, newsletter, re
     write(published.issue / "x.md", article(body=f"图：\n\n![图]({ref})\n"))
     refused(newsletter, published, f"{ISSUE}/x.md:10: the image '{ref[:80]}' is not a file of the issue",
             "save the picture in the issue's folder")
+
+
+def test_an_image_the_checker_cannot_see_is_still_never_fetched_from_the_web(published, newsletter):
+    write(published.issue / "x.md", article(body="图：\n\n![a[b[c]]](https://evil.example/track.png)\n"))
+    assert newsletter("build", "--site", published.site, "--no-pdf").code == 0
+    assert "evil.example" not in (published.site / "output/issues/2017-02/x/index.html").read_text(encoding="utf-8")
+    assert "evil.example" not in (published.site / "output/feed.xml").read_text(encoding="utf-8")
+
+
+def test_import_takes_pdftotext_output_with_its_page_breaks(tmp_path, newsletter):
+    extracted = (ROOT / "tests/fixtures/import/2017-05-issue.txt").read_text(encoding="utf-8")
+    lines = extracted.split("\n")
+    lines[40] = "\f" + lines[40]
+    (tmp_path / "issue.txt").write_text("\n".join(lines), encoding="utf-8")
+    shutil.copy(ROOT / "site.yaml", tmp_path / "site.yaml")
+    run = newsletter("import", tmp_path / "issue.txt", "--issue", "2017-18", "--number", "18", "--site", tmp_path)
+    assert run.code == 0, run.err
 
 
 def test_a_file_with_old_mac_line_breaks_is_read(published, newsletter):
