@@ -346,7 +346,7 @@ def _check_body(body: str, body_line: int, path: Path, site: Site, log: ErrorLog
         line, work = costly
         log.error(path, "the Markdown from this line would keep the converter busy for minutes "
                         f"({work:,} steps; at most {MAX_MARKDOWN_WORK:,})", body_line + line - 1,
-                  "close each [ and ( that opens (write one meant as text as \\[ or （), split long "
+                  "close each [, ( and <tag that opens (write one meant as text as \\[, （ or &lt;), split long "
                   "paragraphs with blank lines, and a text of many thousand paragraphs over several articles")
         return  # the references are not looked for either: that work is of the same kind
     for ref in local_references(body):

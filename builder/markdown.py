@@ -47,6 +47,7 @@ MAX_NESTING = 24
 # The most work one paragraph may ask of Python-Markdown (see markdown_work): a few
 # seconds. Ordinary text asks a thousandth of it.
 MAX_MARKDOWN_WORK = 10_000_000
+_OPEN_TAG = re.compile(r"<[A-Za-z][^<>]*(?=<|\Z)")
 _INLINE = re.compile(r"[\\`*_<&!\[{]")
 _FOOTNOTE_CALL = re.compile(r"\[\^([^\]\s]+)\](?!:)")
 # Lines that end a block inside a paragraph: headings, rules, setext underlines.
@@ -138,9 +139,11 @@ def markdown_work(text: str) -> tuple[int, int] | None:
     All are counted here, in units of about 0.3 µs."""
     line = 1
     blocks = re.split(r"(\n[ \t]*\n)", text)
-    # The block parser takes each paragraph off the front of a list of all that follow.
-    if (len(blocks) // 2) ** 2 // 500 > MAX_MARKDOWN_WORK:
-        return 1, (len(blocks) // 2) ** 2 // 500
+    # The block parser takes each paragraph off the front of a list of all that follow,
+    # and its raw-HTML reader looks for the end of each tag left open in all that follows.
+    work = (len(blocks) // 2) ** 2 // 500 + len(_OPEN_TAG.findall(text)) ** 2 // 2
+    if work > MAX_MARKDOWN_WORK:
+        return 1, work
     for block in blocks:
         if block.strip():
             work = _spans(block, "[", "]") + _spans(block, "(", ")")
