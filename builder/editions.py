@@ -130,6 +130,10 @@ class PendingEditions:
                 failed[slug] = list(glyphs.errors)
                 warnings.extend(glyphs.warnings)
         errors.extend(self.refused)
+        if self.cache is None:
+            warnings.append(ContentError(archive.site.root / CACHE, "the PDF cache is a link to outside the site, so "
+                                         "it is not used: every PDF is typeset again", None,
+                                         "remove the link; the build makes the folder itself"))
         for slug, future in self.futures.items():
             try:
                 result: RenderedPdf = _wait(future, slug, report)

@@ -264,6 +264,7 @@ def test_a_pdf_cache_that_is_a_link_to_elsewhere_is_neither_read_nor_written(pub
     (published.site / ".cache").symlink_to(elsewhere)
     run = newsletter("build", "--site", published.site)
     assert run.code == 0, run.err
+    assert "warning: .cache/pdf: the PDF cache is a link to outside the site" in run.err
     assert [p.name for p in (elsewhere / "pdf").iterdir()] == ["2017-01-0123456789abcdef.pdf"]
     assert (elsewhere / "pdf/2017-01-0123456789abcdef.pdf").read_text() == "the user's own file"
 
