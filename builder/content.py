@@ -8,7 +8,7 @@ from typing import Iterable
 
 from .errors import ErrorLog
 from .fields import Field, read_fields
-from .files import Missing, UnsafePath, inside, read_bytes, read_text, reference_path, resolve_reference
+from .files import MAX_TEXT_BYTES, Missing, UnsafePath, inside, read_bytes, read_text, reference_path, resolve_reference
 from .markdown import (MAX_MARKDOWN_WORK, MAX_NESTING, is_local, local_references, markdown_work,
                        raw_html_references, too_deep)
 from .model import Archive, Article, Attachment, Issue, Site
@@ -194,12 +194,15 @@ def _check_file_types(folder: Path, files: tuple[str, ...], articles: list[Artic
     for name in files:
         suffix = Path(name).suffix.lower()
         if suffix == ".svg":
-            active = svg_problem(read_bytes(folder / name))
+            try:
+                active = svg_problem(read_bytes(folder / name, MAX_TEXT_BYTES))
+            except UnsafePath as exc:  # an SVG is XML text: the text files' limit holds
+                active = f"it {exc}"
             if active:
                 path, line = where_used(folder, name, articles, meta_path)
-                log.error(path, f"'{name}' cannot be published: {active}, which would run in the archive's pages",
-                          line, "save the picture again without scripts (e.g. export it from the drawing program "
-                                "as a plain SVG, or as PNG)")
+                log.error(path, f"'{name}' cannot be published: {active}",
+                          line, "an SVG opened on its own runs in the archive's pages: save the picture again "
+                                "as a plain SVG from the drawing program, or as PNG")
         elif suffix not in PUBLISHED_SUFFIXES:
             path, line = where_used(folder, name, articles, meta_path)
             log.error(path, f"'{name}' would be published, but files of type '{suffix or 'none'}' are not: "

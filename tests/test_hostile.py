@@ -506,6 +506,12 @@ def test_floods_of_paragraphs_or_open_tags_are_refused_at_once(published, newsle
     assert time.perf_counter() - started < 30
 
 
+def test_a_huge_svg_is_refused_not_read(published, newsletter):
+    write(published.issue / "images/big.svg", '<svg xmlns="http://www.w3.org/2000/svg">' + "<rect/>" * 1_600_000 + "</svg>")
+    write(published.issue / "x.md", article(body="图：\n\n![图](images/big.svg)\n"))
+    refused(newsletter, published, f"{ISSUE}/x.md:10: 'images/big.svg' cannot be published: it is 11.2 MB, more than")
+
+
 def test_an_svg_that_repeats_itself_is_refused(published, newsletter):
     levels = "".join(f'<g id="l{i}">' + f'<use href="#l{i - 1}"/>' * 10 + "</g>" for i in range(1, 9))
     write(published.issue / "images/uses.svg", f'<svg xmlns="http://www.w3.org/2000/svg"><g id="l0"><rect/></g>{levels}</svg>')
