@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -454,9 +455,9 @@ FIFOS = {
 }
 
 
-@pytest.mark.parametrize("kind", [*FIFOS, "socket"])
-def test_a_named_pipe_or_socket_is_an_error_not_a_hang(published, kind):
-    where, message = FIFOS.get(kind, (f"{ISSUE}/y.md", "is a socket"))
+@pytest.mark.parametrize("kind", [*FIFOS, "socket", "device"])
+def test_a_named_pipe_socket_or_device_is_an_error_not_a_hang(published, kind):
+    where, message = FIFOS.get(kind, (f"{ISSUE}/y.md", f"is a {kind}"))
     path = published.site / where
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.exists():
@@ -466,6 +467,11 @@ def test_a_named_pipe_or_socket_is_an_error_not_a_hang(published, kind):
     if kind == "socket":
         server = socket.socket(socket.AF_UNIX)
         server.bind(str(path))
+    elif kind == "device":
+        try:
+            os.mknod(path, stat.S_IFCHR | 0o600, os.makedev(1, 5))  # /dev/zero: reading it never ends
+        except PermissionError:
+            pytest.skip("making a device needs root")
     else:
         os.mkfifo(path)
     try:
