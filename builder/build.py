@@ -37,6 +37,8 @@ Report = Callable[[str], None]
 # Left in every output folder, so that a later build knows it may replace the folder, and
 # which of its files the build wrote (the rest an editor put there, and are kept).
 MARKER = ".newsletter-output"
+LINES_MANIFEST_HEAD = ("Written by `newsletter build`; the next build replaces this folder.\n"
+                       "Files the build wrote (any other file in this folder is kept by the next build):\n")
 MANIFEST_HEAD = ("Written by `newsletter build`; the next build replaces this folder.\n"
                  "Files the build wrote (any other file in this folder is kept by the next build), in JSON:\n")
 
@@ -186,12 +188,21 @@ def _files_not_written(output: Path, written: set[str]) -> tuple[str, ...]:
         manifest = MANIFEST_HEAD + "[]"  # output/ made by hand before the first build: all of it is the editor's
     except (OSError, UnicodeDecodeError):
         return ()
-    try:
+    if manifest.startswith(MANIFEST_HEAD):
         # JSON, not lines: a file name may hold a line break.
-        listed = set(json.loads(manifest[len(MANIFEST_HEAD):])) if manifest.startswith(MANIFEST_HEAD) else None
-    except ValueError:
-        listed = None
-    if listed is None:
+        try:
+            listed = json.loads(manifest[len(MANIFEST_HEAD):])
+        except ValueError:
+            listed = None
+        if not isinstance(listed, list) or not all(isinstance(name, str) for name in listed):
+            raise ContentErrors((ContentError(output / MARKER, "the list of the files the last build wrote is "
+                                              "damaged, so the build cannot tell them from yours", None,
+                                              "move the files you put into the output folder elsewhere, then "
+                                              "delete this file; the next build writes it anew"),))
+        listed = set(listed)
+    elif manifest.startswith(LINES_MANIFEST_HEAD):  # the first manifests: a name a line
+        listed = set(manifest[len(LINES_MANIFEST_HEAD):].splitlines())
+    else:
         return ()  # from before manifests: all of it is the build's
     folders = {parent for name in written for parent in _parents(name)}
     theirs = []

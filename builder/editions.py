@@ -31,6 +31,8 @@ from .pdf import (PrintDocument, RenderedPdf, article_anchors, locate_problems, 
 
 CACHE = Path(".cache") / "pdf"
 PROGRESS_SECONDS = 15
+# An issue's typesetting is stopped after this long: the sample issue takes 5 s.
+TYPESETTING_LIMIT = 600
 
 
 @dataclass(frozen=True)
@@ -137,6 +139,12 @@ class PendingEditions:
         for slug, future in self.futures.items():
             try:
                 result: RenderedPdf = _wait(future, slug, report)
+            except TimeoutError:
+                errors.append(ContentError(issues[slug].folder, f"the typesetting of this issue took more than "
+                                           f"{TYPESETTING_LIMIT // 60} minutes and was stopped", None,
+                                           "look for what is unusual in it (a picture of many shapes, a table of "
+                                           "thousands of cells); build with --no-pdf meanwhile"))
+                continue
             except BrokenProcessPool:
                 errors.append(ContentError(issues[slug].folder, "the typesetting of this issue stopped: a worker "
                                            "process died (out of memory, or a crash in WeasyPrint's libraries)",
@@ -175,13 +183,16 @@ def start_editions(archive: Archive, env: jinja2.Environment, workers: Typesette
 
 
 def _wait(future: Future, slug: str, report: Callable[[str], None]) -> RenderedPdf:
-    """The typeset edition, saying every so often that a long one is still being set."""
+    """The typeset edition, saying every so often that a long one is still being set;
+    TimeoutError after TYPESETTING_LIMIT."""
     waited = 0
     while True:
         try:
             return future.result(timeout=PROGRESS_SECONDS)
         except TimeoutError:
             waited += PROGRESS_SECONDS
+            if waited >= TYPESETTING_LIMIT:
+                raise
             report(f"still typesetting {slug}.pdf ({waited} s)")
 
 

@@ -31,7 +31,9 @@ MAX_TEXT_BYTES = 10 * 1024 * 1024
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 # Characters that print nothing or turn the text around: in a title, a name or a file
 # name they hide or disguise what the reader sees (a bookmark "…\u202efdp.exe").
-INVISIBLE = re.compile(r"[\u0085\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+# (Not the zero-width joiners U+200C and U+200D: emoji and some scripts are made with them.)
+INVISIBLE = re.compile(r"[\u0085\u00ad\u061c\u115f\u1160\u180e\u200b\u200e\u200f\u2028-\u202e\u2060-\u2069"
+                       r"\u3164\ufeff\uffa0\U000e0000-\U000e007f]")
 
 
 class UnsafePath(Exception):

@@ -123,6 +123,29 @@ def test_an_output_folder_made_by_hand_before_the_first_build_is_kept(site, news
     assert (site / "output/.well-known").is_dir() and (site / "output/index.html").is_file()
 
 
+def test_editor_files_survive_the_upgrade_from_the_first_manifests(published, newsletter):
+    import builder.build
+
+    output = published.site / "output"
+    written = sorted(p.relative_to(output).as_posix() for p in output.rglob("*")
+                     if p.is_file() and p.name != ".newsletter-output")
+    (output / ".newsletter-output").write_text(builder.build.LINES_MANIFEST_HEAD + "".join(f"{n}\n" for n in written),
+                                             encoding="utf-8")
+    write(output / "CNAME", "bulletin.example.org\n")
+    assert newsletter("build", "--site", published.site, "--no-pdf").code == 0
+    assert (output / "CNAME").read_text() == "bulletin.example.org\n"
+
+
+@pytest.mark.parametrize("damage", ["5", "null", '[["x"]]', "{"])
+def test_a_damaged_manifest_is_an_error_not_a_loss(published, newsletter, damage):
+    manifest = published.site / "output/.newsletter-output"
+    head = manifest.read_text(encoding="utf-8").split("\n", 2)
+    manifest.write_text(head[0] + "\n" + head[1] + "\n" + damage, encoding="utf-8")
+    write(published.site / "output/CNAME", "bulletin.example.org\n")
+    published.before = snapshot(published.site / "output")
+    refused(newsletter, published, "output/.newsletter-output: the list of the files the last build wrote is damaged")
+
+
 def test_a_file_of_the_editor_that_the_build_would_replace_is_refused(published, newsletter):
     write(published.site / "output/issues/2017-02/x/index.html", "编辑自己的页面")
     published.before = snapshot(published.site / "output")
@@ -432,7 +455,7 @@ def test_files_that_would_run_in_the_archive_are_not_published(published, newsle
     ('<?xml-stylesheet type="text/xsl" href="chart.svg"?><svg xmlns="http://www.w3.org/2000/svg"/>', "processing instruction"),
     ('<?xml-stylesheet href="x.xsl"?><svg xmlns="http://www.w3.org/2000/svg"/>'.encode("utf-16"), "UTF-8"),
     ('<svg xmlns="http://www.w3.org/2000/svg"><style>rect { fill: url(../../../../secret/pic.png) }</style></svg>',
-     "url() in its styles"),
+     "url() or @import in its styles"),
     ('<svg xmlns="http://www.w3.org/2000/svg" xmlns:xsl="http://www.w3.org/1999/XSL/Transform" xsl:version="1.0">'
      '<xsl:element name="script">alert(1)</xsl:element></svg>', "XSLT"),
 ])
@@ -522,7 +545,7 @@ def test_an_svg_that_repeats_itself_is_refused(published, newsletter):
     levels = "".join(f'<g id="l{i}">' + f'<use href="#l{i - 1}"/>' * 10 + "</g>" for i in range(1, 9))
     write(published.issue / "images/uses.svg", f'<svg xmlns="http://www.w3.org/2000/svg"><g id="l0"><rect/></g>{levels}</svg>')
     write(published.issue / "x.md", article(body="图：\n\n![图](images/uses.svg)\n"))
-    refused(newsletter, published, f"{ISSUE}/x.md:10: 'images/uses.svg' cannot be published: it repeats a <use>")
+    refused(newsletter, published, f"{ISSUE}/x.md:10: 'images/uses.svg' cannot be published: it draws more than 20,000 shapes through <use>")
 
 
 def test_many_footnotes_are_set_at_the_article_end_in_seconds(site, newsletter):
@@ -652,6 +675,8 @@ BROKEN = {
     "zero-width-in-source": ("x.md", article(source="新华\u200b社"), "x.md:4: 'source' holds the invisible character U+200B"),
     "line-break-in-file-name": ("x.md", article(body="![图](a%0ACNAME%0Ab.png)"),
                                 "x.md:8: 'a%0ACNAME%0Ab.png' holds a line break or an invisible character"),
+    "tag-characters-in-title": ("x.md", article(title="标题\U000e0041\U000e0042"),
+                                "x.md:2: 'title' holds the invisible character U+E0041"),
     "blank-title": ("x.md", article(title="'   '"), "x.md:2: 'title' is empty"),
     "blank-source": ("x.md", article(source="'　 '"), "x.md:4: 'source' is empty"),
     "long-slug": ("x.md", article(extra="slug: " + "a" * 300 + "\n"), "x.md:6: the slug 'aaaaaaaaaaaaaaaaaaaa…' is 300 characters"),
@@ -749,6 +774,11 @@ def test_import_takes_pdftotext_output_with_its_page_breaks(tmp_path, newsletter
     shutil.copy(ROOT / "site.yaml", tmp_path / "site.yaml")
     run = newsletter("import", tmp_path / "issue.txt", "--issue", "2017-18", "--number", "18", "--site", tmp_path)
     assert run.code == 0, run.err
+
+
+def test_emoji_made_with_joiners_are_not_invisible_characters(published, newsletter):
+    write(published.issue / "x.md", article(title="家庭节能👨‍👩‍👧"))
+    assert newsletter("build", "--site", published.site, "--no-pdf").code == 0
 
 
 def test_a_file_with_old_mac_line_breaks_is_read(published, newsletter):
