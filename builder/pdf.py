@@ -65,6 +65,16 @@ class PrintDocument:
             h.update(b"\0")
         return h.hexdigest()
 
+    @property
+    def identifier(self) -> bytes:
+        """The PDF's /ID: from the content alone, not the clock nor the code that set it,
+        so a rebuild of the same issue is the same file."""
+        h = hashlib.sha256()
+        for part in (self.html, *(f"{p}={d}" for p, d in self.images)):
+            h.update(part.encode("utf-8"))
+            h.update(b"\0")
+        return h.hexdigest()[:32].encode("ascii")
+
 
 @functools.lru_cache(maxsize=1)
 def renderer() -> str:
@@ -218,8 +228,7 @@ def render_pdf(document: PrintDocument) -> RenderedPdf:
                                url_fetcher=_local_fetcher(document))
         rendered = html.render()
         pdf = rendered.write_pdf(
-            # The identifier comes from the content, not the clock: byte-identical rebuilds.
-            pdf_identifier=document.digest[:32].encode("ascii"),
+            pdf_identifier=document.identifier,
         )
     finally:
         logger.removeHandler(handler)
