@@ -27,12 +27,12 @@ ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 RAGGED = ROOT.parent / "shared" / "tools" / "ragged.py"
 
-STOCK = """
+STOCK = r"""
 import sys
 from pathlib import Path
-from builder.build import load
-from builder.pdf import print_document
-from builder.themes import template_env
+from builder.pipeline import load
+from builder.print.document import print_document
+from builder.render.themes import template_env
 import weasyprint
 archive, _ = load(Path(sys.argv[1]))
 issue = archive.issues[0]

@@ -12,17 +12,17 @@ import sys
 import tempfile
 import threading
 import traceback
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
-from . import __version__
-from .build import build, check
-from .config import load_site
-from .content import slug_problem
-from .errors import ContentError, ContentErrors, ErrorLog
-from .fields import parse_date
-from .importer import format_summary, issue_meta, parse_extracted_text, write_issue
-from .files import read_text
+from builder import __version__, routes
+from builder.errors import ContentError, ContentErrors, ErrorLog
+from builder.files import read_text
+from builder.importer.back_issue import format_summary, issue_meta, parse_extracted_text, write_issue
+from builder.pipeline import build, check
+from builder.source.config import load_site
+from builder.source.content import slug_problem
+from builder.source.fields import parse_date
 
 OK, CONTENT_ERROR, USAGE_ERROR, INTERNAL_ERROR = 0, 1, 2, 3
 
@@ -67,7 +67,7 @@ def _terminated(signum: int, _frame: object) -> None:
 
 
 def _build(args: argparse.Namespace, root: Path) -> int:
-    output = Path(args.output) if args.output else root / "output"
+    output = Path(args.output) if args.output else root / routes.OUTPUT_DIR
     result = build(root, output, drafts=args.drafts, pdf=not args.no_pdf, report=lambda line: print(f"  {line}"))
     _print_warnings(result.warnings, root)
     if result.kept:
@@ -100,7 +100,7 @@ def _import(args: argparse.Namespace, root: Path) -> int:
     assert site is not None and text is not None
     issue = parse_extracted_text(text, source, site.sections)
     meta = issue_meta(issue, source, args.year, args.number, args.total, args.date)
-    folder = site.content_dir / "issues" / args.issue
+    folder = site.issues_dir / args.issue
     written = write_issue(issue, folder, meta, args.force)
     print(format_summary(issue), end="")
     print(f"wrote {folder / 'issue.yaml'} and {len(written) - 1} articles"
@@ -140,11 +140,13 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("--site", default=".", metavar="DIR",
                              help="the site's folder, holding site.yaml and content/ (default: the current folder)")
 
-    build_cmd = commands.add_parser("build", help="build the archive into output/",
-                                    description="Check the content, then build the HTML archive into output/. "
-                                                "If anything is wrong, every error is listed and output/ is left as it was.")
+    build_cmd = commands.add_parser(
+        "build", help="build the archive into output/",
+        description="Check the content, then build the HTML archive into output/. If anything is wrong, every error "
+                    "is listed and output/ is left as it was.")
     site_option(build_cmd)
-    build_cmd.add_argument("--output", metavar="DIR", help="where to write the site (default: output/ in the site's folder)")
+    build_cmd.add_argument("--output", metavar="DIR",
+                           help="where to write the site (default: output/ in the site's folder)")
     build_cmd.add_argument("--drafts", action="store_true", help="include issues and articles marked 'draft: true'")
     build_cmd.add_argument("--no-pdf", action="store_true",
                            help="leave out the print editions (PDF); the archive then links no PDF")

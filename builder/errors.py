@@ -7,13 +7,16 @@ editor sees all that is wrong with the content in one run.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 
 @dataclass(frozen=True)
-class ContentError(Exception):
-    """Something wrong with the editor's input, with where it is and what to do about it."""
+class ContentError:
+    """Something wrong with the editor's input, with where it is and what to do about it.
+    A record, not an exception: a stage collects them in an `ErrorLog` and raises them
+    together as `ContentErrors`."""
 
     path: Path | None
     message: str
@@ -67,11 +70,18 @@ class ErrorLog:
             raise ContentErrors(tuple(self.errors))
 
 
-@dataclass(frozen=True)
 class ContentErrors(Exception):
-    """Raised at the end of a stage that found one or more errors."""
+    """Raised at the end of a stage that found one or more errors. A plain exception (it
+    takes a traceback, notes, a cause) holding frozen records."""
 
-    errors: tuple[ContentError, ...]
+    def __init__(self, errors: Iterable[ContentError]) -> None:
+        self.errors = tuple(errors)
+        super().__init__(*self.errors)
+
+    @classmethod
+    def one(cls, path: Path | None, message: str, line: int | None = None, hint: str = "") -> ContentErrors:
+        """For a stage that stops at its first problem."""
+        return cls((ContentError(path, message, line, hint),))
 
     def format(self, root: Path | None = None) -> str:
         return "\n".join(e.format(root) for e in self.errors)

@@ -15,12 +15,13 @@ import hashlib
 import os
 import re
 import stat
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import BinaryIO
 from urllib.parse import unquote, urlsplit
 
-from .errors import ErrorLog
+from builder.errors import ErrorLog
 
 # A Markdown or YAML file larger than this is not an article but an accident (a log, a
 # database dump); Python-Markdown would take minutes over it.
@@ -170,6 +171,7 @@ def read_text(path: Path, log: ErrorLog, folder: Path | None = None, page_breaks
         column = control.start() - (text.rfind("\n", 0, control.start()) + 1) + 1
         log.error(path, f"this file holds the invisible control character U+{ord(control.group()):04X}"
                         f" (line {line}, column {column})", line,
-                  "delete it: most editors do not show it; if the text was pasted from a PDF, paste it again as plain text")
+                  "delete it: most editors do not show it; if the text was pasted from a PDF, "
+                  "paste it again as plain text")
         return None
     return text

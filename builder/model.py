@@ -10,6 +10,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from builder import routes
+
 
 @dataclass(frozen=True)
 class Section:
@@ -17,6 +19,10 @@ class Section:
 
     name: str
     slug: str
+
+    @property
+    def url_path(self) -> str:
+        return routes.section_folder(self.slug)
 
 
 @dataclass(frozen=True)
@@ -46,8 +52,8 @@ class Site:
     raw_html: bool = False  # markdown.raw_html: HTML in the Markdown is kept (sanitised), not shown as text
 
     @property
-    def content_dir(self) -> Path:
-        return self.root / "content"
+    def issues_dir(self) -> Path:
+        return self.root / routes.ISSUES_DIR
 
     def section(self, name_or_slug: str) -> Section | None:
         for section in self.sections:
@@ -87,7 +93,7 @@ class Article:
 
     @property
     def url_path(self) -> str:
-        return f"issues/{self.issue_slug}/{self.slug}/"
+        return routes.article_folder(self.issue_slug, self.slug)
 
     def line(self, key: str) -> int | None:
         return dict(self.lines).get(key)
@@ -120,7 +126,11 @@ class Issue:
 
     @property
     def url_path(self) -> str:
-        return f"issues/{self.slug}/"
+        return routes.issue_folder(self.slug)
+
+    @property
+    def pdf_path(self) -> str:
+        return routes.pdf(self.slug)
 
     def sections(self) -> list[tuple[Section, list[Article]]]:
         """The issue's articles grouped by section, in the site's section order."""

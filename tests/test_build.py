@@ -12,7 +12,6 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 import pytest
 from bs4 import BeautifulSoup
-
 from conftest import ROOT, article, snapshot, write
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -180,7 +179,7 @@ def test_a_typesetting_worker_that_dies_is_an_error_not_a_hang(site, newsletter,
     assert newsletter("build", "--site", site).code == 0
     before = snapshot(site / "output")
     write(site / "content/issues/2017-02/03-new.md", article(title="新文章"))  # the PDF must be typeset again
-    monkeypatch.setattr("builder.editions.render_pdf", _die)
+    monkeypatch.setattr("builder.print.editions.render_pdf", _die)
     run = newsletter("build", "--site", site)
     assert run.code == 1
     assert "content/issues/2017-02: the typesetting of this issue stopped: a worker process died" in run.err
@@ -193,7 +192,7 @@ def _die_at_start(build_process):
 
 
 def test_a_worker_that_dies_before_typesetting_is_an_error_too(site, newsletter, monkeypatch):
-    monkeypatch.setattr("builder.editions._warm_up", _die_at_start)
+    monkeypatch.setattr("builder.print.editions._warm_up", _die_at_start)
     run = newsletter("build", "--site", site)
     assert run.code == 1
     assert "the typesetting of this issue stopped: a worker process died" in run.err
@@ -236,12 +235,12 @@ def test_a_build_stopped_while_typesetting_leaves_no_process_behind(site, signal
 def test_failure_while_writing_keeps_the_previous_output(site, newsletter, monkeypatch):
     assert newsletter("build", "--site", site).code == 0
     before = snapshot(site / "output")
-    import builder.build
+    import builder.render.output
 
     def broken_copy(source, target, **_):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(builder.build.shutil, "copyfile", broken_copy)
+    monkeypatch.setattr(builder.render.output.shutil, "copyfile", broken_copy)
     run = newsletter("build", "--site", site)
     assert run.code == 1
     assert "the build cannot write here: No space left on device" in run.err

@@ -1,10 +1,11 @@
-"""builder.columns: columns taken from WeasyPrint's own trials give the PDF that laying
+"""builder.print.weasyprint_cjk.columns: columns taken from WeasyPrint's own trials give the PDF that laying
 them out again gives, whatever the columns hold."""
 
 import pytest
 import weasyprint
 
-from builder import columns, typeset
+from builder.print.weasyprint_cjk import columns
+from builder.print.weasyprint_cjk import lines as typeset
 
 S = "四川省明确提出，将低碳发展作为经济社会发展的重大战略和生态文明建设的重要途径。"
 CSS = ('@page { size: 120mm 120mm; margin: 10mm } body { font: 10.5pt/1.5 "Noto Serif CJK SC" }'

@@ -1,9 +1,9 @@
 from pathlib import Path
 
-from builder.config import load_site
-from builder.errors import ErrorLog
-
 from conftest import ROOT, write
+
+from builder.errors import ErrorLog
+from builder.source.config import load_site
 
 GOOD = """title: 节能减排信息动态
 publisher: 编印单位

@@ -2,11 +2,11 @@
 
 import datetime as dt
 
-from builder.config import load_site
-from builder.content import load_archive
-from builder.errors import ErrorLog
-
 from conftest import article, write
+
+from builder.errors import ErrorLog
+from builder.source.config import load_site
+from builder.source.content import load_archive
 
 ISSUE = "content/issues/2017-02"
 

@@ -21,13 +21,14 @@ from pathlib import Path
 import pytest
 import tinycss2
 from bs4 import BeautifulSoup
-
-from builder.config import load_site
-from builder.content import load_archive
-from builder.errors import ErrorLog
-from builder.pdf import ISSUE_URL, _local_fetcher, print_document
-from builder.themes import template_env
 from conftest import ROOT, article, snapshot, write
+
+from builder.errors import ErrorLog
+from builder.print.document import ISSUE_URL, print_document
+from builder.print.pdf import _local_fetcher
+from builder.render.themes import template_env
+from builder.source.config import load_site
+from builder.source.content import load_archive
 
 ISSUE = "content/issues/2017-02"
 SENTINEL = "SENTINEL-7c1e9b"
@@ -124,12 +125,12 @@ def test_an_output_folder_made_by_hand_before_the_first_build_is_kept(site, news
 
 
 def test_editor_files_survive_the_upgrade_from_the_first_manifests(published, newsletter):
-    import builder.build
+    import builder.render.output
 
     output = published.site / "output"
     written = sorted(p.relative_to(output).as_posix() for p in output.rglob("*")
                      if p.is_file() and p.name != ".newsletter-output")
-    (output / ".newsletter-output").write_text(builder.build.LINES_MANIFEST_HEAD + "".join(f"{n}\n" for n in written),
+    (output / ".newsletter-output").write_text(builder.render.output.LINES_MANIFEST_HEAD + "".join(f"{n}\n" for n in written),
                                              encoding="utf-8")
     write(output / "CNAME", "bulletin.example.org\n")
     assert newsletter("build", "--site", published.site, "--no-pdf").code == 0
@@ -698,7 +699,7 @@ def test_broken_content_is_an_error_with_its_place_not_a_traceback(published, ne
 
 
 def test_every_broken_file_is_reported_in_one_run(published, newsletter):
-    for case, (name, content, _) in BROKEN.items():
+    for case, (_, content, _) in BROKEN.items():
         if case in ("long-file-name",):
             continue
         path = published.issue / f"{case}.md"
@@ -733,12 +734,12 @@ def test_an_output_folder_that_cannot_be_written_is_an_error(published, newslett
 
 
 def test_a_fault_of_the_builder_is_one_line_not_a_traceback(published, newsletter, monkeypatch):
-    import builder.build
+    import builder.pipeline
 
     def broken(*_, **__):
         raise RuntimeError("an unforeseen fault")
 
-    monkeypatch.setattr(builder.build, "render_feed", broken)
+    monkeypatch.setattr(builder.pipeline, "render_feed", broken)
     run = newsletter("build", "--site", published.site, "--no-pdf")
     assert run.code == 3
     assert "Traceback" not in run.err

@@ -1,4 +1,4 @@
-"""builder.importer: back issues from the text extracted from a printed issue."""
+"""builder.importer.back_issue: back issues from the text extracted from a printed issue."""
 
 from __future__ import annotations
 
@@ -9,13 +9,11 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import ROOT
 
 from builder.errors import ContentErrors
+from builder.importer.back_issue import ImportedIssue, IssueMeta, format_summary, parse_extracted_text, write_issue
 from builder.model import Section
-
-from conftest import ROOT
-from builder.importer import (ImportedIssue, IssueMeta, format_summary, parse_extracted_text,
-                              write_issue)
 
 SEED = Path(__file__).parent / "fixtures" / "import" / "2017-05-issue.txt"
 SECTIONS = [Section("市场热点", "market"), Section("政策聚焦", "policy"), Section("国内资讯", "domestic"),

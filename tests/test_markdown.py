@@ -1,4 +1,5 @@
-from builder.markdown import is_local, local_references, raw_html_references, render
+from builder.render.markdown import render
+from builder.source.references import is_local, local_references, raw_html_references
 
 
 def test_line_break_between_chinese_characters_is_dropped():

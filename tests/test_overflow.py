@@ -2,7 +2,7 @@
 
 import weasyprint
 
-from builder.overflow import Overflow, _line, find_overflows
+from builder.print.overflow import Overflow, _line, find_overflows
 
 PAGE = "<style>@page { size: A5; margin: 15mm } body { margin: 0 }</style>"
 

@@ -10,13 +10,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import ROOT, article, write
 from pypdf import PdfReader
 
-from builder.build import load
-from builder.pdf import print_document, render_pdf
-from builder.themes import template_env
-
-from conftest import ROOT, article, write
+from builder.pipeline import load
+from builder.print.document import print_document
+from builder.print.pdf import render_pdf
+from builder.render.themes import template_env
 
 RAGGED = ROOT.parent / "shared" / "tools" / "ragged.py"
 HAN = "\u4e00-\u9fff"
@@ -173,9 +173,9 @@ def test_paragraphs_come_out_in_reading_order(sample_pdf, sample_archive):
 
 
 def test_columns_are_laid_out_once_without_changing_a_byte(sample, sample_pdf, monkeypatch):
-    """builder.columns takes a trial's columns instead of laying them out again: the
+    """builder.print.weasyprint_cjk.columns takes a trial's columns instead of laying them out again: the
     PDF must be the very one WeasyPrint's own column layout gives."""
-    from builder import columns
+    from builder.print.weasyprint_cjk import columns
 
     archive, _ = load(sample)
     document = print_document(archive, archive.issues[0], template_env(archive.site))
@@ -259,7 +259,7 @@ def test_check_reports_characters_the_fonts_lack(site, newsletter):
 def test_missing_harfbuzz_subsetter_is_warned_about(monkeypatch):
     import weasyprint.text.ffi
 
-    from builder.editions import _environment_warnings
+    from builder.print.editions import _environment_warnings
 
     assert not [w for w in _environment_warnings() if "libharfbuzz-subset0" in w.message]
     monkeypatch.setattr(weasyprint.text.ffi, "harfbuzz_subset", None)

@@ -2,7 +2,8 @@
 
 import pytest
 
-from builder.sanitize import clean, svg_problem
+from builder.render.sanitize import clean
+from builder.source.svg import svg_problem
 
 SVG = '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink">{}</svg>'
 

@@ -1,4 +1,4 @@
-"""The Chinese justification extension of WeasyPrint (builder.typeset, builder.cjk)."""
+"""The Chinese justification extension of WeasyPrint (builder.print.weasyprint_cjk.lines, builder.print.weasyprint_cjk.cjk)."""
 
 import re
 import subprocess
@@ -7,8 +7,8 @@ import pytest
 import weasyprint
 from weasyprint.formatting_structure import boxes
 
-from builder import typeset
-from builder.cjk import opportunities
+from builder.print.weasyprint_cjk import lines as typeset
+from builder.print.weasyprint_cjk.cjk import opportunities
 
 HEAD = ('<!doctype html><html lang="zh-CN"><meta charset="utf-8"><style>'
         '@page { size: 120mm 200mm; margin: 10mm }'

@@ -2,7 +2,7 @@ from pathlib import Path
 
 from builder.errors import ErrorLog
 from builder.files import read_text
-from builder.yamlfile import parse_yaml
+from builder.source.yamlfile import parse_yaml
 
 
 def test_lines_of_keys_and_items_counted_from_the_files_first_line():

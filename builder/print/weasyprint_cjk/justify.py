@@ -37,8 +37,18 @@ from weasyprint.layout import inline, preferred
 from weasyprint.text import line_break
 from weasyprint.text.ffi import TO_UNITS, ffi, pango
 
-from .cjk import (SPACES, SQUEEZE_LEFT, SQUEEZE_RIGHT, byte_offsets, gap_kind, gaps, gaps_by_kind,
-                  is_cjk, is_latin_gap, latin_gaps)
+from builder.print.weasyprint_cjk.cjk import (
+    SPACES,
+    SQUEEZE_LEFT,
+    SQUEEZE_RIGHT,
+    byte_offsets,
+    gap_kind,
+    gaps,
+    gaps_by_kind,
+    is_cjk,
+    is_latin_gap,
+    latin_gaps,
+)
 
 # WeasyPrint's own functions, as they are before typeset.install() replaces them.
 original_justify_line = inline.justify_line

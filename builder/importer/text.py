@@ -1,6 +1,6 @@
 """The text side of the importer: page artefacts, spacing, paragraphs, Markdown blocks.
 
-The rules are described for editors in `builder.importer`; this module applies them:
+The rules are described for editors in `builder.importer.back_issue`; this module applies them:
 `page_furniture` finds page headers and numbers, `build_blocks` turns the body lines
 of an article into Markdown blocks, and `tidy` and `unwrap` are the spacing rules,
 shared with titles and sources.
@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Sequence
+
+from builder.chinese import is_han
 
 # Quotes, ellipsis and dash count as Chinese punctuation: Unicode calls them "ambiguous"
 # width, but in this bulletin they are always typeset full width inside Chinese text.
@@ -70,10 +72,6 @@ class Paragraph:
 
 def is_wide(char: str) -> bool:
     return unicodedata.east_asian_width(char) in "WF" or char in _WIDE_AMBIGUOUS
-
-
-def is_han(char: str) -> bool:
-    return is_wide(char) and unicodedata.category(char) == "Lo"
 
 
 def display_width(text: str) -> int:

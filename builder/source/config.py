@@ -6,14 +6,13 @@ import re
 from pathlib import Path
 from zoneinfo import available_timezones
 
-from .errors import ErrorLog
-from .fields import Field, read_fields
-from .model import PdfSettings, Section, Site
-from .themes import BUILTIN_THEMES
-from .files import read_text
-from .yamlfile import YamlDoc, parse_yaml
+from builder.errors import ErrorLog
+from builder.files import read_text
+from builder.model import PdfSettings, Section, Site
+from builder.routes import BUILTIN_THEMES, SITE_FILE, THEMES_DIR
+from builder.source.fields import Field, read_fields
+from builder.source.yamlfile import YamlDoc, parse_yaml
 
-SITE_FILE = "site.yaml"
 MAX_TITLE = 40
 ASCII_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
@@ -93,7 +92,7 @@ def load_site(root: Path, log: ErrorLog) -> Site | None:
     theme = values.get("theme", "default")
     if not ASCII_SLUG.match(theme):
         log.error(path, f"theme '{theme}' should be a folder name under themes/", doc.line("theme"))
-    elif not any((folder / "themes" / theme).is_dir() for folder in (root, BUILTIN_THEMES.parent)):
+    elif not any((folder / THEMES_DIR / theme).is_dir() for folder in (root, BUILTIN_THEMES.parent)):
         log.error(path, f"there is no theme '{theme}'", doc.line("theme"),
                   f"make the folder themes/{theme}/ with templates/ and static/, or use 'theme: default'")
     if log or sections is None or pdf is None or feed is None or archive is None or markdown is None:

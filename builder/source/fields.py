@@ -9,12 +9,13 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
-from .errors import ErrorLog
-from .files import CONTROL, INVISIBLE
-from .yamlfile import Key, YamlDoc
+from builder.errors import ErrorLog
+from builder.files import CONTROL, INVISIBLE
+from builder.source.yamlfile import Key, YamlDoc
 
 _DATE = re.compile(r"^\s*(\d{4})\s*[-./年]\s*(\d{1,2})\s*[-./月]\s*(\d{1,2})\s*日?\s*$")
 

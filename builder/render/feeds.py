@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
-from urllib.parse import quote
 from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
 from feedgen.feed import FeedGenerator
 
-from . import markdown
-from .model import Archive, Article, Issue
-from .web import Page, page_url
+from builder import routes
+from builder.model import Archive, Article, Issue
+from builder.render import markdown
+from builder.render.output import Page
+from builder.routes import page_url
 
 
 def absolute(archive: Archive, path: str) -> str:
-    return archive.site.base_url + page_url(path)
+    return routes.absolute(archive.site.base_url, path)
 
 
 def render_feed(archive: Archive) -> Page:
@@ -29,7 +30,7 @@ def render_feed(archive: Archive) -> Page:
     feed.author({"name": site.publisher})
     feed.language(site.language)
     feed.link(href=site.base_url, rel="alternate")
-    feed.link(href=absolute(archive, "feed.xml"), rel="self")
+    feed.link(href=absolute(archive, routes.FEED), rel="self")
     issues = archive.issues[: site.feed_issues]
     # The feed's own date comes from the content, so an unchanged archive gives an unchanged feed.
     newest = max((i.date for i in issues), default=dt.date(1970, 1, 1))
@@ -37,7 +38,7 @@ def render_feed(archive: Archive) -> Page:
     for issue in issues:
         for article in issue.articles:
             _entry(feed, archive, issue, article, zone)
-    return Page("feed.xml", feed.atom_str(pretty=True).decode("utf-8"))
+    return Page(routes.FEED, feed.atom_str(pretty=True).decode("utf-8"))
 
 
 def _entry(feed: FeedGenerator, archive: Archive, issue: Issue, article: Article, zone: ZoneInfo) -> None:
@@ -60,15 +61,15 @@ def _entry(feed: FeedGenerator, archive: Archive, issue: Issue, article: Article
 
 def render_sitemap(archive: Archive, paths: list[str]) -> Page:
     """sitemap.xml listing the given pages (404.html is never listed)."""
-    dates = {f"issues/{i.slug}/": i.date for i in archive.issues}
+    dates = {page_url(i.url_path): i.date for i in archive.issues}
     lines = ['<?xml version="1.0" encoding="UTF-8"?>',
              '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
     for path in sorted(paths):
-        if path == "404.html":
+        if path == routes.NOT_FOUND:
             continue
         url = page_url(path)
-        lastmod = next((d for prefix, d in dates.items() if url.startswith(quote(prefix))), None)
+        lastmod = next((d for prefix, d in dates.items() if url.startswith(prefix)), None)
         lines.append(f"  <url><loc>{escape(archive.site.base_url + url)}</loc>"
                      + (f"<lastmod>{lastmod.isoformat()}</lastmod>" if lastmod else "") + "</url>")
     lines.append("</urlset>\n")
-    return Page("sitemap.xml", "\n".join(lines))
+    return Page(routes.SITEMAP, "\n".join(lines))

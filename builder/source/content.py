@@ -3,19 +3,35 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
-from .errors import ErrorLog
-from .fields import Field, read_fields
-from .files import MAX_TEXT_BYTES, Missing, UnsafePath, inside, read_bytes, read_text, reference_path, resolve_reference
-from .markdown import (MAX_MARKDOWN_WORK, MAX_NESTING, is_local, local_references, markdown_work,
-                       raw_html_references, too_deep)
-from .model import Archive, Article, Attachment, Issue, Site
-from .sanitize import svg_problem
-from .yamlfile import YamlDoc, parse_yaml
+from builder.errors import ErrorLog
+from builder.files import (
+    MAX_TEXT_BYTES,
+    Missing,
+    UnsafePath,
+    inside,
+    read_bytes,
+    read_text,
+    reference_path,
+    resolve_reference,
+)
+from builder.model import Archive, Article, Attachment, Issue, Site
+from builder.routes import ISSUE_FILE
+from builder.source.fields import Field, read_fields
+from builder.source.references import (
+    MAX_MARKDOWN_WORK,
+    MAX_NESTING,
+    is_local,
+    local_references,
+    markdown_work,
+    raw_html_references,
+    too_deep,
+)
+from builder.source.svg import svg_problem
+from builder.source.yamlfile import YamlDoc, parse_yaml
 
-ISSUE_FILE = "issue.yaml"
 ISSUE_FIELDS = {
     "year": Field("int", required=True, hint="add the year, e.g. 'year: 2017'", least=1000, most=9999),
     "number": Field("int", required=True, hint="add the 期号 within the year, e.g. 'number: 18'", least=1, most=999),
@@ -41,7 +57,8 @@ ARTICLE_FIELDS = {
 }
 ATTACHMENT_FIELDS = {
     "title": Field("text", required=True, hint="give each attachment a 'title'"),
-    "url": Field("text", required=True, hint="give each attachment a 'url': a web address or a file beside the article"),
+    "url": Field("text", required=True,
+                 hint="give each attachment a 'url': a web address or a file beside the article"),
 }
 # A slug becomes a folder of output/: letters (Chinese too), digits, hyphens, underscores;
 # short enough for every file system (255 bytes a name; a Chinese character takes 3).
@@ -62,7 +79,7 @@ FENCE = "---"
 
 def load_archive(site: Site, log: ErrorLog, drafts: bool = False) -> Archive | None:
     """Every issue under content/issues/, newest first; None if anything is wrong."""
-    issues_dir = site.content_dir / "issues"
+    issues_dir = site.issues_dir
     if not issues_dir.is_dir():
         log.error(issues_dir, "there is no content/issues/ folder",
                   hint="make one folder per issue under content/issues/, each with an issue.yaml")
@@ -112,7 +129,8 @@ def slug_problem(slug: str) -> str | None:
     if not SLUG.match(slug):
         return f"the slug '{slug[:40]}' cannot be used in a web address"
     if len(slug) > MAX_SLUG:
-        return f"the slug '{slug[:20]}…' is {len(slug)} characters long, more than the {MAX_SLUG} a web address can take"
+        return (f"the slug '{slug[:20]}…' is {len(slug)} characters long, more than the {MAX_SLUG} a web address "
+                "can take")
     return None
 
 
@@ -170,7 +188,8 @@ def load_issue(folder: Path, site: Site, log: ErrorLog, drafts: bool) -> Issue |
 def _article_files(folder: Path, log: ErrorLog) -> list[Path]:
     """The issue's articles: its `.md` files, hidden ones (an editor's lock or backup) left out."""
     for path in sorted(folder.iterdir()):
-        if path.suffix.lower() in (".md", ".markdown", ".mdown") and path.suffix != ".md" and not path.name.startswith("."):
+        markdown_like = path.suffix.lower() in (".md", ".markdown", ".mdown") and path.suffix != ".md"
+        if markdown_like and not path.name.startswith("."):
             log.warn(path, "this file is not read as an article: only files ending in .md are",
                      hint=f"rename it to {path.stem}.md if it is an article")
     return [path for path in sorted(folder.glob("*.md")) if not path.name.startswith(".")]

@@ -14,8 +14,9 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import ContentError
-from .model import Issue, Site
+from builder.errors import ContentError
+from builder.model import Issue, Site
+from builder.routes import ISSUE_FILE, SITE_FILE
 
 # The faces of themes/default/templates/print/issue.css: 宋体 regular, 黑体 bold.
 PRINT_FACES = ("Noto Serif CJK SC", "Noto Sans CJK SC:bold")
@@ -40,15 +41,16 @@ def check_issue(site: Site, issue: Issue, faces: tuple[str, ...] = PRINT_FACES) 
             name = unicodedata.name(char, "unnamed character")
             shown = f"'{char}' (U+{ord(char):04X} {name})"
             if _any_font_has(char):
-                warnings.append(ContentError(path, f"{shown} is not in the print fonts; it will print in another typeface",
-                                             line, "replace it with a common character if that looks wrong"))
+                warnings.append(ContentError(path, f"{shown} is not in the print fonts; it will print in another "
+                                             "typeface", line,
+                                             "replace it with a common character if that looks wrong"))
             else:
                 errors.append(ContentError(path, f"{shown} is in no installed font and would print as an empty box",
                                            line, "replace the character, or install a font that has it"))
     return GlyphReport(tuple(errors), tuple(warnings))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def covered_by(faces: tuple[str, ...]) -> frozenset[int]:
     """Code points of the fonts fontconfig picks for `faces`."""
     points: set[int] = set()
@@ -73,7 +75,7 @@ def font_file(face: str) -> Path:
     return Path(out.stdout.split("\n")[0])
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _cmap(path: Path) -> frozenset[int]:
     from fontTools.ttLib import TTCollection, TTFont
 
@@ -91,9 +93,9 @@ def _any_font_has(char: str) -> bool:
 
 def _texts(site: Site, issue: Issue):
     """(file, line, text) for everything of the issue that the PDF prints."""
-    site_file = site.root / "site.yaml"
+    site_file = site.root / SITE_FILE
     yield site_file, None, site.title + site.publisher + "".join(site.pdf.closing)
-    meta = issue.folder / "issue.yaml"
+    meta = issue.folder / ISSUE_FILE
     yield meta, issue.line("title"), issue.title
     yield meta, issue.line("note"), issue.note
     for article in issue.articles:

@@ -52,20 +52,19 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from statistics import median
-from typing import Sequence
 from urllib.parse import urlsplit
 
 import yaml
 
-from .content import ISSUE_FILE
-from .errors import ContentError, ContentErrors, ErrorLog
-from .fields import parse_date
-from .importer_text import Line, build_blocks, display_width, page_furniture, tidy, unwrap
-from .model import Attachment, Section
-
+from builder.errors import ContentErrors, ErrorLog
+from builder.importer.text import Line, build_blocks, display_width, page_furniture, tidy, unwrap
+from builder.model import Attachment, Section
+from builder.routes import ISSUE_FILE
+from builder.source.fields import parse_date
 
 _DATELINE = re.compile(r"^\s*发布日期\s*[：:]")
 _DATELINE_PARTS = re.compile(r"^\s*发布日期\s*[：:]\s*(?P<date>\S+)\s+来源\s*[：:]\s*(?P<source>.*?)\s*$")
@@ -136,9 +135,9 @@ def parse_extracted_text(text: str, path: Path,
     lines = [Line(n, raw.replace("\f", "").rstrip("\r"))
              for n, raw in enumerate(text.lstrip("\ufeff").split("\n"), start=1)]
     if not any(_DATELINE.match(line.raw) for line in lines):
-        raise ContentErrors((ContentError(
-            path, "this is not text extracted from the bulletin: no line starts with '发布日期：'",
-            None, _NOT_BULLETIN_HINT),))
+        raise ContentErrors.one(
+                                path, "this is not text extracted from the bulletin: no line starts with '发布日期：'",
+                                None, _NOT_BULLETIN_HINT)
     log = ErrorLog()
     furniture, printed_total = page_furniture(lines)
     kept = [line for line in lines if line.number not in furniture and line.text]
@@ -310,9 +309,9 @@ def issue_meta(issue: ImportedIssue, path: Path, year: int | None, number: int |
               ("--date D", "date", date))
     missing = [(flag, what) for flag, what, value in wanted if value is None]
     if missing:
-        raise ContentErrors((ContentError(
+        raise ContentErrors.one(
             path, "the text does not say the issue's " + ", ".join(what for _, what in missing), None,
-            "pass " + " and ".join(f"{flag} ({what})" for flag, what in missing)),))
+            "pass " + " and ".join(f"{flag} ({what})" for flag, what in missing))
     assert number is not None and total is not None and date is not None
     return IssueMeta(year or date.year, number, total, date)
 
@@ -320,13 +319,13 @@ def issue_meta(issue: ImportedIssue, path: Path, year: int | None, number: int |
 def write_issue(issue: ImportedIssue, issue_dir: Path, meta: IssueMeta, force: bool) -> list[Path]:
     """Write issue.yaml and the articles into `issue_dir`; the paths written."""
     if issue_dir.exists() and not issue_dir.is_dir():
-        raise ContentErrors((ContentError(issue_dir, "this is a file, not an issue folder", None,
-                                          "choose a folder name for the issue, e.g. 2017-18"),))
+        raise ContentErrors.one(issue_dir, "this is a file, not an issue folder", None,
+                                "choose a folder name for the issue, e.g. 2017-18")
     if issue_dir.exists() and any(issue_dir.iterdir()):
         if not force:
-            raise ContentErrors((ContentError(
-                issue_dir, "this issue folder already has files; nothing was written", None,
-                "pass --force to replace it, or choose another folder"),))
+            raise ContentErrors.one(
+                                    issue_dir, "this issue folder already has files; nothing was written", None,
+                                    "pass --force to replace it, or choose another folder")
         # Only the issue's own files go: pictures or attachments beside them stay.
         for old in [issue_dir / ISSUE_FILE, *issue_dir.glob("*.md")]:
             if old.is_file():

@@ -1,8 +1,7 @@
-"""Issue -> its print edition: the print HTML from the theme's templates, then WeasyPrint.
+"""Issue -> its print HTML (`PrintDocument`), from the theme's print templates.
 
-`print_document` is pure (model in, HTML text out) and is what the build hashes to decide
-whether an issue needs rendering again; `render_pdf` runs WeasyPrint on it, in a worker
-process when several issues render at once.
+`print_document` is pure (model in, HTML text out); the build hashes what it returns to
+decide whether an issue needs typesetting again. `pdf.render_pdf` typesets it.
 """
 
 from __future__ import annotations
@@ -10,9 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
-import logging
-import mimetypes
-import posixpath
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
@@ -21,12 +17,12 @@ from zoneinfo import ZoneInfo
 import jinja2
 from bs4 import BeautifulSoup, NavigableString
 
-from . import __version__, files, markdown
-from .content import IMAGE_SUFFIXES, ISSUE_FILE, where_used
-from .errors import ContentError
-from .model import Archive, Article, Issue
-from .overflow import Overflow, find_overflows
-from .web import page_url
+from builder import __version__, files
+from builder.errors import ContentError
+from builder.model import Archive, Article, Issue
+from builder.render import markdown
+from builder.routes import page_url
+from builder.source.content import IMAGE_SUFFIXES
 
 # Where the print HTML finds the issue's images. WeasyPrint names an image in the PDF
 # after its URL; a fixed URL keeps the PDF's bytes independent of where the site is.
@@ -76,15 +72,23 @@ class PrintDocument:
         return h.hexdigest()[:32].encode("ascii")
 
 
+# The code that decides a PDF's bytes besides its HTML: every module of this package
+# (the WeasyPrint extension among them) and the character classes it shares. Derived,
+# not listed, so that a new module cannot leave stale PDFs in the cache
+# (tests/test_layers.py checks that the package uses no other module that could).
+PRINT_CODE = (Path(__file__).parent, Path(__file__).parent.parent / "chinese.py")
+
+
 @functools.lru_cache(maxsize=1)
 def renderer() -> str:
-    """What decides the PDF's bytes besides its HTML: WeasyPrint, our typesetting code,
-    and the font files."""
-    from .glyphs import PRINT_FACES, font_file
+    """What decides the PDF's bytes besides its HTML (which holds what the theme's print
+    templates made of the issue): WeasyPrint's version, our print code, and the font files."""
+    from builder.print.glyphs import PRINT_FACES, font_file
 
     code = hashlib.sha256()
-    for module in ("pdf.py", "typeset.py", "justify.py", "cjk.py", "columns.py"):
-        code.update((Path(__file__).parent / module).read_bytes())
+    for path in code_files():
+        code.update(path.relative_to(PRINT_CODE[0].parent).as_posix().encode() + b"\0")
+        code.update(path.read_bytes() + b"\0")
     fonts = []
     for face in PRINT_FACES:
         path = font_file(face)
@@ -92,13 +96,8 @@ def renderer() -> str:
     return f"builder {__version__} {code.hexdigest()[:16]}, weasyprint {version('weasyprint')}, {' '.join(fonts)}"
 
 
-@dataclass(frozen=True)
-class RenderedPdf:
-    slug: str
-    pdf: bytes
-    pages: int
-    problems: tuple[str, ...]  # WeasyPrint's errors: images that could not be loaded, etc.
-    overflows: tuple[Overflow, ...] = ()  # what runs past the page's edge
+def code_files() -> list[Path]:
+    return sorted(p for place in PRINT_CODE for p in (place.rglob("*.py") if place.is_dir() else [place]))
 
 
 def print_document(archive: Archive, issue: Issue, env: jinja2.Environment) -> PrintDocument:
@@ -209,90 +208,3 @@ def _page_footnotes(soup: BeautifulSoup) -> None:
         call.parent.replace_with(note)
     if notes is not None:
         notes.decompose()
-
-
-def render_pdf(document: PrintDocument) -> RenderedPdf:
-    """WeasyPrint, with the Chinese justification installed; same input, same bytes."""
-    import weasyprint
-
-    from . import columns, typeset
-
-    typeset.install()
-    columns.install()
-    problems: list[str] = []
-    handler = _Collect(problems)
-    logger = logging.getLogger("weasyprint")
-    logger.addHandler(handler)
-    try:
-        html = weasyprint.HTML(string=document.html, base_url=ISSUE_URL,
-                               url_fetcher=_local_fetcher(document))
-        rendered = html.render()
-        pdf = rendered.write_pdf(
-            pdf_identifier=document.identifier,
-        )
-    finally:
-        logger.removeHandler(handler)
-        typeset.forget_lines()
-    return RenderedPdf(document.slug, pdf, len(rendered.pages), tuple(problems), find_overflows(rendered.pages))
-
-
-def locate_problems(issue: Issue, problems: tuple[str, ...]) -> list[ContentError]:
-    """WeasyPrint's complaints about files, pointed at the article and line that uses them."""
-    errors = []
-    for problem in problems:
-        url = problem.split("'")[1] if "'" in problem else ""
-        if url.startswith(ISSUE_URL):
-            name = files.reference_path(url[len(ISSUE_URL):])
-            path, line = where_used(issue.folder, name, issue.articles, issue.folder / ISSUE_FILE)
-            hint = "check that the file is a picture (PNG, JPEG, GIF, WebP or SVG) that opens, of a sensible size"
-        else:
-            path, line = _find_text(issue, url)
-            hint = "the print edition uses only files of the issue's folder: save the file there and refer to it"
-        errors.append(ContentError(path, f"the print edition cannot use this file: {problem.rstrip(': ')}", line, hint))
-    return errors
-
-
-def _find_text(issue: Issue, text: str) -> tuple[Path, int | None]:
-    """The article and line where `text` stands, else the issue's folder."""
-    for article in issue.articles:
-        at = article.body.find(text) if text else -1
-        if at >= 0:
-            return article.path, article.body_line + article.body.count("\n", 0, at)
-    return issue.folder, None
-
-
-class _Collect(logging.Handler):
-    def __init__(self, into: list[str]) -> None:
-        super().__init__(logging.ERROR)
-        self.into = into
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.into.append(record.getMessage())
-
-
-def _local_fetcher(document: PrintDocument):
-    """The files the issue publishes, and data: URLs; nothing else: no network, no other
-    file (however its URL is spelled: %2E%2E is decoded, links are followed)."""
-    import weasyprint
-    from weasyprint.urls import URLFetcherResponse
-
-    folder = Path(document.folder)
-    allowed = set(document.files)
-
-    class LocalFetcher(weasyprint.URLFetcher):
-        def fetch(self, url, headers=None):  # noqa: ANN001 (WeasyPrint's interface)
-            if url.startswith("data:"):
-                return super().fetch(url, headers)
-            if not url.startswith(ISSUE_URL):
-                raise ValueError(f"'{url}' is not a file of the issue")
-            name = posixpath.normpath(files.reference_path(url[len(ISSUE_URL):]))
-            if name not in allowed:
-                raise ValueError(f"'{url}' is not a file the issue publishes")
-            try:
-                data = files.read_bytes(files.regular_file(folder / name, folder))
-            except files.UnsafePath as exc:
-                raise ValueError(f"'{url}' {exc}") from None
-            mime = mimetypes.guess_type(name)[0] or "application/octet-stream"
-            return URLFetcherResponse(url, data, {"Content-Type": mime})
-
-    return LocalFetcher(allowed_protocols=("file", "data"))

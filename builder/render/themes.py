@@ -3,23 +3,22 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import jinja2
 from jinja2.loaders import split_template_path
 
-from .dates import format_date
-from .errors import ContentError, ContentErrors
-from .files import UnsafePath, regular_file
-from .model import Site
-
-BUILTIN_THEMES = Path(__file__).resolve().parent.parent / "themes"
+from builder.errors import ContentErrors
+from builder.files import UnsafePath, regular_file
+from builder.model import Site
+from builder.render.dates import format_date
+from builder.routes import BUILTIN_THEMES, STATIC, THEMES_DIR
 
 
 def theme_dirs(site: Site) -> list[Path]:
     """The theme folders to look in, most specific first."""
-    dirs = [site.root / "themes" / site.theme, BUILTIN_THEMES / site.theme, BUILTIN_THEMES / "default"]
+    dirs = [site.root / THEMES_DIR / site.theme, BUILTIN_THEMES / site.theme, BUILTIN_THEMES / "default"]
     unique: list[Path] = []
     for folder in dirs:
         if folder.is_dir() and folder.resolve() not in (d.resolve() for d in unique):
@@ -93,7 +92,7 @@ def static_files(site: Site) -> dict[str, Path]:
             try:
                 regular_file(path, *boundary(path, site))
             except UnsafePath as exc:
-                raise ContentErrors((ContentError(path, f"this theme file cannot be published: it {exc}", None,
-                                                  "put the file itself in the theme's static/ folder"),)) from None
-            files["static/" + path.relative_to(static).as_posix()] = path
+                raise ContentErrors.one(path, f"this theme file cannot be published: it {exc}", None,
+                                        "put the file itself in the theme's static/ folder") from None
+            files[STATIC + path.relative_to(static).as_posix()] = path
     return files

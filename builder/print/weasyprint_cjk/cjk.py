@@ -9,6 +9,9 @@ mark, inside ——/…… or inside a Latin word.
 import functools
 import re
 
+from builder import chinese
+from builder.chinese import HAN_CLASS, is_han
+
 SPACES = ' \u00a0'
 # Closing marks: no opportunity before them.
 CLOSING = set(
@@ -23,28 +26,9 @@ _INSEPARABLE = set('—…⸺‥')
 SQUEEZE_RIGHT = set('，。、；：！？）】》」』〕〗〙〛〉｝］”’')
 SQUEEZE_LEFT = set('（【《「『〔〖〘〚〈｛［“‘')
 
-_CJK_RANGES = (
-    (0x1100, 0x11FF), (0x2E80, 0x2FDF), (0x2FF0, 0x303F), (0x3040, 0x30FF),
-    (0x3100, 0x31FF), (0x3200, 0x4DBF), (0x4E00, 0x9FFF), (0xA960, 0xA97F),
-    (0xAC00, 0xD7FF), (0xF900, 0xFAFF), (0xFE10, 0xFE1F), (0xFE30, 0xFE4F),
-    (0xFF00, 0xFFEF), (0x20000, 0x3FFFF))
-_CJK_EXTRA = set('“”‘’—…·⸺‥')
-
-def _is_cjk(char):
-    if char in _CJK_EXTRA:
-        return True
-    code = ord(char)
-    if code < 0x1100:
-        return False
-    for low, high in _CJK_RANGES:
-        if low <= code <= high:
-            return True
-    return False
-
-
 class _CjkCache(dict):
     def __missing__(self, char):
-        self[char] = value = _is_cjk(char)
+        self[char] = value = chinese.is_cjk(char)
         return value
 
 
@@ -111,16 +95,6 @@ def byte_offsets(text):
     return tuple(offsets)
 
 
-# Ideographs and kana: the characters set a quarter em apart from Latin letters and digits.
-_HAN_RANGES = ((0x3040, 0x30FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF),
-               (0x20000, 0x3FFFF))
-
-
-def _is_han(char):
-    code = ord(char)
-    return any(low <= code <= high for low, high in _HAN_RANGES)
-
-
 def _is_latin(char):
     """A letter or digit of a Western script (Latin, Greek, Cyrillic), not a symbol."""
     return char.isalnum() and ord(char) < 0x0530
@@ -137,9 +111,8 @@ def _ranges_class(codes):
     return "".join(parts)
 
 
-_HAN = "".join(f"\\U{low:08x}-\\U{high:08x}" for low, high in _HAN_RANGES)
 _LATIN = _ranges_class([code for code in range(0x0530) if _is_latin(chr(code))])
-_LATIN_GAP = re.compile(f"(?=[{_HAN}][{_LATIN}]|[{_LATIN}][{_HAN}])")
+_LATIN_GAP = re.compile(f"(?=[{HAN_CLASS}][{_LATIN}]|[{_LATIN}][{HAN_CLASS}])")
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -150,13 +123,4 @@ def latin_gaps(text):
 
 
 def is_latin_gap(a, b):
-    return (_is_han(a) and _is_latin(b)) or (_is_latin(a) and _is_han(b))
-
-
-def _class() -> str:
-    ranges = "".join(f"\\U{low:08x}-\\U{high:08x}" for low, high in _CJK_RANGES)
-    return ranges + "".join(re.escape(char) for char in sorted(_CJK_EXTRA))
-
-
-# The CJK characters as a regular-expression class body, for `[...]`.
-CJK_CLASS = _class()
+    return (is_han(a) and _is_latin(b)) or (_is_latin(a) and is_han(b))

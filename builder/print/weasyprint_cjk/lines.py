@@ -29,7 +29,7 @@ from weasyprint.layout import inline, preferred
 from weasyprint.text import line_break
 from weasyprint.text.ffi import TO_UNITS, ffi, pango
 
-from . import justify
+from builder.print.weasyprint_cjk import justify
 
 # --- line cache ------------------------------------------------------------
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from .errors import ErrorLog
+from builder.errors import ErrorLog
 
 Key = tuple[object, ...]
 # site.yaml needs four levels (pdf: closing: - line); front matter three.

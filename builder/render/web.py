@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Any, Iterable
-from urllib.parse import quote, urlsplit
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import urlsplit
 
 import jinja2
 
-from . import markdown
-from .model import Archive, Article, Issue, Section
-
-
-@dataclass(frozen=True)
-class Page:
-    path: str  # where it goes under output/, e.g. "issues/2017-18/index.html"
-    content: str | bytes
+from builder import routes
+from builder.model import Archive, Article, Issue, Section
+from builder.render import markdown
+from builder.render.output import Page
+from builder.routes import page_url
 
 
 def render_archive(archive: Archive, env: jinja2.Environment, pdfs: frozenset[str] = frozenset()) -> list[Page]:
@@ -36,13 +33,6 @@ def render_archive(archive: Archive, env: jinja2.Environment, pdfs: frozenset[st
     return pages
 
 
-def page_url(path: str) -> str:
-    """The URL path of an output file: folders for index.html, percent-encoded."""
-    if path.endswith("index.html"):
-        path = path[: -len("index.html")]
-    return quote(path, safe="/#?=&")
-
-
 def _render(env: jinja2.Environment, template: str, path: str, archive: Archive,
             root: str | None = None, **context: Any) -> Page:
     # Links are relative to the page, so the archive works wherever it is served from.
@@ -57,7 +47,7 @@ def _render(env: jinja2.Environment, template: str, path: str, archive: Archive,
 
 def _home(archive: Archive, env: jinja2.Environment) -> Page:
     latest = archive.issues[0] if archive.issues else None
-    return _render(env, "index.html", "index.html", archive, latest=latest,
+    return _render(env, "index.html", routes.HOME, archive, latest=latest,
                    groups=latest.sections() if latest else [],
                    note=_note_html(archive, latest, page_url(latest.url_path)) if latest else "",
                    recent=archive.issues[1:11])
@@ -67,30 +57,30 @@ def _issue_list(archive: Archive, env: jinja2.Environment) -> Page:
     years: dict[int, list[Issue]] = {}
     for issue in archive.issues:
         years.setdefault(issue.year, []).append(issue)
-    return _render(env, "issues.html", "issues/index.html", archive, years=list(years.items()))
+    return _render(env, "issues.html", routes.ISSUE_LIST, archive, years=list(years.items()))
 
 
 def _section_list(archive: Archive, env: jinja2.Environment) -> Page:
     counts = {section: 0 for section in archive.site.sections}
     for article in archive.articles():
         counts[article.section] += 1
-    return _render(env, "sections.html", "sections/index.html", archive, sections=list(counts.items()))
+    return _render(env, "sections.html", routes.SECTION_LIST, archive, sections=list(counts.items()))
 
 
 def _not_found(archive: Archive, env: jinja2.Environment) -> Page:
     # Served for any missing address, so its links must not depend on where it is.
-    return _render(env, "404.html", "404.html", archive, root=urlsplit(archive.site.base_url).path)
+    return _render(env, "404.html", routes.NOT_FOUND, archive, root=urlsplit(archive.site.base_url).path)
 
 
 def _issue_page(archive: Archive, issue: Issue, env: jinja2.Environment, has_pdf: bool) -> Page:
-    path = f"issues/{issue.slug}/index.html"
+    path = routes.issue_page(issue.slug)
     return _render(env, "issue.html", path, archive, issue=issue, groups=issue.sections(),
                    note=_note_html(archive, issue, ""), has_pdf=has_pdf)
 
 
 def _article_page(archive: Archive, issue: Issue, article: Article, previous: Article | None,
                   following: Article | None, env: jinja2.Environment) -> Page:
-    path = f"issues/{issue.slug}/{article.slug}/index.html"
+    path = routes.article_page(issue.slug, article.slug)
     body = markdown.render(article.body, "../", raw_html=archive.site.raw_html)
     attachments = [(a.title, markdown.relocate(a.url, "../") if a.local else a.url) for a in article.attachments]
     return _render(env, "article.html", path, archive, issue=issue, article=article, body=body,
@@ -105,13 +95,12 @@ def _section_pages(archive: Archive, section: Section, env: jinja2.Environment) 
     count = max(1, math.ceil(len(entries) / per_page))
     pages = []
     for number in range(1, count + 1):
-        base = f"sections/{section.slug}/"
-        path = base + ("index.html" if number == 1 else f"page/{number}/index.html")
+        path = routes.section_page(section.slug, number)
         pager = {
             "number": number,
             "count": count,
-            "previous": None if number == 1 else base + ("" if number == 2 else f"page/{number - 1}/"),
-            "next": None if number == count else base + f"page/{number + 1}/",
+            "previous": None if number == 1 else routes.section_page(section.slug, number - 1),
+            "next": None if number == count else routes.section_page(section.slug, number + 1),
         }
         chunk = entries[(number - 1) * per_page: number * per_page]
         pages.append(_render(env, "section.html", path, archive, section=section, entries=chunk, pager=pager))

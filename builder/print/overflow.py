@@ -10,11 +10,12 @@ with the file and line.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
-from .errors import ContentError
-from .model import Issue
+from builder.errors import ContentError
+from builder.model import Issue
 
 # Half a point of tolerance: rounding in WeasyPrint's layout is not an overflow.
 TOLERANCE = 0.5

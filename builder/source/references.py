@@ -1,32 +1,19 @@
-"""The one Markdown pipeline, shared by the archive, the print edition, feeds and mail.
+"""Where Markdown text refers to files, and how much work it would ask of the parser.
 
-Python-Markdown with tables, footnotes and attribute lists, plus two things Chinese text
-needs: a line break between two Chinese characters in the source is dropped (a browser
-would show it as a space — CSS Text 3 leaves that to the renderer, and most render a
-space), and links to files beside the article are prefixed with a base, so each output
-(web page, feed, PDF) can point at them its own way.
+The loader checks every reference of an article (`local_references`, and
+`raw_html_references` where raw HTML is allowed) before anything is rendered, and refuses
+text that Python-Markdown would take minutes over (`markdown_work`, `too_deep`): these
+read the editor's Markdown as source, they do not render it.
 """
 
 from __future__ import annotations
 
 import bisect
 import html
-import posixpath
 import re
-import xml.etree.ElementTree as etree
 from typing import NamedTuple
-from urllib.parse import quote, unquote, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
-import markdown
-from markdown.extensions import Extension
-from markdown.treeprocessors import Treeprocessor
-
-from . import sanitize
-from .cjk import CJK_CLASS
-from .files import reference_path
-
-
-_JOIN = re.compile(rf"(?<=[{CJK_CLASS}])[ \t]*\n[ \t]*(?=[{CJK_CLASS}])")
 # The start of an inline link or image, up to its `(`. Link text may hold one level of
 # brackets; none deeper, so that a line of ten thousand `[` is scanned once, not once per
 # bracket. The target after it is read by _target, as Python-Markdown reads it.
@@ -54,8 +41,6 @@ _FOOTNOTE_CALL = re.compile(r"\[\^([^\]\s]+)\](?!:)")
 _SPLITS = re.compile(r"^(?:#{1,6}(?:[ \t]|$)| {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$|=+[ \t]*$)", re.M)
 _RULE = re.compile(r"^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$")  # `- - - -` is a rule, not lists
 _NESTING = re.compile(r"(?:[ \t]*(?:>|[-*+][ \t]|\d{1,9}[.)][ \t]))+")
-
-EXTENSIONS = ["tables", "footnotes", "attr_list"]
 
 
 def is_local(url: str) -> bool:
@@ -184,96 +169,3 @@ def too_deep(text: str) -> tuple[int, int] | None:
         if levels > MAX_NESTING:
             return number, levels
     return None
-
-
-def relocate(ref: str, base: str) -> str:
-    """A local reference as seen from elsewhere: its path percent-encoded (once, whether
-    the editor wrote `a b.png` or `a%20b.png`) and prefixed with `base`, its query and
-    fragment kept."""
-    parts = urlsplit(ref)
-    return base + urlunsplit(("", "", quote(unquote(parts.path)), parts.query, parts.fragment))
-
-
-def render(text: str, base: str | None = None, ids: str = "", image_base: str | None = None,
-           raw_html: bool = False) -> str:
-    """Markdown `text` as a sanitised HTML fragment. Local links get `base` in front (images
-    get `image_base`, by default the same); None leaves them as written. `ids` keeps
-    footnote ids apart when several articles share one document (the print edition).
-    Raw HTML in the text is shown as text unless `raw_html` (site.yaml's
-    `markdown.raw_html`); either way the result holds only what `sanitize` allows."""
-    image_base = base if image_base is None else image_base
-    md = markdown.Markdown(
-        extensions=[*EXTENSIONS, _Bulletin(base, image_base)],
-        extension_configs={"footnotes": {"BACKLINK_TITLE": "返回正文第 %d 处",
-                                         "SEPARATOR": f":{ids}:" if ids else ":"}},
-        output_format="html",
-    )
-    if not raw_html:
-        # As Hugo does by default: `<b>` in the text is text. Its `<` and `>` are escaped.
-        md.preprocessors.deregister("html_block")
-        md.inlinePatterns.deregister("html")
-    return sanitize.clean(md.convert(text))
-
-
-def join_lines(text: str) -> str:
-    """Drop the line breaks that stand between two Chinese characters."""
-    return _JOIN.sub("", text)
-
-
-class _Bulletin(Extension):
-    def __init__(self, base: str | None, image_base: str | None) -> None:
-        super().__init__()
-        self.bases = {"href": base, "src": image_base}
-
-    def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802 (Markdown's API)
-        # After inline processing (priority 20) and before pretty-printing.
-        md.treeprocessors.register(_ChineseText(md, self.bases), "bulletin", 5)
-
-
-class _ChineseText(Treeprocessor):
-    def __init__(self, md: markdown.Markdown, bases: dict[str, str | None]) -> None:
-        super().__init__(md)
-        self.bases = bases
-
-    def run(self, root: etree.Element) -> None:
-        for paragraph in list(root.iter("p")):
-            _figure(paragraph)
-        for element in root.iter():
-            if element.text:
-                element.text = join_lines(element.text)
-            if element.tail:
-                element.tail = join_lines(element.tail)
-            for attribute, base in self.bases.items():
-                value = element.get(attribute)
-                if value and attribute == "src" and not is_local(value) and not value.startswith("#"):
-                    # An image is a file of the issue; the loader says so of those it sees.
-                    del element.attrib[attribute]
-                if not value or not is_local(value):
-                    continue
-                if _walks_out(value):
-                    # The loader refuses such a reference; one it could not see (a form of
-                    # Markdown it does not read) still never points out of the issue.
-                    del element.attrib[attribute]
-                elif base is not None:
-                    element.set(attribute, relocate(value, base))
-
-
-def _walks_out(ref: str) -> bool:
-    path = posixpath.normpath(reference_path(ref))
-    return path == ".." or path.startswith(("../", "/")) or "\\" in path
-
-
-def _figure(paragraph: etree.Element) -> None:
-    """A paragraph holding one image and nothing else is a figure; its caption is the
-    image's title, else its alt text (as Pandoc's implicit figures)."""
-    children = list(paragraph)
-    if len(children) != 1 or children[0].tag != "img" or (paragraph.text or "").strip() \
-            or (children[0].tail or "").strip():
-        return
-    image = children[0]
-    caption = image.get("title") or image.get("alt") or ""
-    paragraph.tag = "figure"
-    paragraph.text = None
-    image.tail = None
-    if caption:
-        etree.SubElement(paragraph, "figcaption").text = caption

@@ -13,23 +13,23 @@ import multiprocessing
 import os
 import re
 import signal
+from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import jinja2
 
-from .errors import ContentError
-from .files import UnsafePath, inside, read_bytes, regular_file
-from .glyphs import check_issue, missing_faces
-from .model import Archive
-from .overflow import locate_overflows
-from .pdf import (PrintDocument, RenderedPdf, article_anchors, locate_problems, print_document, print_limits,
-                  render_pdf)
+from builder.errors import ContentError
+from builder.files import UnsafePath, inside, read_bytes, regular_file
+from builder.model import Archive
+from builder.print.document import PrintDocument, article_anchors, print_document, print_limits
+from builder.print.glyphs import check_issue, missing_faces
+from builder.print.overflow import locate_overflows
+from builder.print.pdf import RenderedPdf, locate_problems, render_pdf
+from builder.routes import PDF_CACHE
 
-CACHE = Path(".cache") / "pdf"
 PROGRESS_SECONDS = 15
 # An issue's typesetting is stopped after this long: the sample issue takes 5 s.
 TYPESETTING_LIMIT = 600
@@ -84,7 +84,8 @@ class Typesetters:
 
 def _warm_up(build_process: int) -> None:
     _stop_with(build_process)
-    from . import columns, typeset
+    from builder.print.weasyprint_cjk import columns
+    from builder.print.weasyprint_cjk import lines as typeset
 
     typeset.install()
     columns.install()
@@ -133,8 +134,8 @@ class PendingEditions:
                 warnings.extend(glyphs.warnings)
         errors.extend(self.refused)
         if self.cache is None:
-            warnings.append(ContentError(archive.site.root / CACHE, "the PDF cache is a link to outside the site, so "
-                                         "it is not used: every PDF is typeset again", None,
+            warnings.append(ContentError(archive.site.root / PDF_CACHE, "the PDF cache is a link to outside the "
+                                         "site, so it is not used: every PDF is typeset again", None,
                                          "remove the link; the build makes the folder itself"))
         for slug, future in self.futures.items():
             try:
@@ -221,10 +222,10 @@ def _cache(root: Path) -> Path | None:
     """The PDF cache, if it is a folder of the site: one that is a link to elsewhere is
     neither read (its files would be published) nor written (nor its files deleted)."""
     try:
-        inside(root / CACHE, root)
+        inside(root / PDF_CACHE, root)
     except UnsafePath:
         return None
-    return root / CACHE
+    return root / PDF_CACHE
 
 
 def _from_cache(path: Path) -> bytes | None:

@@ -1,0 +1,185 @@
+"""Stage 3 of a build: the pages and files of a build written into output/, atomically.
+
+A build writes into a new folder beside output/ that replaces it only when complete, so
+a failed or killed build leaves the published archive as it was. The folder holds a
+manifest of the files the build wrote (routes.OUTPUT_MARKER); any other file there is
+an editor's (a CNAME for the web host) and is carried over to the next output/.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from contextlib import suppress
+from dataclasses import dataclass
+from pathlib import Path
+
+from builder.errors import ContentErrors
+from builder.routes import OUTPUT_DIR
+from builder.routes import OUTPUT_MARKER as MARKER
+
+
+@dataclass(frozen=True)
+class Page:
+    path: str  # where it goes under output/, e.g. "issues/2017-18/index.html"
+    content: str | bytes
+
+
+# Left in every output folder, so that a later build knows it may replace the folder, and
+# which of its files the build wrote (the rest an editor put there, and are kept).
+LINES_MANIFEST_HEAD = ("Written by `newsletter build`; the next build replaces this folder.\n"
+                       "Files the build wrote (any other file in this folder is kept by the next build):\n")
+MANIFEST_HEAD = ("Written by `newsletter build`; the next build replaces this folder.\n"
+                 "Files the build wrote (any other file in this folder is kept by the next build), in JSON:\n")
+
+
+def write(pages: list[Page], files: dict[str, Path], output: Path) -> tuple[str, ...]:
+    """Stage 3: a complete new output/ in place of the old one, or no change at all.
+    Files an editor put into output/ (a CNAME for the web host) are carried over; their
+    names are returned."""
+    output = output.resolve()
+    written = [page.path for page in pages] + list(files)
+    kept = _files_not_written(output, set(written))
+    fresh = output.parent / f".{output.name}.new-{os.getpid()}"
+    stale = output.parent / f".{output.name}.old-{os.getpid()}"
+    target = fresh
+    made = False
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        if (fresh / MARKER).is_file() and not fresh.is_symlink():
+            shutil.rmtree(fresh)  # left by an earlier build that had this process number
+        fresh.mkdir()
+        made = True
+        (fresh / MARKER).write_text(MANIFEST_HEAD + json.dumps(sorted(written), ensure_ascii=False, indent=0),
+                                    encoding="utf-8")
+        for page in pages:
+            target = fresh / page.path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(page.content, bytes):
+                target.write_bytes(page.content)
+            else:
+                target.write_text(page.content, encoding="utf-8")
+        for name, source in [*files.items(), *((name, output / name) for name in kept)]:
+            target = fresh / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if name.endswith("/"):
+                target.mkdir(exist_ok=True)
+            else:
+                shutil.copy2(source, target, follow_symlinks=False)
+        target = output
+        if output.exists():
+            output.rename(stale)
+        fresh.rename(output)
+    except OSError as exc:
+        raise ContentErrors.one(target, f"the build cannot write here: {exc.strerror or exc}", None,
+                                f"check that you may write to {output.parent} and that the disk has room; "
+                                "the published output was left as it was") from None
+    finally:
+        if made and fresh.exists():
+            shutil.rmtree(fresh, ignore_errors=True)
+            if stale.exists() and not output.exists():
+                stale.rename(output)
+    shutil.rmtree(stale, ignore_errors=True)
+    return kept
+
+
+def _files_not_written(output: Path, written: set[str]) -> tuple[str, ...]:
+    """The files of an earlier output/ that no build wrote: those its manifest does not
+    list (an output/ without the marker, made by hand, is all the editor's; one from
+    before manifests is all the build's). A file the build would now write over is an
+    error: it was not the build's to replace. Empty folders end in '/'."""
+    if not output.is_dir():
+        return ()
+    try:
+        manifest = (output / MARKER).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        manifest = MANIFEST_HEAD + "[]"  # output/ made by hand before the first build: all of it is the editor's
+    except (OSError, UnicodeDecodeError):
+        return ()
+    if manifest.startswith(MANIFEST_HEAD):
+        # JSON, not lines: a file name may hold a line break.
+        try:
+            listed = json.loads(manifest[len(MANIFEST_HEAD):])
+        except ValueError:
+            listed = None
+        if not isinstance(listed, list) or not all(isinstance(name, str) for name in listed):
+            raise ContentErrors.one(output / MARKER, "the list of the files the last build wrote is "
+                                    "damaged, so the build cannot tell them from yours", None,
+                                    "move the files you put into the output folder elsewhere, then "
+                                    "delete this file; the next build writes it anew")
+        listed = set(listed)
+    elif manifest.startswith(LINES_MANIFEST_HEAD):  # the first manifests: a name a line
+        listed = set(manifest[len(LINES_MANIFEST_HEAD):].splitlines())
+    else:
+        return ()  # from before manifests: all of it is the build's
+    folders = {parent for name in written for parent in _parents(name)}
+    theirs = []
+    for folder, dirs, names in os.walk(output):  # links are kept as links, never followed
+        names += [d for d in dirs if os.path.islink(os.path.join(folder, d))]
+        if not dirs and not names and folder != str(output):
+            theirs.append(Path(folder).relative_to(output).as_posix() + "/")  # an empty folder: .well-known/
+        for name in names:
+            path = Path(folder, name)
+            relative = path.relative_to(output).as_posix()
+            if relative == MARKER or relative in listed:
+                continue
+            if relative in written or relative in folders or any(p in written for p in _parents(relative)):
+                raise ContentErrors.one(path, "this file was not written by a build, and the build would "
+                                        "now replace it", None, "move it out of the output folder")
+            theirs.append(relative)
+    return tuple(sorted(theirs))
+
+
+def _parents(name: str) -> list[str]:
+    """`a/b/c` -> [`a`, `a/b`]."""
+    parts = name.split("/")
+    return ["/".join(parts[:i]) for i in range(1, len(parts))]
+
+
+def recover(output: Path) -> None:
+    """Tidy up after a build that was killed while writing: its half-written folder goes,
+    and if it died between the two renames, the published archive comes back. Only
+    folders named exactly as `write` names them, holding its MARKER, are touched: a
+    user's `.output.backup-20241125/` is not ours."""
+    leftovers = re.compile(rf"^\.{re.escape(output.name)}\.(new|old)-(\d+)$")
+    for leftover in sorted(output.parent.iterdir()) if output.parent.is_dir() else ():
+        match = leftovers.match(leftover.name)
+        if match is None or leftover.is_symlink() or not leftover.is_dir() or _running(int(match.group(2))):
+            continue
+        if not (leftover / MARKER).is_file():
+            with suppress(OSError):
+                leftover.rmdir()  # killed between making the folder and marking it: empty
+            continue
+        if match.group(1) == "old" and not output.exists():
+            leftover.rename(output)
+        else:
+            shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def check_output(root: Path, output: Path) -> None:
+    """Refuse an output folder whose replacement would lose anything but an earlier build:
+    inside the site only output/ itself; elsewhere a folder that is new, empty, or was
+    written by a build (it holds MARKER)."""
+    out, site = output.resolve(), root.resolve()
+    inside = out == site or site in out.parents or out in site.parents
+    if inside and out != site / OUTPUT_DIR:
+        raise ContentErrors.one(output, "the output folder would replace the site's own files", None,
+                                "leave out --output to build into output/, or choose a folder outside the site")
+    if output.exists() and not output.is_dir():
+        raise ContentErrors.one(output, "the output path is a file, not a folder", None,
+                                "remove it or choose another --output")
+    if not inside and output.is_dir() and any(output.iterdir()) and not (output / MARKER).is_file():
+        raise ContentErrors.one(output, "this folder has files that no build wrote; building would replace them",
+                                None, "choose a new or empty folder for --output")

@@ -1,0 +1,86 @@
+"""Every file name the builder reads and every path and URL it publishes, in one place.
+
+Source: a site is a folder holding SITE_FILE, `content/issues/<issue>/` (ISSUE_FILE and
+one Markdown file per article), and optionally `templates/` and `themes/`.
+
+Output: paths are relative to output/, written with `/`; `page_url` turns one into the
+URL path a link uses (`issues/2017-18/index.html` -> `issues/2017-18/`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import quote
+
+# --- the site's files ------------------------------------------------------
+
+SITE_FILE = "site.yaml"
+ISSUE_FILE = "issue.yaml"
+CONTENT_DIR = "content"
+ISSUES_DIR = "content/issues"
+TEMPLATES_DIR = "templates"
+THEMES_DIR = "themes"
+OUTPUT_DIR = "output"
+# The builder's own, kept between builds; deleting it is always safe.
+PDF_CACHE = Path(".cache") / "pdf"
+# The themes that come with the builder (themes/default/ in its repository).
+BUILTIN_THEMES = Path(__file__).resolve().parent.parent / THEMES_DIR
+# Left in every output folder: the list of the files the build wrote there.
+OUTPUT_MARKER = ".newsletter-output"
+
+# --- the archive's pages and files ------------------------------------------
+
+HOME = "index.html"
+ISSUE_LIST = "issues/index.html"
+SECTION_LIST = "sections/index.html"
+NOT_FOUND = "404.html"
+FEED = "feed.xml"
+SITEMAP = "sitemap.xml"
+STATIC = "static/"
+
+
+def issue_folder(issue_slug: str) -> str:
+    return f"issues/{issue_slug}/"
+
+
+def issue_page(issue_slug: str) -> str:
+    return issue_folder(issue_slug) + "index.html"
+
+
+def issue_file(issue_slug: str, name: str) -> str:
+    """A file of the issue's folder (an image, an attachment), published beside its page."""
+    return issue_folder(issue_slug) + name
+
+
+def article_folder(issue_slug: str, article_slug: str) -> str:
+    return f"issues/{issue_slug}/{article_slug}/"
+
+
+def article_page(issue_slug: str, article_slug: str) -> str:
+    return article_folder(issue_slug, article_slug) + "index.html"
+
+
+def section_folder(section_slug: str) -> str:
+    return f"sections/{section_slug}/"
+
+
+def section_page(section_slug: str, number: int = 1) -> str:
+    """Page `number` of a section's list of articles: the first at the section's folder."""
+    return section_folder(section_slug) + ("" if number == 1 else f"page/{number}/") + "index.html"
+
+
+def pdf(issue_slug: str) -> str:
+    """The issue's print edition."""
+    return f"pdf/{issue_slug}.pdf"
+
+
+def page_url(path: str) -> str:
+    """The URL path of an output file: folders for index.html, percent-encoded."""
+    if path.endswith("index.html"):
+        path = path[: -len("index.html")]
+    return quote(path, safe="/#?=&")
+
+
+def absolute(base_url: str, path: str) -> str:
+    """The address of an output file on the published site (feeds, sitemap, PDF links)."""
+    return base_url + page_url(path)
