@@ -1,7 +1,8 @@
 """The `newsletter` command: parses arguments, calls one function per command, maps errors to exit codes.
 
 Exit codes: 0 success, 1 errors in the content, 2 wrong usage (argparse's own convention),
-3 a fault of the builder itself (reported in one line, the traceback kept in a file).
+3 a fault of the builder itself (reported in one line, the traceback kept in a file),
+4 the machine lacks something the builder needs (a package at another version than pinned).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from builder import __version__, routes
-from builder.errors import ContentError, ContentErrors, ErrorLog
+from builder.errors import ContentError, ContentErrors, ErrorLog, SetupProblem
 from builder.files import read_text
 from builder.importer.back_issue import format_summary, issue_meta, parse_extracted_text, write_issue
 from builder.pipeline import build, check
@@ -24,7 +25,7 @@ from builder.source.config import load_site
 from builder.source.content import slug_problem
 from builder.source.fields import parse_date
 
-OK, CONTENT_ERROR, USAGE_ERROR, INTERNAL_ERROR = 0, 1, 2, 3
+OK, CONTENT_ERROR, USAGE_ERROR, INTERNAL_ERROR, SETUP_ERROR = 0, 1, 2, 3, 4
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -42,6 +43,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ContentErrors as errors:
         _print_errors(errors.errors, root)
         return CONTENT_ERROR
+    except SetupProblem as problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return SETUP_ERROR
     except KeyboardInterrupt:
         print("interrupted; the published output was left as it was", file=sys.stderr)
         return 130

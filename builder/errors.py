@@ -51,23 +51,52 @@ class ContentError:
 
 @dataclass
 class ErrorLog:
-    """Collects the errors and warnings of one run."""
+    """Collects the errors and warnings of one run.
+
+    `scope()` gives a log for one part of the run (a file, a mapping): what the part
+    records goes into this log too, and the part asks its own log whether it found
+    errors, instead of counting this one's before and after."""
 
     errors: list[ContentError] = field(default_factory=list)
     warnings: list[ContentError] = field(default_factory=list)
+    parent: ErrorLog | None = field(default=None, repr=False, compare=False)
 
     def error(self, path: Path | None, message: str, line: int | None = None, hint: str = "") -> None:
-        self.errors.append(ContentError(path, message, line, hint))
+        self.add(errors=[ContentError(path, message, line, hint)])
 
     def warn(self, path: Path | None, message: str, line: int | None = None, hint: str = "") -> None:
-        self.warnings.append(ContentError(path, message, line, hint))
+        self.add(warnings=[ContentError(path, message, line, hint)])
+
+    def add(self, errors: Iterable[ContentError] = (), warnings: Iterable[ContentError] = ()) -> None:
+        """Errors and warnings found elsewhere (a check that returns them)."""
+        errors, warnings = tuple(errors), tuple(warnings)
+        self.errors.extend(errors)
+        self.warnings.extend(warnings)
+        if self.parent is not None:
+            self.parent.add(errors, warnings)
+
+    def scope(self) -> ErrorLog:
+        return ErrorLog(parent=self)
 
     def __bool__(self) -> bool:
         return bool(self.errors)
 
     def raise_if_any(self) -> None:
         if self.errors:
-            raise ContentErrors(tuple(self.errors))
+            raise ContentErrors(self.errors)
+
+
+class SetupProblem(Exception):
+    """The machine lacks what the builder needs (a package at another version than the
+    one pinned): neither the content's fault nor the builder's. The message says what to do."""
+
+
+@dataclass(frozen=True)
+class Findings:
+    """What a check that does not stop the run found."""
+
+    errors: tuple[ContentError, ...] = ()
+    warnings: tuple[ContentError, ...] = ()
 
 
 class ContentErrors(Exception):

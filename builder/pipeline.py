@@ -21,11 +21,9 @@ import jinja2
 from builder import routes
 from builder.errors import ContentError, ContentErrors, ErrorLog
 from builder.model import Archive
-from builder.print.document import print_limits
-from builder.print.editions import Typesetters, start_editions
-from builder.print.glyphs import check_issue
+from builder.print.editions import Typesetters, preflight, start_editions
 from builder.render.feeds import render_feed, render_sitemap
-from builder.render.output import Page, check_output, recover, write
+from builder.render.output import Page, Rendered, check_output, recover, write
 from builder.render.themes import static_files, template_env
 from builder.render.web import render_archive
 from builder.source.config import load_site
@@ -59,16 +57,13 @@ def check(root: Path) -> tuple[Archive, ErrorLog]:
     (A build checks the characters in the render stage, while the PDFs are typeset.)"""
     archive, log = load(root, drafts=True)
     for issue in archive.issues:
-        log.errors.extend(print_limits(issue))
-        glyphs = check_issue(archive.site, issue)
-        log.errors.extend(glyphs.errors)
-        log.warnings.extend(glyphs.warnings)
+        found = preflight(archive.site, issue)
+        log.add(found.errors, found.warnings)
     log.raise_if_any()
     return archive, log
 
 
-def render(archive: Archive, workers: Typesetters | None, report: Report = lambda _: None
-           ) -> tuple[list[Page], dict[str, Path], tuple[ContentError, ...]]:
+def render(archive: Archive, workers: Typesetters | None, report: Report = lambda _: None) -> Rendered:
     """Stage 2: every page (HTML, feeds, and the PDFs if there are `workers` to typeset
     them), every file to copy (output path -> source), and the warnings. Raises
     ContentErrors for what prevents a correct edition."""
@@ -94,7 +89,7 @@ def render(archive: Archive, workers: Typesetters | None, report: Report = lambd
     for issue in archive.issues:
         for name in issue.files:
             files[routes.issue_file(issue.slug, name)] = issue.folder / name
-    return pages, files, warnings
+    return Rendered(tuple(pages), files, warnings)
 
 
 @contextmanager
@@ -129,15 +124,15 @@ def build(root: Path, output: Path, drafts: bool = False, pdf: bool = True,
     with Typesetters(issues=_issue_folders(root)) if pdf else nullcontext() as workers:
         archive, log = load(root, drafts)
         report(f"loaded {len(archive.issues)} issues, {len(archive.articles())} articles")
-        pages, files, warnings = render(archive, workers, report)
-    kept = write(pages, files, output)
+        rendered = render(archive, workers, report)
+    kept = write(rendered, output)
     return BuildResult(
         issues=len(archive.issues),
         articles=len(archive.articles()),
-        pages=sum(1 for page in pages if not page.path.endswith(".pdf")),
-        pdfs=sum(1 for page in pages if page.path.endswith(".pdf")),
-        files=len(files),
+        pages=sum(1 for page in rendered.pages if not page.path.endswith(".pdf")),
+        pdfs=sum(1 for page in rendered.pages if page.path.endswith(".pdf")),
+        files=len(rendered.files),
         seconds=time.perf_counter() - started,
-        warnings=(*log.warnings, *warnings),
+        warnings=(*log.warnings, *rendered.warnings),
         kept=kept,
     )

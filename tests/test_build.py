@@ -6,15 +6,12 @@ import signal
 import subprocess
 import sys
 import time
-import xml.etree.ElementTree as ET
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
 import pytest
 from bs4 import BeautifulSoup
 from conftest import ROOT, article, snapshot, write
-
-ATOM = "{http://www.w3.org/2005/Atom}"
 
 
 @pytest.fixture
@@ -118,31 +115,6 @@ def test_section_pages_newest_first_and_paginated(built):
     assert [a.get_text() for a in second.select(".article-list > li > a")] == ["各交易所碳价走势"]
     assert "第 2 页 共 2 页" in text(second)
     assert second.select_one(".pagination a[rel=prev]")["href"] == "../../../../sections/market/"
-
-
-def test_atom_feed(built):
-    feed = ET.parse(built / "feed.xml").getroot()
-    assert feed.tag == f"{ATOM}feed"
-    assert feed.find(f"{ATOM}title").text == "测试简报"
-    entries = feed.findall(f"{ATOM}entry")
-    assert [e.find(f"{ATOM}title").text for e in entries] == [
-        "湖北碳市场成交活跃", "深圳碳市场履约在即", "巴黎协定生效后的国际碳市场", "各交易所碳价走势", "关于开展碳排放核查的通知"]
-    first = entries[3]
-    assert first.find(f"{ATOM}link").get("href") == "https://example.org/bulletin/issues/2017-01/carbon-price/"
-    content = first.find(f"{ATOM}content").text
-    assert 'src="https://example.org/bulletin/issues/2017-01/images/price.png"' in content
-    assert feed.find(f"{ATOM}updated").text == "2017-01-13T00:00:00+08:00"
-
-
-def test_sitemap_and_404(built):
-    sitemap = ET.parse(built / "sitemap.xml").getroot()
-    urls = [loc.text for loc in sitemap.iter("{http://www.sitemaps.org/schemas/sitemap/0.9}loc")]
-    assert "https://example.org/bulletin/issues/2017-02/shenzhen/" in urls
-    assert "https://example.org/bulletin/" in urls
-    assert not any("404" in url for url in urls)
-    missing = page(built, "404.html")
-    assert missing.h1.get_text() == "页面未找到"
-    assert missing.select_one("link[rel=stylesheet]")["href"] == "/bulletin/static/site.css"
 
 
 def test_drafts_flag(site, newsletter):

@@ -4,8 +4,7 @@ them out again gives, whatever the columns hold."""
 import pytest
 import weasyprint
 
-from builder.print.weasyprint_cjk import columns
-from builder.print.weasyprint_cjk import lines as typeset
+from builder.print.weasyprint_cjk import columns, typesetting
 
 S = "四川省明确提出，将低碳发展作为经济社会发展的重大战略和生态文明建设的重要途径。"
 CSS = ('@page { size: 120mm 120mm; margin: 10mm } body { font: 10.5pt/1.5 "Noto Serif CJK SC" }'
@@ -36,17 +35,10 @@ CASES = {
 }
 
 
-@pytest.fixture(autouse=True)
-def installed():
-    typeset.install()
-    yield
-    columns.uninstall()
-    typeset.uninstall()
-
-
 def pdf(html, reuse):
-    (columns.install if reuse else columns.uninstall)()
-    return weasyprint.HTML(string=html).write_pdf()
+    """The PDF of `html` with the Chinese typesetting; `reuse`: columns taken from the trials."""
+    with typesetting(reuse_columns=reuse):
+        return weasyprint.HTML(string=html).write_pdf()
 
 
 @pytest.mark.parametrize("name", CASES)

@@ -1,5 +1,4 @@
 from builder.render.markdown import render
-from builder.source.references import is_local, local_references, raw_html_references
 
 
 def test_line_break_between_chinese_characters_is_dropped():
@@ -51,20 +50,3 @@ def test_a_paragraph_of_one_image_is_a_figure_with_caption():
     assert render("![碳价走势](a.png)") == \
         '<figure><img alt="碳价走势" src="a.png"><figcaption>碳价走势</figcaption></figure>'
     assert render("文字![x](b.png)").startswith("<p>")
-
-
-def test_is_local():
-    assert is_local("images/a.png") and is_local("../a.png")
-    assert not is_local("https://example.org/a.png")
-    assert not is_local("mailto:a@example.org")
-    assert not is_local("#top") and not is_local("/abs/a.png")
-
-
-def test_local_references_give_target_and_line():
-    text = "第一段\n\n![图](images/a.png)\n\n[定义]: files/b.pdf\n[^1]: 脚注不是链接\n![图](<my chart.png>)"
-    assert [(r.target, r.line, r.image) for r in local_references(text)] == [
-        ("images/a.png", 3, True), ("files/b.pdf", 5, False), ("my chart.png", 7, True)]
-
-
-def test_local_files_in_raw_html_are_found():
-    assert raw_html_references('文字\n<img src="c.png"> <a href="https://x.org/">外</a>') == [("c.png", 2)]

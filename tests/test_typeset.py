@@ -1,4 +1,4 @@
-"""The Chinese justification extension of WeasyPrint (builder.print.weasyprint_cjk.lines, builder.print.weasyprint_cjk.cjk)."""
+"""The Chinese justification extension of WeasyPrint (builder.print.weasyprint_cjk), used as the build uses it: `with typesetting():`."""
 
 import re
 import subprocess
@@ -7,7 +7,7 @@ import pytest
 import weasyprint
 from weasyprint.formatting_structure import boxes
 
-from builder.print.weasyprint_cjk import lines as typeset
+from builder.print.weasyprint_cjk import check, typesetting
 from builder.print.weasyprint_cjk.cjk import opportunities
 
 HEAD = ('<!doctype html><html lang="zh-CN"><meta charset="utf-8"><style>'
@@ -23,9 +23,8 @@ TEXT = ('四川省明确提出，将低碳发展作为经济社会发展的重�
 
 @pytest.fixture(autouse=True)
 def installed():
-    typeset.install()
-    yield
-    typeset.uninstall()
+    with typesetting():
+        yield
 
 
 def render(tmp_path, body):
@@ -43,7 +42,7 @@ def lines(pdf):
 
 
 def test_the_weasyprint_internals_it_relies_on_are_there():
-    typeset.check()  # fails loudly when a WeasyPrint upgrade changes them
+    check()  # fails loudly when a WeasyPrint upgrade changes them
 
 
 def test_justification_opportunities_follow_clreq():

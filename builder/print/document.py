@@ -22,7 +22,7 @@ from builder.errors import ContentError
 from builder.model import Archive, Article, Issue
 from builder.render import markdown
 from builder.routes import page_url
-from builder.source.content import IMAGE_SUFFIXES
+from builder.source.issue_files import IMAGE_SUFFIXES
 
 # Where the print HTML finds the issue's images. WeasyPrint names an image in the PDF
 # after its URL; a fixed URL keeps the PDF's bytes independent of where the site is.
@@ -205,6 +205,7 @@ def _page_footnotes(soup: BeautifulSoup) -> None:
             note.extend(list(paragraph.contents))
         if note.contents and isinstance(note.contents[-1], NavigableString):
             note.contents[-1].replace_with(note.contents[-1].rstrip(" \u00a0"))
-        call.parent.replace_with(note)
+        if call.parent is not None:
+            call.parent.replace_with(note)
     if notes is not None:
         notes.decompose()

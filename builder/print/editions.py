@@ -21,9 +21,9 @@ from pathlib import Path
 
 import jinja2
 
-from builder.errors import ContentError
+from builder.errors import ContentError, Findings
 from builder.files import UnsafePath, inside, read_bytes, regular_file
-from builder.model import Archive
+from builder.model import Archive, Issue, Site
 from builder.print.document import PrintDocument, article_anchors, print_document, print_limits
 from builder.print.glyphs import check_issue, missing_faces
 from builder.print.overflow import locate_overflows
@@ -84,11 +84,15 @@ class Typesetters:
 
 def _warm_up(build_process: int) -> None:
     _stop_with(build_process)
-    from builder.print.weasyprint_cjk import columns
-    from builder.print.weasyprint_cjk import lines as typeset
+    # Load WeasyPrint and the extension (about a second) while the build reads the
+    # content. Another WeasyPrint is reported by render_pdf, whose error reaches the
+    # build: raised here, it would only break the pool.
+    from builder.print import weasyprint_cjk
 
-    typeset.install()
-    columns.install()
+    try:
+        weasyprint_cjk.check()
+    except weasyprint_cjk.WeasyPrintMismatch:
+        pass
 
 
 def _stop_with(build_process: int) -> None:
@@ -129,15 +133,16 @@ class PendingEditions:
         if self.futures:
             warnings.extend(_environment_warnings())
             for slug in self.futures:
-                glyphs = check_issue(archive.site, issues[slug])
-                failed[slug] = list(glyphs.errors)
-                warnings.extend(glyphs.warnings)
+                found = preflight(archive.site, issues[slug])
+                failed[slug] = list(found.errors)
+                warnings.extend(found.warnings)
         errors.extend(self.refused)
         if self.cache is None:
             warnings.append(ContentError(archive.site.root / PDF_CACHE, "the PDF cache is a link to outside the "
                                          "site, so it is not used: every PDF is typeset again", None,
                                          "remove the link; the build makes the folder itself"))
         for slug, future in self.futures.items():
+            errors.extend(failed[slug])  # characters no font has, whatever became of the typesetting
             try:
                 result: RenderedPdf = _wait(future, slug, report)
             except TimeoutError:
@@ -152,17 +157,25 @@ class PendingEditions:
                                            None, "build again; if it happens again, check the free memory and "
                                            "this issue's images"))
                 continue
-            problems = failed[slug] + locate_problems(issues[slug], result.problems)
-            errors.extend(problems)
+            unreadable = locate_problems(issues[slug], result.problems)
+            errors.extend(unreadable)
             cut = locate_overflows(issues[slug], article_anchors(issues[slug]), result.overflows)
             warnings.extend(cut)
             # An edition with errors or cut content is never cached: the next build reports them again.
-            if not problems:
+            if not failed[slug] and not unreadable:
                 pdfs[slug] = result.pdf
                 if not cut and self.cache is not None:
                     _store(self.cache, slug, self.documents[slug].digest, result.pdf)
             report(f"typeset {slug}.pdf: {result.pages} pages, {len(result.pdf) / 1e6:.2f} MB")
         return Editions(pdfs, tuple(errors), tuple(warnings))
+
+
+def preflight(site: Site, issue: Issue) -> Findings:
+    """What would spoil an issue's print edition, found without typesetting it: more text
+    than it can set, characters no font has (errors), characters only a fallback font has
+    (warnings). A build runs it while the workers typeset; `newsletter check` on its own."""
+    glyphs = check_issue(site, issue)
+    return Findings((*print_limits(issue), *glyphs.errors), glyphs.warnings)
 
 
 def start_editions(archive: Archive, env: jinja2.Environment, workers: Typesetters) -> PendingEditions:
@@ -195,13 +208,6 @@ def _wait(future: Future, slug: str, report: Callable[[str], None]) -> RenderedP
             if waited >= TYPESETTING_LIMIT:
                 raise
             report(f"still typesetting {slug}.pdf ({waited} s)")
-
-
-def print_editions(archive: Archive, env: jinja2.Environment, jobs: int | None = None,
-                   report: Callable[[str], None] = lambda _: None) -> Editions:
-    """Every issue's print edition, typeset or from the cache."""
-    with Typesetters(jobs, len(archive.issues)) as workers:
-        return start_editions(archive, env, workers).finish(report)
 
 
 def _environment_warnings() -> list[ContentError]:

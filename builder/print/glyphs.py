@@ -11,31 +11,28 @@ from __future__ import annotations
 import functools
 import subprocess
 import unicodedata
-from dataclasses import dataclass
 from pathlib import Path
 
-from builder.errors import ContentError
+from builder.errors import ContentError, Findings
 from builder.model import Issue, Site
 from builder.routes import ISSUE_FILE, SITE_FILE
 
 # The faces of themes/default/templates/print/issue.css: 宋体 regular, 黑体 bold.
+# Characters that are not drawn (format characters such as joiners; the loader refuses
+# control characters): no glyph is needed. A private-use or unassigned character is drawn,
+# and prints as an empty box unless a font has it.
+_UNDRAWN = {"Cc", "Cf", "Zl", "Zp"}
 PRINT_FACES = ("Noto Serif CJK SC", "Noto Sans CJK SC:bold")
 
 
-@dataclass(frozen=True)
-class GlyphReport:
-    errors: tuple[ContentError, ...]
-    warnings: tuple[ContentError, ...]
-
-
-def check_issue(site: Site, issue: Issue, faces: tuple[str, ...] = PRINT_FACES) -> GlyphReport:
+def check_issue(site: Site, issue: Issue, faces: tuple[str, ...] = PRINT_FACES) -> Findings:
     covered = covered_by(faces)
     errors: list[ContentError] = []
     warnings: list[ContentError] = []
     seen: set[str] = set()
     for path, line, text in _texts(site, issue):
         for char in text:
-            if char in seen or ord(char) in covered or not char.isprintable() or char.isspace():
+            if char in seen or ord(char) in covered or char.isspace() or unicodedata.category(char) in _UNDRAWN:
                 continue
             seen.add(char)
             name = unicodedata.name(char, "unnamed character")
@@ -47,7 +44,7 @@ def check_issue(site: Site, issue: Issue, faces: tuple[str, ...] = PRINT_FACES) 
             else:
                 errors.append(ContentError(path, f"{shown} is in no installed font and would print as an empty box",
                                            line, "replace the character, or install a font that has it"))
-    return GlyphReport(tuple(errors), tuple(warnings))
+    return Findings(tuple(errors), tuple(warnings))
 
 
 @functools.cache

@@ -16,7 +16,7 @@ from builder.model import Issue
 from builder.print.document import ISSUE_URL, PrintDocument
 from builder.print.overflow import Overflow, find_overflows
 from builder.routes import ISSUE_FILE
-from builder.source.content import where_used
+from builder.source.issue_files import where_used
 
 
 @dataclass(frozen=True)
@@ -32,26 +32,24 @@ def render_pdf(document: PrintDocument) -> RenderedPdf:
     """WeasyPrint, with the Chinese justification installed; same input, same bytes."""
     import weasyprint
 
-    from builder.print.weasyprint_cjk import columns
-    from builder.print.weasyprint_cjk import lines as typeset
+    from builder.print.weasyprint_cjk import typesetting
 
-    typeset.install()
-    columns.install()
     problems: list[str] = []
     handler = _Collect(problems)
     logger = logging.getLogger("weasyprint")
     logger.addHandler(handler)
     try:
-        html = weasyprint.HTML(string=document.html, base_url=ISSUE_URL,
-                               url_fetcher=_local_fetcher(document))
-        rendered = html.render()
-        pdf = rendered.write_pdf(
-            pdf_identifier=document.identifier,
-        )
+        with typesetting():
+            html = weasyprint.HTML(string=document.html, base_url=ISSUE_URL,
+                                   url_fetcher=_local_fetcher(document))
+            rendered = html.render()
+            pdf = rendered.write_pdf(
+                pdf_identifier=document.identifier,
+            )
+            overflows = find_overflows(rendered.pages)
     finally:
         logger.removeHandler(handler)
-        typeset.forget_lines()
-    return RenderedPdf(document.slug, pdf, len(rendered.pages), tuple(problems), find_overflows(rendered.pages))
+    return RenderedPdf(document.slug, pdf, len(rendered.pages), tuple(problems), overflows)
 
 
 def locate_problems(issue: Issue, problems: tuple[str, ...]) -> list[ContentError]:

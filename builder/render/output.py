@@ -12,11 +12,12 @@ import json
 import os
 import re
 import shutil
+from collections.abc import Mapping
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
-from builder.errors import ContentErrors
+from builder.errors import ContentError, ContentErrors
 from builder.routes import OUTPUT_DIR
 from builder.routes import OUTPUT_MARKER as MARKER
 
@@ -27,6 +28,15 @@ class Page:
     content: str | bytes
 
 
+@dataclass(frozen=True)
+class Rendered:
+    """What the render stage hands to `write`."""
+
+    pages: tuple[Page, ...]  # HTML, feeds and PDFs
+    files: Mapping[str, Path]  # output path -> the file copied there (theme files, the issues' pictures)
+    warnings: tuple[ContentError, ...] = ()
+
+
 # Left in every output folder, so that a later build knows it may replace the folder, and
 # which of its files the build wrote (the rest an editor put there, and are kept).
 LINES_MANIFEST_HEAD = ("Written by `newsletter build`; the next build replaces this folder.\n"
@@ -35,11 +45,12 @@ MANIFEST_HEAD = ("Written by `newsletter build`; the next build replaces this fo
                  "Files the build wrote (any other file in this folder is kept by the next build), in JSON:\n")
 
 
-def write(pages: list[Page], files: dict[str, Path], output: Path) -> tuple[str, ...]:
+def write(rendered: Rendered, output: Path) -> tuple[str, ...]:
     """Stage 3: a complete new output/ in place of the old one, or no change at all.
     Files an editor put into output/ (a CNAME for the web host) are carried over; their
     names are returned."""
     output = output.resolve()
+    pages, files = rendered.pages, rendered.files
     written = [page.path for page in pages] + list(files)
     kept = _files_not_written(output, set(written))
     fresh = output.parent / f".{output.name}.new-{os.getpid()}"

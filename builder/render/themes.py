@@ -13,7 +13,7 @@ from builder.errors import ContentErrors
 from builder.files import UnsafePath, regular_file
 from builder.model import Site
 from builder.render.dates import format_date
-from builder.routes import BUILTIN_THEMES, STATIC, THEMES_DIR
+from builder.routes import BUILTIN_THEMES, STATIC, TEMPLATES_DIR, THEMES_DIR
 
 
 def theme_dirs(site: Site) -> list[Path]:
@@ -57,7 +57,7 @@ class _SiteLoader(jinja2.FileSystemLoader):
 
 
 def template_env(site: Site) -> jinja2.Environment:
-    folders = [site.root / "templates", *(d / "templates" for d in theme_dirs(site))]
+    folders = [site.root / TEMPLATES_DIR, *(d / TEMPLATES_DIR for d in theme_dirs(site))]
     env = jinja2.Environment(
         loader=_SiteLoader([str(f) for f in folders if f.is_dir()], site),
         autoescape=jinja2.select_autoescape(["html", "xml"], default_for_string=True),
@@ -85,7 +85,7 @@ def static_files(site: Site) -> dict[str, Path]:
     """Output path (under static/) -> source file; a site's theme file replaces the default's."""
     files: dict[str, Path] = {}
     for folder in reversed(theme_dirs(site)):
-        static = folder / "static"
+        static = folder / STATIC.rstrip("/")
         for path in sorted(static.rglob("*")) if static.is_dir() else ():
             if any(part.startswith(".") for part in path.relative_to(static).parts) or path.is_dir():
                 continue

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 from zoneinfo import available_timezones
 
 from builder.errors import ErrorLog
@@ -58,6 +59,41 @@ MARKDOWN_FIELDS = {"raw_html": Field("bool")}
 def load_site(root: Path, log: ErrorLog) -> Site | None:
     """Read and check `root/site.yaml`; report every problem to `log`."""
     path = root / SITE_FILE
+    found = log.scope()
+    doc = _site_file(path, found)
+    if doc is None:
+        return None
+    values = read_fields(doc, SITE_FIELDS, found)
+    # Check the nested settings even when a top-level key is wrong: report everything at once.
+    sections = _sections(doc, found)
+    pdf = _pdf(doc, found)
+    feed = _optional(doc, "feed", FEED_FIELDS, found)
+    archive = _optional(doc, "archive", ARCHIVE_FIELDS, found)
+    markdown = _optional(doc, "markdown", MARKDOWN_FIELDS, found)
+    if values is not None:
+        _check_values(values, doc, root, found)
+    if found or values is None or sections is None or pdf is None or feed is None or archive is None \
+            or markdown is None:
+        return None
+    return Site(
+        root=root,
+        title=values["title"],
+        publisher=values["publisher"],
+        base_url=values["base_url"].rstrip("/") + "/",
+        language=values.get("language", "zh-CN"),
+        timezone=values.get("timezone", "Asia/Shanghai"),
+        theme=values.get("theme", "default"),
+        sections=sections,
+        pdf=pdf,
+        feed_issues=feed.get("issues", 5),
+        per_page=archive.get("per_page", 20),
+        description=values.get("description", ""),
+        raw_html=markdown.get("raw_html", False),
+    )
+
+
+def _site_file(path: Path, log: ErrorLog) -> YamlDoc | None:
+    """site.yaml parsed, if it is a mapping."""
     if not path.exists() and not path.is_symlink():
         log.error(path, "there is no site.yaml here",
                   hint="run the command in the site's folder, or pass --site DIR")
@@ -66,17 +102,15 @@ def load_site(root: Path, log: ErrorLog) -> Site | None:
     doc = parse_yaml(text, path, log) if text is not None else None
     if doc is None:
         return None
-    values = read_fields(doc, SITE_FIELDS, log)
     if not isinstance(doc.data, dict):
+        read_fields(doc, SITE_FIELDS, log)  # says what is expected
         return None
-    # Check the nested settings even when a top-level key is wrong: report everything at once.
-    sections = _sections(doc, log)
-    pdf = _pdf(doc, log)
-    feed = _optional(doc, "feed", FEED_FIELDS, log)
-    archive = _optional(doc, "archive", ARCHIVE_FIELDS, log)
-    markdown = _optional(doc, "markdown", MARKDOWN_FIELDS, log)
-    if values is None:
-        return None
+    return doc
+
+
+def _check_values(values: dict[str, Any], doc: YamlDoc, root: Path, log: ErrorLog) -> None:
+    """What the field types cannot say: lengths, addresses, time zones, themes."""
+    path = doc.path
     if len(values["title"]) > MAX_TITLE:
         log.error(path, f"the title is {len(values['title'])} characters long; the masthead and the running head "
                         f"of the print edition have room for {MAX_TITLE}", doc.line("title"),
@@ -95,23 +129,6 @@ def load_site(root: Path, log: ErrorLog) -> Site | None:
     elif not any((folder / THEMES_DIR / theme).is_dir() for folder in (root, BUILTIN_THEMES.parent)):
         log.error(path, f"there is no theme '{theme}'", doc.line("theme"),
                   f"make the folder themes/{theme}/ with templates/ and static/, or use 'theme: default'")
-    if log or sections is None or pdf is None or feed is None or archive is None or markdown is None:
-        return None
-    return Site(
-        root=root,
-        title=values["title"],
-        publisher=values["publisher"],
-        base_url=base_url.rstrip("/") + "/",
-        language=values.get("language", "zh-CN"),
-        timezone=timezone,
-        theme=theme,
-        sections=sections,
-        pdf=pdf,
-        feed_issues=feed.get("issues", 5),
-        per_page=archive.get("per_page", 20),
-        description=values.get("description", ""),
-        raw_html=markdown.get("raw_html", False),
-    )
 
 
 def _optional(doc: YamlDoc, key: str, spec: dict[str, Field], log: ErrorLog) -> dict | None:

@@ -3,33 +3,28 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from builder.errors import ErrorLog
 from builder.files import (
-    MAX_TEXT_BYTES,
-    Missing,
     UnsafePath,
     inside,
-    read_bytes,
     read_text,
-    reference_path,
-    resolve_reference,
 )
-from builder.model import Archive, Article, Attachment, Issue, Site
+from builder.model import Archive, Article, Attachment, Issue, Section, Site
 from builder.routes import ISSUE_FILE
 from builder.source.fields import Field, read_fields
-from builder.source.references import (
-    MAX_MARKDOWN_WORK,
-    MAX_NESTING,
-    is_local,
-    local_references,
-    markdown_work,
-    raw_html_references,
-    too_deep,
+from builder.source.issue_files import (
+    check_body,
+    check_file_types,
+    check_files_apart,
+    check_local_file,
+    published_files,
 )
-from builder.source.svg import svg_problem
+from builder.source.references import (
+    is_local,
+)
 from builder.source.yamlfile import YamlDoc, parse_yaml
 
 ISSUE_FIELDS = {
@@ -64,14 +59,6 @@ ATTACHMENT_FIELDS = {
 # short enough for every file system (255 bytes a name; a Chinese character takes 3).
 SLUG = re.compile(r"^\w[\w-]*$")
 MAX_SLUG = 80
-# The files an issue may publish beside its pages. A web page, script or XML file from the
-# content would run in the archive's own origin: those are refused, with what to do.
-# Pictures: their content can change a print edition's pixels (other files are only linked).
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg", ".bmp", ".tif", ".tiff", ".avif"}
-PUBLISHED_SUFFIXES = IMAGE_SUFFIXES | {
-    ".pdf", ".doc", ".docx", ".xls", ".xlsx", ".ppt", ".pptx", ".odt", ".ods", ".odp", ".wps", ".et", ".dps",
-    ".ofd", ".txt", ".csv", ".zip", ".rar", ".7z",
-}
 ORDERED_NAME = re.compile(r"^(\d+)[-_](.+)$")
 # Each fence line on its own: '---' above and below the front matter.
 FENCE = "---"
@@ -135,38 +122,29 @@ def slug_problem(slug: str) -> str | None:
 
 
 def load_issue(folder: Path, site: Site, log: ErrorLog, drafts: bool) -> Issue | None:
-    before = len(log.errors)
-    meta_path = folder / ISSUE_FILE
+    found = log.scope()  # this issue's own errors
     problem = slug_problem(folder.name)
     if problem:
-        log.error(folder, f"as the issue's web address, {problem}",
-                  hint=f"rename the folder with letters, digits and hyphens only (at most {MAX_SLUG}), e.g. 2017-18")
-    meta = None
-    if not meta_path.exists() and not meta_path.is_symlink():
-        log.error(meta_path, "this issue has no issue.yaml",
-                  hint="add issue.yaml with year, number, total and date")
-    else:
-        text = read_text(meta_path, log)
-        doc = parse_yaml(text, meta_path, log) if text is not None else None
-        meta = read_fields(doc, ISSUE_FIELDS, log) if doc is not None else None
-        if meta and meta.get("note"):
-            # The note is a block (`note: |`): its text starts on the line after the key.
-            _check_body(meta["note"], (doc.line("note") or 0) + 1, meta_path, site, log)
+        found.error(folder, f"as the issue's web address, {problem}",
+                    hint=f"rename the folder with letters, digits and hyphens only (at most {MAX_SLUG}), e.g. 2017-18")
+    meta_path = folder / ISSUE_FILE
+    read = _issue_meta(meta_path, site, found)
     articles = []
-    for path in _article_files(folder, log):
-        article = load_article(path, folder.name, site, log)
+    for path in _article_files(folder, found):
+        article = load_article(path, folder.name, site, found)
         if article is not None and (drafts or not article.draft):
             articles.append(article)
-    _check_unique_slugs(articles, log)
-    if meta is None or len(log.errors) > before:
+    _check_unique_slugs(articles, found)
+    if read is None or found:
         return None
-    files = _published_files(folder, articles, meta.get("note", ""))
-    _check_files_apart(folder, files, articles, log)
-    _check_file_types(folder, files, articles, meta_path, log)
-    if len(log.errors) > before:
+    doc, meta = read
+    files = published_files(folder, articles, meta.get("note", ""))
+    check_files_apart(folder, files, articles, found)
+    check_file_types(folder, files, articles, meta_path, found)
+    if found:
         return None
     if not articles:
-        log.warn(folder, "this issue has no articles")
+        found.warn(folder, "this issue has no articles")
     section_rank = {section: i for i, section in enumerate(site.sections)}
     articles.sort(key=lambda a: (section_rank[a.section], a.order, a.path.name))
     return Issue(
@@ -185,6 +163,22 @@ def load_issue(folder: Path, site: Site, log: ErrorLog, drafts: bool) -> Issue |
     )
 
 
+def _issue_meta(path: Path, site: Site, log: ErrorLog) -> tuple[YamlDoc, dict[str, Any]] | None:
+    """issue.yaml, read and checked (its 编者按 too)."""
+    if not path.exists() and not path.is_symlink():
+        log.error(path, "this issue has no issue.yaml", hint="add issue.yaml with year, number, total and date")
+        return None
+    text = read_text(path, log)
+    doc = parse_yaml(text, path, log) if text is not None else None
+    meta = read_fields(doc, ISSUE_FIELDS, log) if doc is not None else None
+    if doc is None or meta is None:
+        return None
+    if meta.get("note"):
+        # The note is a block (`note: |`): its text starts on the line after the key.
+        check_body(meta["note"], (doc.line("note") or 0) + 1, path, site, log)
+    return doc, meta
+
+
 def _article_files(folder: Path, log: ErrorLog) -> list[Path]:
     """The issue's articles: its `.md` files, hidden ones (an editor's lock or backup) left out."""
     for path in sorted(folder.iterdir()):
@@ -195,105 +189,21 @@ def _article_files(folder: Path, log: ErrorLog) -> list[Path]:
     return [path for path in sorted(folder.glob("*.md")) if not path.name.startswith(".")]
 
 
-def _published_files(folder: Path, articles: list[Article], note: str) -> tuple[str, ...]:
-    """The files of the issue's folder that its published articles, attachments and note
-    refer to (a draft's pictures, a backup or a Word file beside them are not published).
-    Each has been checked to be a regular file inside the folder."""
-    refs = [ref.target for ref in local_references(note)]
-    for article in articles:
-        refs += [ref.target for ref in local_references(article.body)]
-        refs += [attachment.url for attachment in article.attachments if attachment.local]
-    root = folder.resolve()
-    names = {resolve_reference(ref, folder).relative_to(root).as_posix() for ref in refs if is_local(ref)}
-    return tuple(sorted(names))
-
-
-def _check_file_types(folder: Path, files: tuple[str, ...], articles: list[Article], meta_path: Path,
-                      log: ErrorLog) -> None:
-    for name in files:
-        suffix = Path(name).suffix.lower()
-        if suffix == ".svg":
-            try:
-                active = svg_problem(read_bytes(folder / name, MAX_TEXT_BYTES))
-            except UnsafePath as exc:  # an SVG is XML text: the text files' limit holds
-                active = f"it {exc}"
-            if active:
-                path, line = where_used(folder, name, articles, meta_path)
-                log.error(path, f"'{name}' cannot be published: {active}",
-                          line, "an SVG opened on its own runs in the archive's pages: save the picture again "
-                                "as a plain SVG from the drawing program, or as PNG")
-        elif suffix not in PUBLISHED_SUFFIXES:
-            path, line = where_used(folder, name, articles, meta_path)
-            log.error(path, f"'{name}' would be published, but files of type '{suffix or 'none'}' are not: "
-                            "a web page, script or unknown file from the content could run in the archive's pages",
-                      line, "convert it to PDF, or link it where it is published on the web (https://…)")
-
-
-def where_used(folder: Path, name: str, articles: Iterable[Article], meta_path: Path) -> tuple[Path, int | None]:
-    """The file and line that refer to the issue's file `name` (relative to `folder`)."""
-    root = folder.resolve()
-    for article in articles:
-        for ref in local_references(article.body):
-            if is_local(ref.target) and _names(ref.target, folder, root) == name:
-                return article.path, article.body_line + ref.line - 1
-        for attachment in article.attachments:
-            if attachment.local and _names(attachment.url, folder, root) == name:
-                return article.path, article.line("attachments")
-    return meta_path, None
-
-
-def _names(ref: str, folder: Path, root: Path) -> str | None:
-    try:
-        return resolve_reference(ref, folder).relative_to(root).as_posix()
-    except (UnsafePath, ValueError):
-        return None
-
-
-def _check_files_apart(folder: Path, files: tuple[str, ...], articles: list[Article], log: ErrorLog) -> None:
-    # Each article gets the folder output/issues/<issue>/<slug>/; a file of the issue must not land there.
-    slugs = {article.slug for article in articles}
-    for name in files:
-        top = name.split("/")[0]
-        if top in slugs:
-            log.error(folder / name, f"'{top}' is both an article's slug and a file or folder of the issue",
-                      hint="rename the file or folder")
-
-
 def load_article(path: Path, issue_slug: str, site: Site, log: ErrorLog) -> Article | None:
-    text = read_text(path, log)
-    if text is None:
+    read = _front_matter(path, log)
+    if read is None:
         return None
-    parts = split_front_matter(text, path, log)
-    if parts is None:
-        return None
-    front, body, body_line = parts
-    doc = parse_yaml(front, path, log, first_line=2)
-    if doc is None:
-        return None
-    values = read_fields(doc, ARTICLE_FIELDS, log)
-    if values is None:
-        return None
-    before = len(log.errors)
-    section = site.section(values["section"].strip("【】 "))
-    if section is None:
-        names = "、".join(s.name for s in site.sections)
-        log.error(path, f"unknown section '{values['section']}'", doc.line("section"),
-                  f"use one of the sections of site.yaml: {names}")
-    named = ORDERED_NAME.match(path.stem)
-    slug = values.get("slug") or (named.group(2) if named else path.stem)
-    problem = slug_problem(slug)
-    if problem:
-        log.error(path, problem, doc.line("slug") if "slug" in values else 1,
-                  f"use letters, digits and hyphens only (no '/', '.' or spaces), at most {MAX_SLUG}"
-                  + ("" if "slug" in values else "; rename the file or add a 'slug:' line"))
-    order = values.get("order", int(named.group(1)) if named else 0)
-    attachments = _attachments(doc, path, log)
-    _check_body(body, body_line, path, site, log)
+    doc, values, body, body_line = read
+    found = log.scope()  # this article's errors beyond its front matter's own
+    section = _section(values["section"], doc, site, found)
+    slug, order = _slug_and_order(path, values, doc, found)
+    attachments = _attachments(doc, path, found)
+    check_body(body, body_line, path, site, found)
     link = values.get("link", "")
     if link and not re.match(r"^https?://", link):
-        log.error(path, f"link '{link}' is not a web address", doc.line("link"),
-                  "write the original's full address, starting with http:// or https://")
-    if len(log.errors) > before or section is None or attachments is None:
+        found.error(path, f"link '{link}' is not a web address", doc.line("link"),
+                    "write the original's full address, starting with http:// or https://")
+    if found or section is None or attachments is None:
         return None
     return Article(
         issue_slug=issue_slug,
@@ -314,6 +224,42 @@ def load_article(path: Path, issue_slug: str, site: Site, log: ErrorLog) -> Arti
         draft=values.get("draft", False),
         lines=doc_lines(doc, ARTICLE_FIELDS),
     )
+
+
+def _front_matter(path: Path, log: ErrorLog) -> tuple[YamlDoc, dict[str, Any], str, int] | None:
+    """(front matter, its checked values, body, line where the body starts), or None (reported)."""
+    text = read_text(path, log)
+    parts = split_front_matter(text, path, log) if text is not None else None
+    if parts is None:
+        return None
+    front, body, body_line = parts
+    doc = parse_yaml(front, path, log, first_line=2)
+    values = read_fields(doc, ARTICLE_FIELDS, log) if doc is not None else None
+    if doc is None or values is None:
+        return None
+    return doc, values, body, body_line
+
+
+def _section(name: str, doc: YamlDoc, site: Site, log: ErrorLog) -> Section | None:
+    """The 栏目 an article names, written with or without its 【】."""
+    section = site.section(name.strip("【】 "))
+    if section is None:
+        names = "、".join(s.name for s in site.sections)
+        log.error(doc.path, f"unknown section '{name}'", doc.line("section"),
+                  f"use one of the sections of site.yaml: {names}")
+    return section
+
+
+def _slug_and_order(path: Path, values: dict[str, Any], doc: YamlDoc, log: ErrorLog) -> tuple[str, int]:
+    """From the front matter, else from a file name such as `03-carbon-market.md`."""
+    named = ORDERED_NAME.match(path.stem)
+    slug = values.get("slug") or (named.group(2) if named else path.stem)
+    problem = slug_problem(slug)
+    if problem:
+        log.error(path, problem, doc.line("slug") if "slug" in values else 1,
+                  f"use letters, digits and hyphens only (no '/', '.' or spaces), at most {MAX_SLUG}"
+                  + ("" if "slug" in values else "; rename the file or add a 'slug:' line"))
+    return slug, values.get("order", int(named.group(1)) if named else 0)
 
 
 def doc_lines(doc: YamlDoc, spec: dict[str, Field]) -> tuple[tuple[str, int], ...]:
@@ -346,7 +292,7 @@ def _attachments(doc: YamlDoc, path: Path, log: ErrorLog) -> tuple[Attachment, .
         url = values["url"]
         line = doc.line("attachments", i, "url")
         if is_local(url):
-            if _check_local_file(url, path, line, log):
+            if check_local_file(url, path, line, log):
                 result.append(Attachment(values["title"], url, local=True))
         elif re.match(r"^(https?|ftp)://", url):
             result.append(Attachment(values["title"], url))
@@ -354,55 +300,6 @@ def _attachments(doc: YamlDoc, path: Path, log: ErrorLog) -> tuple[Attachment, .
             log.error(path, f"attachment '{url}' is neither a web address nor a file beside the article",
                       line, "give a full address (https://…) or a path relative to this file")
     return tuple(result) if len(result) == len(items) else None
-
-
-def _check_body(body: str, body_line: int, path: Path, site: Site, log: ErrorLog) -> None:
-    """The Markdown's references and nesting, each problem at its line."""
-    deep = too_deep(body)
-    if deep is not None:
-        line, levels = deep
-        log.error(path, f"this line nests {levels} levels of quotes or lists; at most {MAX_NESTING} can be set",
-                  body_line + line - 1, "flatten the quotes or lists")
-    costly = markdown_work(body)
-    if costly is not None:
-        line, work = costly
-        log.error(path, "the Markdown from this line would keep the converter busy for minutes "
-                        f"({work:,} steps; at most {MAX_MARKDOWN_WORK:,})", body_line + line - 1,
-                  "close each [, ( and <tag that opens (write one meant as text as \\[, （ or &lt;), split long "
-                  "paragraphs with blank lines, and a text of many thousand paragraphs over several articles")
-        return  # the references are not looked for either: that work is of the same kind
-    for ref in local_references(body):
-        line = body_line + ref.line - 1
-        if ref.target.startswith("/"):
-            log.error(path, f"'{ref.target}' is an absolute path", line,
-                      "refer to files beside the article with a relative path, e.g. images/chart.png")
-        elif is_local(ref.target):
-            _check_local_file(ref.target, path, line, log)
-        elif ref.image and not ref.target.startswith("#"):
-            log.error(path, f"the image '{ref.target[:80]}' is not a file of the issue: "
-                            "the print edition fetches nothing from the web", line,
-                      "save the picture in the issue's folder (e.g. images/) and refer to it there")
-    if site.raw_html:
-        for target, line in raw_html_references(body):
-            log.error(path, f"'{target}' is named in HTML, where the web pages and the PDF cannot follow it",
-                      body_line + line - 1, f"write it in Markdown: ![description]({target}) or [title]({target})")
-
-
-def _check_local_file(target: str, path: Path, line: int | None, log: ErrorLog) -> bool:
-    """A referenced file must be a regular file inside the article's issue folder, once
-    decoded (%2E%2E is ..) and with every link followed."""
-    folder = path.parent
-    try:
-        resolve_reference(target, folder)
-    except UnsafePath as exc:
-        if isinstance(exc, Missing):
-            shown = (folder / reference_path(target)).relative_to(folder.parent.parent.parent)
-            hint = f"put the file at {shown} or correct the name"
-        else:
-            hint = "put the file itself in the issue's folder (or a folder inside it) and refer to it from there"
-        log.error(path, f"'{target[:80]}' {exc}", line, hint)
-        return False
-    return True
 
 
 def _check_unique_slugs(articles: list[Article], log: ErrorLog) -> None:

@@ -55,41 +55,42 @@ def read_fields(doc: YamlDoc, spec: Mapping[str, Field], log: ErrorLog,
     if not isinstance(data, dict):
         log.error(doc.path, f"expected a list of 'key: value' lines{place}", doc.line(*at))
         return None
-    before = len(log.errors)
+    found = log.scope()  # the errors of this mapping
     result: dict[str, Any] = {}
     for key in data:
         if key not in spec:
             close = difflib.get_close_matches(str(key), list(spec), n=1)
             hint = f"did you mean '{close[0]}'?" if close else "the known keys are: " + ", ".join(spec)
-            log.error(doc.path, f"unknown key '{key}'{place}", doc.line(*at, key), hint)
+            found.error(doc.path, f"unknown key '{key}'{place}", doc.line(*at, key), hint)
     for name, field in spec.items():
         line = doc.line(*at, name)
         if name not in data or data[name] is None or data[name] == "":
             if field.required:
-                log.error(doc.path, f"'{name}' is missing{place}", doc.line(*at),
+                found.error(doc.path, f"'{name}' is missing{place}", doc.line(*at),
                           field.hint or f"add a line '{name}: …'")
             continue
         value = _convert(data[name], field)
         if value is None:
-            log.error(doc.path, f"'{name}' should be {_DESCRIPTION[field.kind]}, not {_shown(data[name])}",
+            found.error(doc.path, f"'{name}' should be {_DESCRIPTION[field.kind]}, not {_shown(data[name])}",
                       line, field.hint)
             continue
         invisible = _invisible(value)
         if invisible:
-            log.error(doc.path, f"'{name}' holds the invisible character U+{ord(invisible):04X}, which would hide "
+            found.error(doc.path, f"'{name}' holds the invisible character U+{ord(invisible):04X}, which would hide "
                                 f"or disguise what readers see", line,
                       "delete it: it may have come with pasted text, or be written as an escape such as \\0")
             continue
         if value == "" or value == ():
             # `title: "  "` says nothing; a page, a feed entry or a PDF bookmark needs words.
             if field.required:
-                log.error(doc.path, f"'{name}' is empty{place}", line, field.hint or f"write something after '{name}:'")
+                found.error(doc.path, f"'{name}' is empty{place}", line,
+                            field.hint or f"write something after '{name}:'")
             continue
         if field.kind == "int" and not _within(value, field):
-            log.error(doc.path, f"'{name}' should be {_range(field)}, not {value}", line, field.hint)
+            found.error(doc.path, f"'{name}' should be {_range(field)}, not {value}", line, field.hint)
             continue
         result[name] = value
-    return result if len(log.errors) == before else None
+    return None if found else result
 
 
 def _invisible(value: Any) -> str | None:

@@ -58,15 +58,15 @@ def parse_yaml(text: str, path: Path, log: ErrorLog, first_line: int = 1) -> Yam
     if node is None:
         return YamlDoc({}, path, {(): first_line})
     lines: dict[Key, int] = {}
-    before = len(log.errors)
-    data = _convert(node, (), lines, offset, path, log, yaml.SafeLoader(""))
-    if len(log.errors) > before:
+    converting = log.scope()
+    data = _convert(node, (), lines, offset, path, converting, yaml.SafeLoader(""))
+    if converting:
         return None
     return YamlDoc(data, path, lines)
 
 
 class _Refused(Exception):
-    def __init__(self, message: str, mark: yaml.Mark, hint: str) -> None:
+    def __init__(self, message: str, mark: Any, hint: str) -> None:  # a yaml.Mark, of PyYAML's C or Python loader
         super().__init__(message)
         self.message, self.mark, self.hint = message, mark, hint
 
@@ -77,7 +77,7 @@ class _PlainLoader(yaml.SafeLoader):
 
     depth = 0
 
-    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node:
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
         event = self.peek_event()
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
             raise _Refused("YAML anchors and aliases (&name, *name) are not allowed here", event.start_mark,

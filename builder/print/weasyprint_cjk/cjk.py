@@ -4,6 +4,10 @@ The justification opportunities follow W3C clreq §3.8 and CSS Text 3
 `text-justify: inter-character`: every space, and every gap beside a CJK character
 (so also Han–Latin boundaries), but never before a closing mark, after an opening
 mark, inside ——/…… or inside a Latin word.
+
+The answers are pure functions of their arguments, memoised with bounded
+`functools.lru_cache`s (column balancing asks about the same lines again and again);
+`typesetting()` empties them when a render ends (`clear_caches()`).
 """
 
 import functools
@@ -26,16 +30,14 @@ _INSEPARABLE = set('—…⸺‥')
 SQUEEZE_RIGHT = set('，。、；：！？）】》」』〕〗〙〛〉｝］”’')
 SQUEEZE_LEFT = set('（【《「『〔〖〘〚〈｛［“‘')
 
-class _CjkCache(dict):
-    def __missing__(self, char):
-        self[char] = value = chinese.is_cjk(char)
-        return value
+_CACHE_SIZE = 1 << 16
+
+is_cjk = functools.lru_cache(maxsize=_CACHE_SIZE)(chinese.is_cjk)
 
 
-is_cjk = _CjkCache().__getitem__
-
-
-def _gap_kind(a, b):
+@functools.lru_cache(maxsize=_CACHE_SIZE)
+def gap_kind(a, b):
+    """Kind of the gap between characters a and b: None, 'space', 'mixed' or 'cjk'."""
     if b in SPACES:
         return None  # the space itself is the opportunity
     if a in SPACES:
@@ -50,21 +52,7 @@ def _gap_kind(a, b):
     return 'cjk' if cjk_a and cjk_b else 'mixed'
 
 
-class _GapCache(dict):
-    def __missing__(self, pair):
-        self[pair] = value = _gap_kind(*pair)
-        return value
-
-
-_gap_cache = _GapCache()
-
-
-def gap_kind(a, b):
-    """Kind of the gap between characters a and b: None, 'space', 'mixed' or 'cjk'."""
-    return _gap_cache[a, b]
-
-
-@functools.lru_cache(maxsize=1 << 16)
+@functools.lru_cache(maxsize=_CACHE_SIZE)
 def gaps(text):
     """((i, kind), ...) for each gap after text[i] that may be widened. Cached: column
     balancing justifies the same lines again and again."""
@@ -72,7 +60,7 @@ def gaps(text):
                  if (kind := gap_kind(text[i], text[i + 1])))
 
 
-@functools.lru_cache(maxsize=1 << 16)
+@functools.lru_cache(maxsize=_CACHE_SIZE)
 def gaps_by_kind(text):
     """{'space'|'mixed'|'cjk': (i, ...)}: the gaps of ``text`` that may be widened, by kind."""
     found = {'space': [], 'mixed': [], 'cjk': []}
@@ -86,7 +74,7 @@ def opportunities(text):
     return [i for i, _ in gaps(text)]
 
 
-@functools.lru_cache(maxsize=1 << 16)
+@functools.lru_cache(maxsize=_CACHE_SIZE)
 def byte_offsets(text):
     """UTF-8 offset of each character of ``text``, and of its end (as Pango counts)."""
     offsets = [0]
@@ -115,7 +103,7 @@ _LATIN = _ranges_class([code for code in range(0x0530) if _is_latin(chr(code))])
 _LATIN_GAP = re.compile(f"(?=[{HAN_CLASS}][{_LATIN}]|[{_LATIN}][{HAN_CLASS}])")
 
 
-@functools.lru_cache(maxsize=1 << 16)
+@functools.lru_cache(maxsize=_CACHE_SIZE)
 def latin_gaps(text):
     """Indexes i such that text[i], text[i + 1] are a Han character and a Latin
     letter or digit, in either order (clreq §3.2.1: a quarter em apart)."""
@@ -124,3 +112,12 @@ def latin_gaps(text):
 
 def is_latin_gap(a, b):
     return (is_han(a) and _is_latin(b)) or (_is_latin(a) and is_han(b))
+
+
+CACHES = (is_cjk, gap_kind, gaps, gaps_by_kind, byte_offsets, latin_gaps)
+
+
+def clear_caches() -> None:
+    """Empty the memoised answers (at the end of each render)."""
+    for cached in CACHES:
+        cached.cache_clear()

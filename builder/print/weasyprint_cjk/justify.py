@@ -1,4 +1,4 @@
-"""How a Chinese line is filled (WeasyPrint 70 hooks, installed by `typeset.install()`).
+"""How a Chinese line is filled (WeasyPrint 70 hooks, put in place by `typesetting()`).
 
 - `split_text_box`: push-in (clreq 挤进). When Pango's line breaking (which already
   keeps closing marks off the line start and opening marks off the line end) leaves a
@@ -19,15 +19,18 @@
   word at 0.1 em, and would then show 合 同 能 源); what a line needs beyond that goes
   to its spaces and Han–Latin boundaries, and a line with neither is widened up to
   the cap and left short. With `--cjk-line-end: half`, a closing mark that ends the
-  line first gives up its blank half (clreq §3.1.7).
+  line first gives up its blank half (clreq §3.1.7). The arithmetic of these
+  decisions (and of push-in's choice of marks) is in `plan.py`.
 
 - `preferred_split_first_line`: shrink-to-fit widths count the Latin spacing.
 
 Every amount added to or taken from a character's advance is recorded on its text
 box (`_cjk_advances`) and on a copy of its Layout (`_cjk_extras`), which
-`typeset` applies to the shaped glyphs when the line is drawn. Layout only widens
+`lines.py` applies to the shaped glyphs when the line is drawn. Layout only widens
 text boxes and shifts the boxes after them, like WeasyPrint's own
 `add_word_spacing`. Right-to-left lines keep WeasyPrint's own justification.
+
+Font measurements are cached for one render (`runtime.current().blank_halves`).
 """
 
 import copy
@@ -37,6 +40,7 @@ from weasyprint.layout import inline, preferred
 from weasyprint.text import line_break
 from weasyprint.text.ffi import TO_UNITS, ffi, pango
 
+from builder.print.weasyprint_cjk import runtime
 from builder.print.weasyprint_cjk.cjk import (
     SPACES,
     SQUEEZE_LEFT,
@@ -49,28 +53,17 @@ from builder.print.weasyprint_cjk.cjk import (
     is_latin_gap,
     latin_gaps,
 )
-
-# WeasyPrint's own functions, as they are before typeset.install() replaces them.
-original_justify_line = inline.justify_line
-original_text_align = inline.text_align
-original_preferred_split_first_line = preferred.split_first_line
-original_split_text_box = inline.split_text_box
-
-# Widening of a gap between two CJK characters, in em, beyond which the rest of a
-# line's slack goes to spaces and Han–Latin boundaries, or is left.
-CAP = 0.095
-
+from builder.print.weasyprint_cjk.plan import CAP, KINDS, gap_steps, line_end_cut, squeeze_plan
+from builder.print.weasyprint_cjk.runtime import original
 
 # --- punctuation metrics ----------------------------------------------------
-
-_BLANK_CACHE = {}
 
 
 def blank_half(context, style, char):
     """('right'|'left', width) of the blank half of a fullwidth mark, or (None, 0).
 
-    Measured once per font and mark with Pango: the mark must be one em wide and
-    its ink must lie in the other half (as in GB / zh-Hans fonts).
+    Measured once per font and mark in a render with Pango: the mark must be one em
+    wide and its ink must lie in the other half (as in GB / zh-Hans fonts).
     """
     if char in SQUEEZE_RIGHT:
         side = 'right'
@@ -78,9 +71,10 @@ def blank_half(context, style, char):
         side = 'left'
     else:
         return None, 0
+    measured = runtime.current().blank_halves
     key = (tuple(style['font_family']), style['font_size'], style['font_weight'],
            style['font_style'], style['font_stretch'], style['lang'], char)
-    if key not in _BLANK_CACHE:
+    if key not in measured:
         layout = line_break.create_layout(char, style, context, None, 0)
         line, _ = layout.get_first_line()
         ink = ffi.new('PangoRectangle *')
@@ -93,8 +87,8 @@ def blank_half(context, style, char):
                 result = side, style['font_size'] / 2
             elif side == 'left' and ink.x >= 0.48 * logical.width:
                 result = side, style['font_size'] / 2
-        _BLANK_CACHE[key] = result
-    return _BLANK_CACHE[key]
+        measured[key] = result
+    return measured[key]
 
 
 def _tag_layout(box, char_extras):
@@ -111,27 +105,8 @@ def _tag_layout(box, char_extras):
 
 def _squeeze_plan(context, style, text, excess):
     """{char_index: -amount} taking ``excess`` from the blank halves of the
-    fullwidth marks of ``text`` (inner marks first, a closing mark ending the
-    line last), or None if they cannot absorb it."""
-    inner, end = [], None
-    for i, char in enumerate(text):
-        side, width = blank_half(context, style, char)
-        if side == 'right':
-            if i == len(text) - 1:
-                end = (i, width)
-            elif text[i + 1] not in SPACES:
-                inner.append((i, width))
-        elif (side == 'left' and i > 0 and text[i - 1] not in SPACES and
-                (not inner or inner[-1][0] != i - 1)):
-            inner.append((i - 1, width))  # pull the mark left over its blank
-    room = sum(width for _, width in inner)
-    if excess <= room:
-        return {i: -excess * width / room for i, width in inner}
-    if end is not None and excess <= room + end[1]:
-        plan = {i: -width for i, width in inner}
-        plan[end[0]] = -(excess - room)
-        return plan
-    return None
+    fullwidth marks of ``text`` (`plan.squeeze_plan`), or None."""
+    return squeeze_plan(text, [blank_half(context, style, char) for char in text], excess)
 
 
 def split_text_box(context, box, available_width, skip, is_line_start=True):
@@ -174,8 +149,8 @@ def _space_latin(box, space, available_width):
 
 
 def _split_with_push_in(context, box, available_width, skip, is_line_start):
-    result = original_split_text_box(
-        context, box, available_width, skip, is_line_start)
+    split = original(inline, 'split_text_box')
+    result = split(context, box, available_width, skip, is_line_start)
     new_box, resume_index, preserved = result
     if new_box is not None:
         new_box._cjk_squeeze = None
@@ -198,7 +173,7 @@ def _split_with_push_in(context, box, available_width, skip, is_line_start):
 
     for step in range(1, 7):  # try half an em more room at a time, up to 3 em
         extension = step * em / 2
-        longer, resume_2, preserved_2 = original_split_text_box(
+        longer, resume_2, preserved_2 = split(
             context, box, available_width + extension, skip, is_line_start)
         # resume_2 is None: the rest of the paragraph fits once squeezed (no widow).
         if (longer is None or preserved_2 or
@@ -260,14 +235,14 @@ def text_align(context, line, available_width, last):
         # closing mark still goes half width.
         justify_line(context, line, available_width - line.width)
         return 0
-    return original_text_align(context, line, available_width, last)
+    return original(inline, 'text_align')(context, line, available_width, last)
 
 
 def preferred_split_first_line(text, style, context, max_width, justification_spacing,
                                 is_line_start=True, minimum=False):
     """Widths for shrink-to-fit boxes (running headers, table columns, flex items)
     count the Latin spacing, or their text would wrap once spaced."""
-    result = original_preferred_split_first_line(
+    result = original(preferred, 'split_first_line')(
         text, style, context, max_width, justification_spacing, is_line_start, minimum)
     space = latin_space(style)
     if not space:
@@ -280,6 +255,7 @@ def preferred_split_first_line(text, style, context, max_width, justification_sp
 # --- justification ----------------------------------------------------------
 
 _OBJECT = '\ufffc'  # stands for an atomic inline box (image, inline-block) in gap_kind
+
 
 def _pieces(box, out):
     """Append (box, text) for the line's content in visual (LTR) order; an atomic
@@ -296,23 +272,52 @@ def _pieces(box, out):
 
 
 def justify_line(context, line, extra_width):
+    """Spread ``extra_width`` over the justification opportunities of ``line``."""
     if line.style['direction'] == 'rtl':
-        return original_justify_line(context, line, extra_width)
+        return original(inline, 'justify_line')(context, line, extra_width)
+    pieces = _line_pieces(line)
+    if not pieces:
+        return
+    found = _opportunities(pieces)
+    counts = {kind: sum(len(indexes) for _, indexes in found[kind]) for kind in KINDS}
+    count = sum(counts.values())
+    if not count:
+        return  # nothing to widen (e.g. a long URL): the line stays short
+    cap = CAP * line.style['font_size']
+    extras = {}  # id(box) -> {char_index: amount}
+    if line_end_half(line.style):
+        # A closing mark ending the line gives up its blank half; the line takes it up.
+        cut = _cut_line_end(context, pieces[-1], extra_width, cap, counts, extras)
+        if cut:
+            extra_width += cut
+    steps = gap_steps(extra_width, counts, cap)
+    for kind in KINDS:
+        amount = steps[kind]
+        for box, indexes in found[kind]:
+            per_box = extras.setdefault(id(box), {})
+            for index in indexes:
+                per_box[index] = per_box.get(index, 0) + amount
+    _shift(line, 0, extras)
+
+
+def _line_pieces(line):
+    """`_pieces` of ``line`` without its trailing spaces: they are no opportunities."""
     pieces = []
     _pieces(line, pieces)
-    while pieces:  # trailing spaces are no opportunities
+    while pieces:
         box, text = pieces[-1]
         if text is None or text.rstrip(SPACES):
             if text is not None:
                 pieces[-1] = box, text.rstrip(SPACES)
             break
         pieces.pop()
-    if not pieces:
-        return
+    return pieces
 
-    # The gaps that may widen, by kind, as (box, indexes of the characters before
-    # them); index None: the gap after an atomic box.
-    found = {'space': [], 'mixed': [], 'cjk': []}
+
+def _opportunities(pieces):
+    """{kind: [(box, indexes of the characters before the gaps)]}: the gaps of the line
+    that may widen, by kind; index None: the gap after an atomic box."""
+    found = {kind: [] for kind in KINDS}
     for n, (box, text) in enumerate(pieces):
         if text is not None:
             for kind, indexes in gaps_by_kind(text).items():
@@ -324,41 +329,22 @@ def justify_line(context, line, extra_width):
                             _OBJECT if following is None else following[0])
             if kind:
                 found[kind].append((box, (None if text is None else len(text) - 1,)))
-    counts = {kind: sum(len(indexes) for _, indexes in f) for kind, f in found.items()}
-    count = sum(counts.values())
-    if not count:
-        return  # nothing to widen (e.g. a long URL): the line stays short
-    cap = CAP * line.style['font_size']
-    wide = counts['space'] + counts['mixed']
-    extras = {}  # id(box) -> {char_index: amount}
-    if line_end_half(line.style):
-        # A closing mark ending the line gives up its blank half; the line takes it up.
-        box, text = pieces[-1]
-        if text is not None:
-            side, half = blank_half(context, box.style, text[-1])
-            squeezed = -(_advances(box).get(len(text) - 1, 0))  # by push-in already
-            cut = half - squeezed if side == 'right' else 0
-            if cut > 0.01 and (wide or extra_width + cut <= cap * count):
-                extras[id(box)] = {len(text) - 1: -cut}
-                extra_width += cut
-    step = extra_width / count
-    if step > cap and not wide:
-        extra_width = cap * count  # keep pdftotext happy, leave the line short
-        step = cap
-    if step > cap and wide:
-        # Keep gaps between two CJK characters under the cap, give the rest
-        # to the spaces and the Han/Latin boundaries.
-        wide_step = (extra_width - cap * counts['cjk']) / wide
-        steps = {'space': wide_step, 'mixed': wide_step, 'cjk': cap}
-    else:
-        steps = dict.fromkeys(found, step)
-    for kind, found_of_kind in found.items():
-        amount = steps[kind]
-        for box, indexes in found_of_kind:
-            per_box = extras.setdefault(id(box), {})
-            for index in indexes:
-                per_box[index] = per_box.get(index, 0) + amount
-    _shift(line, 0, extras)
+    return found
+
+
+def _cut_line_end(context, last_piece, extra_width, cap, counts, extras):
+    """Record in ``extras`` what the closing mark ending the line gives up (`plan.line_end_cut`);
+    return it."""
+    box, text = last_piece
+    if text is None:
+        return 0
+    side, half = blank_half(context, box.style, text[-1])
+    squeezed = -(_advances(box).get(len(text) - 1, 0))  # by push-in already
+    cut = line_end_cut(side, half, squeezed, extra_width, cap, sum(counts.values()),
+                       counts['space'] + counts['mixed'])
+    if cut:
+        extras[id(box)] = {len(text) - 1: -cut}
+    return cut
 
 
 def _advances(box):

@@ -1,0 +1,209 @@
+"""builder/print/editions.py: each issue's print edition typeset only when its input
+changed, the rest taken from the site's PDF cache (.cache/pdf).
+
+Real typesetting takes seconds, so it happens here three times: once for the module's
+fixture and twice in test_unchanged_issues_are_not_typeset_again. The other tests hand
+the issues to `Recorder`, which stands in for the `Typesetters` and notes what it is
+given, so that what is typeset again, and what is cached, can be counted."""
+
+import shutil
+from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+
+import pytest
+from conftest import FIXTURES, article, snapshot, write
+
+from builder.pipeline import load
+from builder.print.editions import Typesetters, start_editions
+from builder.print.pdf import RenderedPdf
+from builder.render.themes import template_env
+from builder.routes import PDF_CACHE
+
+TEA = "\U0001F9CB"  # in no installed font
+
+
+class Recorder:
+    """In place of `Typesetters`: notes the issues handed to it, and 'typesets' each at once
+    into a stand-in PDF (with the given WeasyPrint problems)."""
+
+    def __init__(self, problems: dict[str, tuple[str, ...]] | None = None) -> None:
+        self.slugs: list[str] = []
+        self.problems = problems or {}
+
+    def typeset(self, document) -> Future:
+        self.slugs.append(document.slug)
+        done: Future = Future()
+        done.set_result(RenderedPdf(slug=document.slug, pdf=b"%PDF-1.7 stand-in for " + document.slug.encode(),
+                                    pages=1, problems=self.problems.get(document.slug, ())))
+        return done
+
+
+def editions_of(root: Path, workers, report=lambda _: None):
+    archive, _ = load(root)
+    pending = start_editions(archive, template_env(archive.site), workers)
+    return pending, pending.finish(report)
+
+
+def cached(root: Path) -> dict[str, bytes]:
+    folder = root / PDF_CACHE
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())} if folder.is_dir() else {}
+
+
+@pytest.fixture(scope="module")
+def typeset(tmp_path_factory):
+    """The fixture site with both issues typeset for real: (site, editions, PDF cache as it was then)."""
+    root = tmp_path_factory.mktemp("editions") / "site"
+    shutil.copytree(FIXTURES / "site-basic", root)
+    archive, _ = load(root)
+    with Typesetters(issues=len(archive.issues)) as workers:
+        editions = start_editions(archive, template_env(archive.site), workers).finish()
+    assert editions.errors == (), editions.errors
+    assert sorted(editions.pdfs) == ["2017-01", "2017-02"]
+    assert all(pdf.startswith(b"%PDF-") for pdf in editions.pdfs.values())
+    return root, editions, cached(root)
+
+
+@pytest.fixture
+def typeset_copy(typeset, tmp_path) -> Path:
+    """A copy of the typeset site, its cache included, to change."""
+    copy = tmp_path / "site"
+    shutil.copytree(typeset[0], copy, symlinks=True)
+    return copy
+
+
+def test_typesetting_fills_the_cache_with_one_pdf_an_issue(typeset):
+    root, editions, cache = typeset
+    assert [name.split("-")[:2] for name in cache] == [["2017", "01"], ["2017", "02"]]
+    assert sorted(cache.values()) == sorted(editions.pdfs.values())
+
+
+def test_a_second_run_takes_every_pdf_from_the_cache_without_typesetting(typeset):
+    root, first, cache = typeset
+    workers, reported = Recorder(), []
+    pending, editions = editions_of(root, workers, reported.append)
+    assert workers.slugs == [] and pending.futures == {}
+    assert editions.pdfs == first.pdfs
+    assert (editions.errors, editions.warnings) == ((), ())
+    assert reported == []  # nothing said to be typeset
+    assert cached(root) == cache
+
+
+def test_a_changed_article_changes_the_digest_and_its_issue_is_typeset_again(typeset, typeset_copy):
+    root, first, cache = typeset
+    before, _ = editions_of(typeset_copy, Recorder())
+    write(typeset_copy / "content/issues/2017-02/market-a.md",
+          article(title="湖北碳市场成交活跃（更正）", date="2017-01-11", source="湖北碳排放权交易中心", section="market"))
+    workers, reported = Recorder(), []
+    pending, editions = editions_of(typeset_copy, workers, reported.append)
+    assert workers.slugs == ["2017-02"]
+    assert pending.documents["2017-02"].digest != before.documents["2017-02"].digest
+    assert pending.documents["2017-01"].digest == before.documents["2017-01"].digest
+    assert editions.pdfs["2017-01"] == first.pdfs["2017-01"]  # from the cache
+    assert editions.pdfs["2017-02"] == b"%PDF-1.7 stand-in for 2017-02"
+    assert reported == ["typeset 2017-02.pdf: 1 pages, 0.00 MB"]
+    # The new edition replaced the issue's old one in the cache; the other issue's stayed.
+    now = cached(typeset_copy)
+    assert len(now) == 2
+    assert {name: pdf for name, pdf in now.items() if name.startswith("2017-01-")} == \
+        {name: pdf for name, pdf in cache.items() if name.startswith("2017-01-")}
+    assert [pdf for name, pdf in now.items() if name.startswith("2017-02-")] == [b"%PDF-1.7 stand-in for 2017-02"]
+    assert pending.documents["2017-02"].digest[:16] in next(name for name in now if name.startswith("2017-02-"))
+    # And the run after takes it from the cache.
+    again = Recorder()
+    editions_of(typeset_copy, again)
+    assert again.slugs == []
+
+
+@pytest.mark.parametrize("link", [".cache/pdf", ".cache"])
+def test_a_cache_that_links_outside_the_site_is_not_used_and_is_warned_about(typeset_copy, tmp_path, link):
+    elsewhere = tmp_path / "elsewhere"
+    (typeset_copy / link).rename(elsewhere)  # holds the right PDFs, under the right names
+    (typeset_copy / link).symlink_to(elsewhere, target_is_directory=True)
+    before = snapshot(elsewhere)
+    workers = Recorder()
+    _, editions = editions_of(typeset_copy, workers)
+    assert sorted(workers.slugs) == ["2017-01", "2017-02"]  # every issue typeset again
+    assert editions.errors == ()
+    assert [(w.path, w.message) for w in editions.warnings if "cache" in w.message] == [
+        (typeset_copy / PDF_CACHE, "the PDF cache is a link to outside the site, so it is not used: every PDF is "
+                                   "typeset again")]
+    assert editions.pdfs["2017-01"] == b"%PDF-1.7 stand-in for 2017-01"
+    assert snapshot(elsewhere) == before  # nothing written there, nothing deleted
+
+
+def test_a_cached_pdf_that_is_a_link_is_not_taken(typeset, typeset_copy, tmp_path):
+    name = next(name for name in typeset[2] if name.startswith("2017-01-"))
+    outside = write(tmp_path / "outside.pdf", "%PDF-1.7 not the build's")
+    (typeset_copy / PDF_CACHE / name).unlink()
+    (typeset_copy / PDF_CACHE / name).symlink_to(outside)
+    workers = Recorder()
+    _, editions = editions_of(typeset_copy, workers)
+    assert workers.slugs == ["2017-01"]
+    assert b"not the build's" not in editions.pdfs["2017-01"]
+
+
+def test_an_edition_with_a_character_no_font_has_is_not_cached(site):
+    write(site / "content/issues/2017-02/tea.md", article(body=f"奶茶{TEA}一杯。\n"))
+    workers = Recorder()
+    _, editions = editions_of(site, workers)
+    assert sorted(workers.slugs) == ["2017-01", "2017-02"]
+    assert [e.format(site).splitlines()[0] for e in editions.errors] == [
+        f"content/issues/2017-02/tea.md:8: '{TEA}' (U+1F9CB BUBBLE TEA) is in no installed font and would print as "
+        "an empty box"]
+    assert sorted(editions.pdfs) == ["2017-01"]
+    assert [name[:8] for name in cached(site)] == ["2017-01-"]
+    # So the next run typesets it, and reports the error, again.
+    again = Recorder()
+    _, editions = editions_of(site, again)
+    assert again.slugs == ["2017-02"] and len(editions.errors) == 1
+
+
+def test_an_edition_whose_typesetting_found_problems_is_not_cached(site):
+    problem = "Failed to load image at 'file:///issue/images/price.png': cannot identify image file"
+    workers = Recorder({"2017-01": (problem,)})
+    _, editions = editions_of(site, workers)
+    assert [e.format(site).splitlines()[0] for e in editions.errors] == [
+        f"content/issues/2017-01/01-carbon-price.md:16: the print edition cannot use this file: {problem}"]
+    assert sorted(editions.pdfs) == ["2017-02"]
+    assert [name[:8] for name in cached(site)] == ["2017-02-"]
+
+
+def test_unchanged_issues_are_not_typeset_again(site, newsletter):
+    first = newsletter("build", "--site", site)
+    assert "typeset 2017-01.pdf" in first.out and "typeset 2017-02.pdf" in first.out
+    before = (site / "output/pdf/2017-01.pdf").read_bytes()
+    second = newsletter("build", "--site", site)
+    assert "typeset" not in second.out
+    assert (site / "output/pdf/2017-01.pdf").read_bytes() == before
+    write(site / "content/issues/2017-02/market-a.md", article(title="湖北碳市场成交活跃（更正）", section="市场热点"))
+    third = newsletter("build", "--site", site)
+    assert "typeset 2017-02.pdf" in third.out and "typeset 2017-01.pdf" not in third.out
+
+
+def test_missing_harfbuzz_subsetter_is_warned_about(monkeypatch):
+    import weasyprint.text.ffi
+
+    from builder.print.editions import _environment_warnings
+
+    assert not [w for w in _environment_warnings() if "libharfbuzz-subset0" in w.message]
+    monkeypatch.setattr(weasyprint.text.ffi, "harfbuzz_subset", None)
+    warned = [w for w in _environment_warnings() if "libharfbuzz-subset0" in w.message]
+    assert warned and "apt-get install libharfbuzz-subset0" in warned[0].hint
+
+
+def test_characters_no_font_has_are_reported_even_when_the_typesetting_died(site):
+    write(site / "content/issues/2017-02/tea.md", article(body=f"奶茶{TEA}一杯。\n"))
+
+    class Dying(Recorder):
+        def typeset(self, document) -> Future:
+            died: Future = Future()
+            died.set_exception(BrokenProcessPool("a worker died"))
+            return died
+
+    _, editions = editions_of(site, Dying())
+    first_lines = [e.format(site).splitlines()[0] for e in editions.errors]
+    assert f"content/issues/2017-02/tea.md:8: '{TEA}' (U+1F9CB BUBBLE TEA) is in no installed font and would " \
+           "print as an empty box" in first_lines
+    assert sum("a worker process died" in line for line in first_lines) == 2
+    assert editions.pdfs == {}

@@ -1,0 +1,229 @@
+"""builder.print.weasyprint_cjk as a whole: `with typesetting():` checks WeasyPrint's version, patches it for one
+render and leaves it, and the process, as they were."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import types
+
+import pytest
+import weasyprint
+from conftest import ROOT
+from test_typeset import HEAD, TEXT
+from weasyprint.layout import inline
+
+from builder.errors import SetupProblem
+from builder.print import weasyprint_cjk
+from builder.print.weasyprint_cjk import EXPECTED_WEASYPRINT, WeasyPrintMismatch, cjk, patches, runtime, typesetting
+
+# The print CSS's settings (custom properties), and a document they change.
+SETTING_A = "body { --cjk-latin-space: 0.25em; --cjk-line-end: half }"
+SETTING_B = "body { --cjk-latin-space: 0; --cjk-line-end: full }"
+COMMAS = '<p style="width: 213pt; text-indent: 0">' + "低碳发展，" * 10 + "低碳发展。</p>"
+BODY = f"<p>{TEXT}</p>" + COMMAS + '<p style="text-indent: 0">比2015年下降19.5%，生<b>CCER</b>态</p>'
+
+
+def document(setting):
+    return HEAD + f"<style>{setting}</style>" + BODY
+
+
+def pdf(html):
+    return weasyprint.HTML(string=html).write_pdf(pdf_identifier=b"0" * 32)
+
+
+def is_original(owner, name):
+    return getattr(owner, name) is runtime.original(owner, name)
+
+
+# --- the version guard --------------------------------------------------------------------------------------------
+
+def test_the_expected_version_is_the_one_pinned_and_installed():
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert f'"weasyprint=={EXPECTED_WEASYPRINT}"' in pyproject
+    assert weasyprint.__version__ == EXPECTED_WEASYPRINT
+    weasyprint_cjk.check()
+
+
+def test_another_weasyprint_version_is_refused_with_both_versions_named(monkeypatch):
+    monkeypatch.setattr(weasyprint, "__version__", "70.1")
+    with pytest.raises(WeasyPrintMismatch) as refused:
+        with typesetting():
+            pytest.fail("the body must not run")
+    message = str(refused.value)
+    assert "WeasyPrint 70.1 is installed" in message and "WeasyPrint 70.0 exactly" in message
+    assert "the version: 70.1 instead of 70.0" in message
+    assert "install weasyprint==70.0, e.g. by running ./dev build, which installs the pinned packages" in message
+    assert isinstance(refused.value, SetupProblem)  # `newsletter` prints it whole, and exits 4
+    assert all(is_original(owner, name) for owner, name, _ in patches.TABLE)  # nothing was installed
+    assert not runtime.active()
+
+
+def test_the_version_guard_works_under_python_dash_o():
+    script = """
+import sys
+import weasyprint
+weasyprint.__version__ = "70.1"
+from builder.print.weasyprint_cjk import WeasyPrintMismatch, typesetting
+assert False, "asserts are on"
+try:
+    with typesetting():
+        print("accepted")
+except WeasyPrintMismatch as exc:
+    print(exc)
+    sys.exit(3)
+"""
+    run = subprocess.run([sys.executable, "-O", "-c", script], capture_output=True, text=True, cwd=ROOT)
+    assert run.returncode == 3, run.stdout + run.stderr
+    assert "WeasyPrint 70.1 is installed" in run.stdout and "WeasyPrint 70.0 exactly" in run.stdout
+    assert "accepted" not in run.stdout
+
+
+def test_a_changed_internal_is_named(monkeypatch):
+    def get_next_linebox(*args):  # a WeasyPrint whose lines are aligned elsewhere
+        return None
+
+    monkeypatch.delattr(inline, "add_word_spacing")
+    monkeypatch.setattr(inline, "get_next_linebox", get_next_linebox)
+    with pytest.raises(WeasyPrintMismatch) as refused:
+        weasyprint_cjk.check()
+    message = str(refused.value)
+    assert "WeasyPrint 70.0 is installed, but its internals are not those" in message
+    assert "layout.inline.add_word_spacing exists" in message
+    assert "layout.inline.get_next_linebox calls text_align" in message
+    assert "the version" not in message
+    assert "install weasyprint==70.0" in message
+
+
+# --- one table, put in place and taken away together ----------------------------------------------------------------
+
+def test_the_table_names_every_replaced_function_once_and_keeps_weasyprints_own():
+    targets = [(owner, name) for owner, name, _ in patches.TABLE]
+    assert len(targets) == len(set(targets)) == 9
+    for owner, name, replacement in patches.TABLE:
+        kept = runtime.original(owner, name)
+        assert kept is not replacement
+        assert kept.__module__.startswith("weasyprint."), (owner, name)
+        assert is_original(owner, name)
+
+
+def test_the_patches_are_in_place_inside_and_gone_after():
+    with typesetting():
+        assert patches.installed()
+        for owner, name, replacement in patches.TABLE:
+            assert getattr(owner, name) is replacement
+    assert not patches.installed()
+    for owner, name, _ in patches.TABLE:
+        assert is_original(owner, name), (owner, name)
+
+
+def test_the_patches_are_gone_after_an_error_in_the_body():
+    with pytest.raises(ValueError, match="in the body"):
+        with typesetting():
+            pdf(document(SETTING_A))
+            raise ValueError("in the body")
+    for owner, name, _ in patches.TABLE:
+        assert is_original(owner, name), (owner, name)
+    assert not runtime.active()
+
+
+def test_nested_use_is_an_error_that_leaves_the_outer_render_alone():
+    with typesetting():
+        with pytest.raises(RuntimeError, match="already in use"):
+            with typesetting():
+                pass
+        assert patches.installed() and runtime.active()
+        pdf(document(SETTING_A))
+    assert all(is_original(owner, name) for owner, name, _ in patches.TABLE)
+
+
+def test_install_refuses_functions_someone_else_replaced(monkeypatch):
+    monkeypatch.setattr(inline, "text_align", lambda *args: None)
+    with pytest.raises(RuntimeError, match="not its own"):
+        with typesetting():
+            pass
+    assert not runtime.active()
+
+
+# --- state tied to one render ---------------------------------------------------------------------------------------
+
+def module_containers():
+    """{(module, name): size} of every dict, list and set held by a module of the package."""
+    found = {}
+    for name, module in sorted(sys.modules.items()):
+        if name.startswith("builder.print.weasyprint_cjk") and isinstance(module, types.ModuleType):
+            for attribute, value in vars(module).items():
+                if isinstance(value, (dict, list, set)) and not attribute.startswith("__"):
+                    found[name, attribute] = len(value)
+    return found
+
+
+def test_a_render_leaves_no_cache_behind():
+    before = module_containers()
+    with typesetting():
+        state = runtime.current()
+        pdf(document(SETTING_A))
+        assert state.lines and state.blank_halves  # the caches were used
+        assert cjk.gaps.cache_info().currsize > 0
+    assert not runtime.active()
+    with pytest.raises(RuntimeError):
+        runtime.current()
+    for cached in cjk.CACHES:
+        assert cached.cache_info().maxsize is not None  # bounded
+        assert cached.cache_info().currsize == 0, cached  # and emptied
+    assert module_containers() == before  # no module-level dict, list or set grew
+
+
+def test_each_render_has_a_fresh_state():
+    with typesetting():
+        first = runtime.current()
+        pdf(document(SETTING_A))
+    with typesetting():
+        second = runtime.current()
+        assert second is not first
+        assert not second.lines and not second.blank_halves and not second.column_trials
+
+
+RENDER_IN_A_FRESH_PROCESS = """
+import sys
+import weasyprint
+from builder.print.weasyprint_cjk import typesetting
+source, target = sys.argv[1:]
+with open(source, encoding="utf-8") as file:
+    html = file.read()
+with typesetting():
+    pdf = weasyprint.HTML(string=html).write_pdf(pdf_identifier=b"0" * 32)
+with open(target, "wb") as file:
+    file.write(pdf)
+"""
+
+
+def fresh_process_pdf(html, tmp_path, name):
+    source, target = tmp_path / f"{name}.html", tmp_path / f"{name}.pdf"
+    source.write_text(html, encoding="utf-8")
+    subprocess.run([sys.executable, "-c", RENDER_IN_A_FRESH_PROCESS, str(source), str(target)],
+                   check=True, cwd=ROOT, capture_output=True)
+    return target.read_bytes()
+
+
+def test_rendering_again_after_changing_a_setting_gives_a_fresh_process_bytes(tmp_path):
+    a, b = document(SETTING_A), document(SETTING_B)
+    in_this_process = []
+    for html in (a, b, a):
+        with typesetting():
+            in_this_process.append(pdf(html))
+    fresh_a, fresh_b = fresh_process_pdf(a, tmp_path, "a"), fresh_process_pdf(b, tmp_path, "b")
+    assert fresh_a != fresh_b  # the setting changes the PDF
+    assert in_this_process[0] == fresh_a
+    assert in_this_process[1] == fresh_b
+    assert in_this_process[2] == fresh_a
+
+
+def test_a_build_with_another_weasyprint_says_what_to_install_and_exits_4(site, newsletter, monkeypatch):
+    monkeypatch.setattr(weasyprint, "__version__", "70.1")  # the typesetting workers are forked with it
+    run = newsletter("build", "--site", site)
+    assert run.code == 4
+    assert run.err.startswith("error: WeasyPrint 70.1 is installed, but the print edition's typesetting needs "
+                              "WeasyPrint 70.0 exactly: install weasyprint==70.0")
+    assert "fault of the builder" not in run.err and "Traceback" not in run.err
+    assert not (site / "output").exists()
