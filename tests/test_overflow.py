@@ -1,4 +1,4 @@
-"""builder/overflow.py: what does not fit the print page, found in WeasyPrint's boxes."""
+"""builder/print/overflow.py: what does not fit the print page, found in WeasyPrint's boxes."""
 
 import weasyprint
 
