@@ -3,19 +3,25 @@ render and leaves it, and the process, as they were."""
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import subprocess
 import sys
 import types
 
 import pytest
 import weasyprint
-from conftest import ROOT
+from conftest import ROOT, article, write
 from test_typeset import HEAD, TEXT
 from weasyprint.layout import inline
 
 from builder.errors import SetupProblem
+from builder.pipeline import load
 from builder.print import weasyprint_cjk
+from builder.print.document import print_document
+from builder.print.pdf import render_pdf
 from builder.print.weasyprint_cjk import EXPECTED_WEASYPRINT, WeasyPrintMismatch, cjk, patches, runtime, typesetting
+from builder.render.themes import template_env
 
 # The print CSS's settings (custom properties), and a document they change.
 SETTING_A = "body { --cjk-latin-space: 0.25em; --cjk-line-end: half }"
@@ -227,3 +233,41 @@ def test_a_build_with_another_weasyprint_says_what_to_install_and_exits_4(site, 
                               "WeasyPrint 70.0 exactly: install weasyprint==70.0")
     assert "fault of the builder" not in run.err and "Traceback" not in run.err
     assert not (site / "output").exists()
+
+
+FRESH_RENDER = """
+import json, sys
+from builder.print.document import PrintDocument
+from builder.print.pdf import render_pdf
+from builder.render.themes import template_env
+fields = json.load(open(sys.argv[1], encoding="utf-8"))
+fields["images"] = tuple(tuple(pair) for pair in fields["images"])
+fields["files"] = tuple(fields["files"])
+sys.stdout.buffer.write(render_pdf(PrintDocument(**fields)).pdf)
+"""
+
+
+def test_an_issue_rendered_again_after_a_setting_changed_is_what_a_fresh_process_sets(site, tmp_path):
+    """As the build (and a long-running server) renders: one issue, its settings changed
+    in site.yaml between two renders in one process, then changed back."""
+    def issue_document():
+        archive, _ = load(site)
+        issue = next(i for i in archive.issues if i.slug == "2017-02")
+        return print_document(archive, issue, template_env(archive.site))
+
+    def fresh(document) -> bytes:
+        fields = tmp_path / f"{document.digest[:8]}.json"
+        fields.write_text(json.dumps(dataclasses.asdict(document)), encoding="utf-8")
+        return subprocess.run([sys.executable, "-c", FRESH_RENDER, str(fields)], capture_output=True, check=True,
+                              cwd=ROOT).stdout
+
+    write(site / "content/issues/2017-02/09-mixed.md", article(title="中西文", body="2017年1月4日，CCER 交易（委）。" * 40))
+    a = issue_document()
+    yaml_text = (site / "site.yaml").read_text(encoding="utf-8")
+    (site / "site.yaml").write_text(
+        yaml_text.replace("pdf:\n", "pdf:\n  latin_spacing: none\n  line_end_punctuation: half\n"), encoding="utf-8")
+    b = issue_document()
+    here = [render_pdf(document).pdf for document in (a, b, a)]
+    assert here[0] != here[1]  # the settings change the PDF
+    assert here[0] == here[2] == fresh(a)
+    assert here[1] == fresh(b)
