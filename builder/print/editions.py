@@ -90,7 +90,7 @@ def _warm_up(build_process: int) -> None:
     from builder.print import weasyprint_cjk
 
     try:
-        weasyprint_cjk.check()
+        weasyprint_cjk.ensure()
     except weasyprint_cjk.WeasyPrintMismatch:
         pass
 

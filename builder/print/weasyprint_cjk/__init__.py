@@ -32,7 +32,7 @@ of `cjk.py` are dropped: a process may render any number of times, each render a
 in a fresh process. Nested (or concurrent) use raises RuntimeError: the patches are
 process-wide.
 
-Nothing outside this package needs its submodules: `typesetting`, `check`,
+Nothing outside this package needs its submodules: `typesetting`, `check`, `ensure`,
 `WeasyPrintMismatch` and `EXPECTED_WEASYPRINT` are here.
 """
 
@@ -42,9 +42,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from builder.print.weasyprint_cjk import cjk, patches, runtime
-from builder.print.weasyprint_cjk.compat import EXPECTED_WEASYPRINT, WeasyPrintMismatch, check
+from builder.print.weasyprint_cjk.compat import EXPECTED_WEASYPRINT, WeasyPrintMismatch, check, ensure
 
-__all__ = ["EXPECTED_WEASYPRINT", "WeasyPrintMismatch", "check", "typesetting"]
+__all__ = ["EXPECTED_WEASYPRINT", "WeasyPrintMismatch", "check", "ensure", "typesetting"]
 
 
 @contextmanager
@@ -57,7 +57,7 @@ def typesetting(*, reuse_columns: bool = True) -> Iterator[None]:
     """
     if runtime.active():
         raise RuntimeError("typesetting() is already in use in this process: one render at a time")
-    check()
+    ensure()
     patches.install()
     runtime.begin(runtime.RenderState(reuse_columns=reuse_columns))
     try:

@@ -35,6 +35,20 @@ class WeasyPrintMismatch(SetupProblem):
     """The installed WeasyPrint is not the one builder.print.weasyprint_cjk patches."""
 
 
+# The WeasyPrint versions whose internals this process has checked and found as expected.
+_PASSED: set[str] = set()
+
+
+def ensure() -> None:
+    """`check()`, once per process and WeasyPrint version: the internals take 40 ms to
+    read, and a build typesets every issue. (The worker processes check while they
+    start, before the first issue reaches them.)"""
+    installed = getattr(weasyprint, '__version__', 'unknown')
+    if installed not in _PASSED:
+        check()
+        _PASSED.add(installed)
+
+
 def check() -> None:
     """Raise WeasyPrintMismatch unless WeasyPrint is EXPECTED_WEASYPRINT with every
     internal the patches rely on."""
