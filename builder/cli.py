@@ -107,7 +107,7 @@ def _import(args: argparse.Namespace, root: Path) -> int:
     folder = site.issues_dir / args.issue
     written = write_issue(issue, folder, meta, args.force)
     print(format_summary(issue), end="")
-    print(f"wrote {folder / 'issue.yaml'} and {len(written) - 1} articles"
+    print(f"wrote {folder / routes.ISSUE_FILE} and {len(written) - 1} articles"
           f" ({meta.year}年第{meta.number}期，总第{meta.total}期，{meta.date.isoformat()})")
     print("review the articles listed above, then run: newsletter check")
     return OK

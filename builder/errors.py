@@ -105,7 +105,7 @@ class ContentErrors(Exception):
 
     def __init__(self, errors: Iterable[ContentError]) -> None:
         self.errors = tuple(errors)
-        super().__init__(*self.errors)
+        super().__init__(self.errors)  # one argument: pickled from a worker process, it is rebuilt
 
     @classmethod
     def one(cls, path: Path | None, message: str, line: int | None = None, hint: str = "") -> ContentErrors:

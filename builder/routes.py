@@ -16,17 +16,23 @@ from urllib.parse import quote
 
 SITE_FILE = "site.yaml"
 ISSUE_FILE = "issue.yaml"
-CONTENT_DIR = "content"
 ISSUES_DIR = "content/issues"
 TEMPLATES_DIR = "templates"
 THEMES_DIR = "themes"
 OUTPUT_DIR = "output"
 # The builder's own, kept between builds; deleting it is always safe.
 PDF_CACHE = Path(".cache") / "pdf"
+# The theme's templates of the print edition: the issue's HTML, and its stylesheet.
+PRINT_TEMPLATE = "print/issue.html"
+PRINT_STYLESHEET = "print/issue.css"
 # The themes that come with the builder (themes/default/ in its repository).
 BUILTIN_THEMES = Path(__file__).resolve().parent.parent / THEMES_DIR
 # Left in every output folder: the list of the files the build wrote there.
 OUTPUT_MARKER = ".newsletter-output"
+
+# Where the print HTML finds the issue's files. WeasyPrint names an image in the PDF
+# after its URL; a fixed URL keeps the PDF's bytes independent of where the site is.
+ISSUE_URL = "file:///issue/"
 
 # --- the archive's pages and files ------------------------------------------
 
@@ -60,13 +66,13 @@ def article_page(issue_slug: str, article_slug: str) -> str:
     return article_folder(issue_slug, article_slug) + "index.html"
 
 
-def section_folder(section_slug: str) -> str:
-    return f"sections/{section_slug}/"
+def section_folder(section_slug: str, number: int = 1) -> str:
+    """The folder of page `number` of a section's list of articles: the first is the section's."""
+    return f"sections/{section_slug}/" + ("" if number == 1 else f"page/{number}/")
 
 
 def section_page(section_slug: str, number: int = 1) -> str:
-    """Page `number` of a section's list of articles: the first at the section's folder."""
-    return section_folder(section_slug) + ("" if number == 1 else f"page/{number}/") + "index.html"
+    return section_folder(section_slug, number) + "index.html"
 
 
 def pdf(issue_slug: str) -> str:

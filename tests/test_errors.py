@@ -47,3 +47,12 @@ def test_a_scoped_log_tells_its_own_errors_and_passes_them_on():
     with pytest.raises(ContentErrors) as caught:
         log.raise_if_any()
     assert len(caught.value.errors) == 3
+
+
+def test_errors_raised_in_a_worker_process_come_back_whole():
+    import pickle
+
+    for errors in (ContentErrors.one(Path("a.md"), "one", 2, "hint"),
+                   ContentErrors([ContentError(Path("a.md"), "one"), ContentError(None, "two")])):
+        again = pickle.loads(pickle.dumps(errors))
+        assert isinstance(again, ContentErrors) and again.errors == errors.errors

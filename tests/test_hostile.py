@@ -24,9 +24,10 @@ from bs4 import BeautifulSoup
 from conftest import ROOT, article, snapshot, write
 
 from builder.errors import ErrorLog
-from builder.print.document import ISSUE_URL, print_document
+from builder.print.document import print_document
 from builder.print.pdf import _local_fetcher
 from builder.render.themes import template_env
+from builder.routes import ISSUE_URL
 from builder.source.config import load_site
 from builder.source.content import load_archive
 

@@ -88,17 +88,45 @@ def test_the_weasyprint_extension_is_used_only_through_its_entry_point():
     assert not {m: names for m, names in reaching_in.items() if names}
 
 
-def test_the_weasyprint_extension_depends_only_on_what_the_pdf_cache_key_hashes():
-    """The PDF cache key hashes PRINT_CODE: the extension may not use another builder
-    module, whose change would then leave stale PDFs in the cache."""
+# Modules the typesetting may use that decide no byte of a PDF: the builder's error types
+# (the extension's one exception derives from them), the model, and where a file is used
+# (for messages about a file WeasyPrint could not read).
+NO_BYTES = {"builder", "builder.errors", "builder.model", "builder.source.issue_files"}
+
+
+def test_what_typesets_depends_only_on_what_the_pdf_cache_key_hashes():
+    """The PDF cache key hashes PRINT_CODE: what runs in a typesetting worker (pdf.py and
+    the extension) may not use another builder module, whose change would leave stale PDFs."""
     hashed = {module_name(p) for p in code_files()}
-    extension = [p for p in MODULES if module_name(p).startswith(EXTENSION)]
-    assert extension and all(p in code_files() for p in extension)
-    # builder.errors: the extension's one exception (a WeasyPrint it was not written for)
-    # derives from the builder's; it decides no byte of a PDF.
-    used = {name for p in extension for name in imports(p)} - {"builder", "builder.errors"}
-    assert used <= hashed, used - hashed
+    typesetting = [p for p in MODULES if module_name(p).startswith(EXTENSION) or module_name(p) == "builder.print.pdf"]
+    assert len(typesetting) > 5 and all(p in code_files() for p in typesetting)
+    used = {name for p in typesetting for name in imports(p)}
+    assert used - hashed <= NO_BYTES, used - hashed - NO_BYTES
     assert PRINT_CODE[0] == PACKAGE / "print"
+
+
+def test_the_weasyprint_extension_uses_nothing_of_the_builder_but_chinese_and_errors():
+    extension = [p for p in MODULES if module_name(p).startswith(EXTENSION)]
+    used = {name for p in extension for name in imports(p) if not name.startswith(EXTENSION)}
+    assert used <= {"builder", "builder.chinese", "builder.errors"}, used
+
+
+def test_no_module_imports_itself_back():
+    """No import cycle anywhere, the base layer included (whose modules may use each other)."""
+    graph = {module_name(p): imports(p) - {"builder"} for p in MODULES}
+    done: set[str] = set()
+
+    def visit(module: str, path: tuple[str, ...]) -> None:
+        assert module not in path, " -> ".join((*path, module))
+        if module in done:
+            return
+        for imported in graph.get(module, ()):
+            if imported != module and not module.startswith(imported + "."):  # a package's own __init__
+                visit(imported, (*path, module))
+        done.add(module)
+
+    for module in graph:
+        visit(module, ())
 
 
 def test_the_check_sees_a_wrong_import(tmp_path):

@@ -165,6 +165,7 @@ def module_containers():
 
 
 def test_a_render_leaves_no_cache_behind():
+    weasyprint_cjk.ensure()  # the process's one check of WeasyPrint is remembered: no render's cache
     before = module_containers()
     with typesetting():
         state = runtime.current()
@@ -271,3 +272,53 @@ def test_an_issue_rendered_again_after_a_setting_changed_is_what_a_fresh_process
     assert here[0] != here[1]  # the settings change the PDF
     assert here[0] == here[2] == fresh(a)
     assert here[1] == fresh(b)
+
+
+def test_a_render_in_another_thread_meanwhile_is_refused():
+    import threading
+
+    refused = []
+
+    def other() -> None:
+        try:
+            with typesetting():
+                pass
+        except RuntimeError as exc:
+            refused.append(str(exc))
+
+    with typesetting():
+        thread = threading.Thread(target=other)
+        thread.start()
+        thread.join()
+    assert refused == ["typesetting() is already in use in this process: one render at a time"]
+    with typesetting():  # and free again afterwards
+        pass
+
+
+def test_an_interrupted_start_leaves_weasyprint_as_it_was(monkeypatch):
+    def interrupted(state) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(runtime, "begin", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        with typesetting():
+            pass
+    assert patches.pristine() and not runtime.active()
+    monkeypatch.undo()
+    with typesetting():
+        assert patches.installed()
+
+
+def test_a_weasyprint_whose_modules_moved_is_a_mismatch_not_a_crash(site):
+    """A release that renamed something the extension imports from WeasyPrint: the build
+    says which WeasyPrint to install (exit 4), not that a worker process died."""
+    script = ("import sys\n"
+              "import weasyprint.text.ffi\n"
+              "del weasyprint.text.ffi.TO_UNITS  # as if renamed: the extension imports it by name\n"
+              "from builder.cli import main\n"
+              f"sys.exit(main(['build', '--site', {str(site)!r}]))\n")
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert run.returncode == 4, run.stderr
+    assert run.stderr.startswith("error: WeasyPrint 70.0 is installed, but its internals are not those")
+    assert "its modules could not be imported (ImportError" in run.stderr
+    assert "worker process died" not in run.stderr

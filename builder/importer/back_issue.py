@@ -135,9 +135,8 @@ def parse_extracted_text(text: str, path: Path,
     lines = [Line(n, raw.replace("\f", "").rstrip("\r"))
              for n, raw in enumerate(text.lstrip("\ufeff").split("\n"), start=1)]
     if not any(_DATELINE.match(line.raw) for line in lines):
-        raise ContentErrors.one(
-                                path, "this is not text extracted from the bulletin: no line starts with '发布日期：'",
-                                None, _NOT_BULLETIN_HINT)
+        raise ContentErrors.one(path, "this is not text extracted from the bulletin: no line starts with "
+                                      "'发布日期：'", None, _NOT_BULLETIN_HINT)
     log = ErrorLog()
     furniture, printed_total = page_furniture(lines)
     kept = [line for line in lines if line.number not in furniture and line.text]
@@ -323,8 +322,7 @@ def write_issue(issue: ImportedIssue, issue_dir: Path, meta: IssueMeta, force: b
                                 "choose a folder name for the issue, e.g. 2017-18")
     if issue_dir.exists() and any(issue_dir.iterdir()):
         if not force:
-            raise ContentErrors.one(
-                                    issue_dir, "this issue folder already has files; nothing was written", None,
+            raise ContentErrors.one(issue_dir, "this issue folder already has files; nothing was written", None,
                                     "pass --force to replace it, or choose another folder")
         # Only the issue's own files go: pictures or attachments beside them stay.
         for old in [issue_dir / ISSUE_FILE, *issue_dir.glob("*.md")]:

@@ -13,7 +13,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from builder.chinese import is_han
+from builder.chinese import HAN_CLASS, is_han
 
 # Quotes, ellipsis and dash count as Chinese punctuation: Unicode calls them "ambiguous"
 # width, but in this bulletin they are always typeset full width inside Chinese text.
@@ -25,7 +25,7 @@ _CLAUSE = re.compile(rf"^(第[{_NUMERAL}]+条)\s*(\S.*)$")
 _HEADED_ITEM = re.compile(rf"^([{_NUMERAL}]+、|\d{{1,2}}、)\s*(\S.*)$")
 _PAREN_ITEM = re.compile(rf"^（[{_NUMERAL}]+）")
 _BULLET = re.compile(r"^[•●▪■◆]\s+(\S.*)$")
-_DOC_NUMBER = re.compile(r"^[\u4e00-\u9fff]{1,10}\s*[〔［\[]\s*\d{4}\s*[〕］\]]\s*\d+\s*号$")
+_DOC_NUMBER = re.compile(rf"^[{HAN_CLASS}]{{1,10}}\s*[〔［\[]\s*\d{{4}}\s*[〕］\]]\s*\d+\s*号$")
 _SIGNED_DATE = re.compile(r"^\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日\s*(印发)?$")
 _INLINE_URL = re.compile(r"(?<!<)\b(?:https?|ftp)://[!#-;=?-~]+")
 _PAGE_HEADER = re.compile(r"总第\s*(\d+)\s*期")

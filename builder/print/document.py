@@ -21,14 +21,9 @@ from builder import __version__, files
 from builder.errors import ContentError
 from builder.model import Archive, Article, Issue
 from builder.render import markdown
-from builder.routes import page_url
+from builder.routes import PRINT_STYLESHEET, PRINT_TEMPLATE, page_url
 from builder.source.issue_files import IMAGE_SUFFIXES
 
-# Where the print HTML finds the issue's images. WeasyPrint names an image in the PDF
-# after its URL; a fixed URL keeps the PDF's bytes independent of where the site is.
-ISSUE_URL = "file:///issue/"
-PRINT_TEMPLATE = "print/issue.html"
-PRINT_STYLESHEET = "print/issue.css"
 # A table of this many columns or more is set across both columns of the page.
 WIDE_TABLE_COLUMNS = 3
 # The sum of the squares of a table's cell lengths above which its columns are of equal
@@ -55,28 +50,30 @@ class PrintDocument:
     @property
     def digest(self) -> str:
         """Names the PDF: same digest, same bytes. The folder's place on disk is left out."""
-        h = hashlib.sha256()
-        for part in (self.html, renderer(), *(f"{p}={d}" for p, d in self.images)):
-            h.update(part.encode("utf-8"))
-            h.update(b"\0")
-        return h.hexdigest()
+        return _hash(self.html, renderer(), *(f"{p}={d}" for p, d in self.images))
 
     @property
     def identifier(self) -> bytes:
         """The PDF's /ID: from the content alone, not the clock nor the code that set it,
         so a rebuild of the same issue is the same file."""
-        h = hashlib.sha256()
-        for part in (self.html, *(f"{p}={d}" for p, d in self.images)):
-            h.update(part.encode("utf-8"))
-            h.update(b"\0")
-        return h.hexdigest()[:32].encode("ascii")
+        return _hash(self.html, *(f"{p}={d}" for p, d in self.images))[:32].encode("ascii")
+
+
+def _hash(*parts: str) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(part.encode("utf-8"))
+        h.update(b"\0")
+    return h.hexdigest()
 
 
 # The code that decides a PDF's bytes besides its HTML: every module of this package
-# (the WeasyPrint extension among them) and the character classes it shares. Derived,
-# not listed, so that a new module cannot leave stale PDFs in the cache
-# (tests/test_layers.py checks that the package uses no other module that could).
-PRINT_CODE = (Path(__file__).parent, Path(__file__).parent.parent / "chinese.py")
+# (the WeasyPrint extension among them), the character classes it shares and the reader
+# through which WeasyPrint gets the issue's files (and the URL it gets them by). Derived, not listed, so that a new
+# module cannot leave stale PDFs in the cache (tests/test_layers.py checks that what
+# typesets uses no other module but for messages).
+PRINT_CODE = (Path(__file__).parent, *(Path(__file__).parent.parent / name
+                                       for name in ("chinese.py", "files.py", "routes.py")))
 
 
 @functools.lru_cache(maxsize=1)

@@ -13,9 +13,9 @@ from pathlib import Path
 from builder import files
 from builder.errors import ContentError
 from builder.model import Issue
-from builder.print.document import ISSUE_URL, PrintDocument
+from builder.print.document import PrintDocument
 from builder.print.overflow import Overflow, find_overflows
-from builder.routes import ISSUE_FILE
+from builder.routes import ISSUE_FILE, ISSUE_URL
 from builder.source.issue_files import where_used
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import jinja2
 from jinja2.loaders import split_template_path
 
+from builder import routes
 from builder.errors import ContentErrors
 from builder.files import UnsafePath, regular_file
 from builder.model import Site
@@ -68,6 +69,7 @@ def template_env(site: Site) -> jinja2.Environment:
     )
     env.filters["date"] = format_date
     env.filters["css_string"] = css_string
+    env.globals["routes"] = routes  # url(routes.FEED): templates name pages as the builder does
     return env
 
 

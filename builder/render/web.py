@@ -99,8 +99,8 @@ def _section_pages(archive: Archive, section: Section, env: jinja2.Environment) 
         pager = {
             "number": number,
             "count": count,
-            "previous": None if number == 1 else routes.section_page(section.slug, number - 1),
-            "next": None if number == count else routes.section_page(section.slug, number + 1),
+            "previous": None if number == 1 else routes.section_folder(section.slug, number - 1),
+            "next": None if number == count else routes.section_folder(section.slug, number + 1),
         }
         chunk = entries[(number - 1) * per_page: number * per_page]
         pages.append(_render(env, "section.html", path, archive, section=section, entries=chunk, pager=pager))

@@ -67,18 +67,18 @@ def read_fields(doc: YamlDoc, spec: Mapping[str, Field], log: ErrorLog,
         if name not in data or data[name] is None or data[name] == "":
             if field.required:
                 found.error(doc.path, f"'{name}' is missing{place}", doc.line(*at),
-                          field.hint or f"add a line '{name}: …'")
+                            field.hint or f"add a line '{name}: …'")
             continue
         value = _convert(data[name], field)
         if value is None:
             found.error(doc.path, f"'{name}' should be {_DESCRIPTION[field.kind]}, not {_shown(data[name])}",
-                      line, field.hint)
+                        line, field.hint)
             continue
         invisible = _invisible(value)
         if invisible:
-            found.error(doc.path, f"'{name}' holds the invisible character U+{ord(invisible):04X}, which would hide "
-                                f"or disguise what readers see", line,
-                      "delete it: it may have come with pasted text, or be written as an escape such as \\0")
+            found.error(doc.path, f"'{name}' holds the invisible character U+{ord(invisible):04X}, which would "
+                                  f"hide or disguise what readers see", line,
+                        "delete it: it may have come with pasted text, or be written as an escape such as \\0")
             continue
         if value == "" or value == ():
             # `title: "  "` says nothing; a page, a feed entry or a PDF bookmark needs words.

@@ -23,14 +23,15 @@ of one render, the extension replaces a few WeasyPrint functions:
 4. `layout.block.block_box_layout` and `columns_layout`: multi-column layout without
    laying each column out twice (`columns.py`).
 
-`typesetting()` checks the installed WeasyPrint (`compat.py`: exactly the version
-pinned in pyproject.toml, with every internal the patches rely on; else
-`WeasyPrintMismatch`), puts the whole table of `patches.py` in place and gives the
-render a fresh state for its caches (`runtime.py`). On exit, after an error too,
+`typesetting()` checks the installed WeasyPrint once per process (`compat.py`: exactly
+the version pinned in pyproject.toml, with every internal the patches rely on; else
+`WeasyPrintMismatch`, also when WeasyPrint's modules cannot be imported), puts the whole
+table of `patches.py` in place and gives the render a fresh state for its caches
+(`runtime.py`). On exit, after an error too,
 WeasyPrint's own functions are back, and the render's state and the memoised answers
 of `cjk.py` are dropped: a process may render any number of times, each render as
-in a fresh process. Nested (or concurrent) use raises RuntimeError: the patches are
-process-wide.
+in a fresh process. Nested use, or use from two threads at once, raises RuntimeError:
+the patches are process-wide.
 
 Nothing outside this package needs its submodules: `typesetting`, `check`, `ensure`,
 `WeasyPrintMismatch` and `EXPECTED_WEASYPRINT` are here.
@@ -38,31 +39,65 @@ Nothing outside this package needs its submodules: `typesetting`, `check`, `ensu
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from types import ModuleType
 
-from builder.print.weasyprint_cjk import cjk, patches, runtime
-from builder.print.weasyprint_cjk.compat import EXPECTED_WEASYPRINT, WeasyPrintMismatch, check, ensure
+from builder.print.weasyprint_cjk.expected import EXPECTED_WEASYPRINT, WeasyPrintMismatch, mismatch
 
 __all__ = ["EXPECTED_WEASYPRINT", "WeasyPrintMismatch", "check", "ensure", "typesetting"]
+
+# Held for the length of one render: the patches and the render's state are process-wide.
+_ONE_RENDER = threading.Lock()
 
 
 @contextmanager
 def typesetting(*, reuse_columns: bool = True) -> Iterator[None]:
-    """WeasyPrint with the Chinese typesetting, for one render.
+    """WeasyPrint with the Chinese typesetting, for one render: lay out and write the
+    PDF inside the block (the advances of a line are given to its glyphs when drawn).
 
     `reuse_columns=False`: WeasyPrint lays out every column again after its trials
     (the same PDF, more slowly; for comparison).
-    Raises WeasyPrintMismatch for another WeasyPrint, RuntimeError if already in use.
+    Raises WeasyPrintMismatch for another WeasyPrint, RuntimeError if a render is in
+    progress in this process (nested, or in another thread).
     """
-    if runtime.active():
+    if not _ONE_RENDER.acquire(blocking=False):
         raise RuntimeError("typesetting() is already in use in this process: one render at a time")
-    ensure()
-    patches.install()
-    runtime.begin(runtime.RenderState(reuse_columns=reuse_columns))
     try:
-        yield
+        cjk, compat, patches, runtime = _internals()
+        compat.ensure()
+        try:
+            patches.install()
+            runtime.begin(runtime.RenderState(reuse_columns=reuse_columns))
+            yield
+        finally:
+            runtime.end()
+            patches.uninstall()  # only what the table put in place, also after an interrupted install
+            cjk.clear_caches()
     finally:
-        runtime.end()
-        patches.uninstall()
-        cjk.clear_caches()
+        _ONE_RENDER.release()
+
+
+def ensure() -> None:
+    """`check()`, once per process and WeasyPrint version (typesetting() calls it)."""
+    _internals()[1].ensure()
+
+
+def check() -> None:
+    """Raise WeasyPrintMismatch unless the installed WeasyPrint is EXPECTED_WEASYPRINT
+    with every internal the patches rely on."""
+    _internals()[1].check()
+
+
+def _internals() -> tuple[ModuleType, ModuleType, ModuleType, ModuleType]:
+    """The modules that reach into WeasyPrint, imported when first needed: a WeasyPrint
+    whose modules moved or changed is a WeasyPrintMismatch, not an ImportError."""
+    try:
+        from builder.print.weasyprint_cjk import cjk, compat, patches, runtime
+    except Exception as exc:  # noqa: BLE001 (ImportError, AttributeError, … of another WeasyPrint)
+        import weasyprint
+
+        installed = getattr(weasyprint, "__version__", "unknown")
+        raise mismatch(installed, [f"its modules could not be imported ({type(exc).__name__}: {exc})"]) from exc
+    return cjk, compat, patches, runtime

@@ -23,17 +23,9 @@ from weasyprint.layout import block, column, inline, preferred
 from weasyprint.text import line_break
 from weasyprint.text.ffi import ffi, pango
 
-from builder.errors import SetupProblem
+from builder.print.weasyprint_cjk.expected import EXPECTED_WEASYPRINT, mismatch
 from builder.print.weasyprint_cjk.patches import TABLE
 from builder.print.weasyprint_cjk.runtime import ORIGINALS, original
-
-# The WeasyPrint release the patches are written for; pyproject.toml pins the same.
-EXPECTED_WEASYPRINT = "70.0"
-
-
-class WeasyPrintMismatch(SetupProblem):
-    """The installed WeasyPrint is not the one builder.print.weasyprint_cjk patches."""
-
 
 # The WeasyPrint versions whose internals this process has checked and found as expected.
 _PASSED: set[str] = set()
@@ -54,19 +46,8 @@ def check() -> None:
     internal the patches rely on."""
     installed = getattr(weasyprint, '__version__', 'unknown')
     changed = problems()
-    if not changed:
-        return
-    if installed != EXPECTED_WEASYPRINT:
-        first = (f"WeasyPrint {installed} is installed, but the print edition's typesetting needs "
-                 f"WeasyPrint {EXPECTED_WEASYPRINT} exactly")
-    else:
-        first = (f"WeasyPrint {installed} is installed, but its internals are not those of the WeasyPrint "
-                 f"{EXPECTED_WEASYPRINT} the print edition's typesetting needs")
-    raise WeasyPrintMismatch(
-        f"{first}: install weasyprint=={EXPECTED_WEASYPRINT}, e.g. by running ./dev build, which installs the "
-        f"pinned packages (or: .venv/bin/python -m pip install weasyprint=={EXPECTED_WEASYPRINT}).\n"
-        f"What changed (builder/print/weasyprint_cjk patches WeasyPrint's internals):\n"
-        + "".join(f"  - {change}\n" for change in changed))
+    if changed:
+        raise mismatch(installed, changed)
 
 
 def problems() -> list[str]:

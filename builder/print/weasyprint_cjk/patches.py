@@ -75,7 +75,8 @@ def install() -> None:
 
 
 def uninstall() -> None:
-    """Put all of WeasyPrint's own functions back."""
-    for owner, name, _ in TABLE:
-        if (owner, name) in ORIGINALS:
+    """Put WeasyPrint's own functions back where the table's replacements are: whatever
+    an interrupted install did is undone, and a function someone else replaced is left."""
+    for owner, name, replacement in TABLE:
+        if getattr(owner, name, None) is replacement and (owner, name) in ORIGINALS:
             setattr(owner, name, ORIGINALS[owner, name])
