@@ -2,7 +2,8 @@
 
 Exit codes: 0 success, 1 errors in the content, 2 wrong usage (argparse's own convention),
 3 a fault of the builder itself (reported in one line, the traceback kept in a file),
-4 the machine lacks something the builder needs (a package at another version than pinned).
+4 the machine lacks something the builder needs (a package at another version than pinned),
+5 `send` did not reach every subscriber (failed, left for the next run, or in doubt: it says which).
 """
 
 from __future__ import annotations
@@ -20,12 +21,12 @@ from builder import __version__, routes
 from builder.errors import ContentError, ContentErrors, ErrorLog, SetupProblem
 from builder.files import read_text
 from builder.importer.back_issue import format_summary, issue_meta, parse_extracted_text, write_issue
-from builder.pipeline import build, check
+from builder.pipeline import build, check, load
 from builder.source.config import load_site
 from builder.source.content import slug_problem
 from builder.source.fields import parse_date
 
-OK, CONTENT_ERROR, USAGE_ERROR, INTERNAL_ERROR, SETUP_ERROR = 0, 1, 2, 3, 4
+OK, CONTENT_ERROR, USAGE_ERROR, INTERNAL_ERROR, SETUP_ERROR, NOT_ALL_SENT = 0, 1, 2, 3, 4, 5
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -41,7 +42,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.run(args, root)
     except ContentErrors as errors:
-        _print_errors(errors.errors, root)
+        _print_errors(errors.errors, root, "nothing was sent" if args.command == "send" else "nothing was written")
         return CONTENT_ERROR
     except SetupProblem as problem:
         print(f"error: {problem}", file=sys.stderr)
@@ -113,6 +114,30 @@ def _import(args: argparse.Namespace, root: Path) -> int:
     return OK
 
 
+def _send(args: argparse.Namespace, root: Path) -> int:
+    from builder.mail import campaign  # the mail libraries, only for this command
+
+    report = lambda line: print(line, file=sys.stderr)  # noqa: E731
+    log = ErrorLog()
+    site = load_site(root, log)
+    log.raise_if_any()
+    assert site is not None
+    if args.status:
+        campaign.status(site, args.issue, lambda line: print(line))
+        return OK
+    request = campaign.Request(args.issue, Path(args.output) if args.output else root / routes.OUTPUT_DIR,
+                               Path(args.to) if args.to else None, tuple(args.group), args.smtp or "",
+                               args.resend_in_doubt)
+    archive, log = load(root)
+    chosen = campaign.prepare(archive, request, log)
+    _print_warnings(tuple(log.warnings), root)
+    if not args.send:
+        campaign.preview(chosen, request.output, report)
+        return OK
+    outcome = campaign.send(chosen, request, report)
+    return OK if outcome.complete else NOT_ALL_SENT
+
+
 def _date(value: str):
     date = parse_date(value)
     if date is None:
@@ -120,11 +145,11 @@ def _date(value: str):
     return date
 
 
-def _print_errors(errors: Sequence[ContentError], root: Path) -> None:
+def _print_errors(errors: Sequence[ContentError], root: Path, outcome: str) -> None:
     for error in errors:
         print(f"error: {error.format(root)}", file=sys.stderr)
     count = len(errors)
-    print(f"{count} error{'s' if count != 1 else ''}; nothing was written", file=sys.stderr)
+    print(f"{count} error{'s' if count != 1 else ''}; {outcome}", file=sys.stderr)
 
 
 def _print_warnings(warnings: Sequence[ContentError], root: Path) -> None:
@@ -178,6 +203,32 @@ def _parser() -> argparse.ArgumentParser:
     import_cmd.add_argument("--date", type=_date, help="publication date (default: the newest 发布日期)")
     import_cmd.add_argument("--force", action="store_true", help="replace the issue if it exists")
     import_cmd.set_defaults(run=_import)
+
+    send_cmd = commands.add_parser(
+        "send", help="send an issue to its subscribers by email (a dry run unless --send)",
+        description="Write one message to each subscriber of the built issue: the 目录 and 编者按, the PDF attached "
+                    "or linked. Without --send it only writes the messages under output/outbox/ISSUE/ to look "
+                    "at. With --send each subscriber gets the issue once: the ledger (send.ledger in site.yaml) "
+                    "records every message, and a run that stopped goes on where it stopped. SMTP settings come "
+                    "from site.yaml's smtp:, NEWSLETTER_SMTP_HOST, _PORT and _USER, and --smtp; the password "
+                    "only from NEWSLETTER_SMTP_PASSWORD.")
+    site_option(send_cmd)
+    send_cmd.add_argument("issue", metavar="ISSUE", help="the issue's folder name, e.g. 2017-18")
+    send_cmd.add_argument("--to", metavar="FILE", help="the subscriber list (CSV: email,name,groups); "
+                                                      "default: send.subscribers in site.yaml")
+    send_cmd.add_argument("--group", action="append", default=[], metavar="NAME",
+                          help="only the subscribers of this group (may be given more than once)")
+    send_cmd.add_argument("--smtp", metavar="HOST:PORT", help="the mail server, instead of site.yaml's")
+    send_cmd.add_argument("--output", metavar="DIR", help="the built site (default: output/ in the site's folder)")
+    mode = send_cmd.add_mutually_exclusive_group()
+    mode.add_argument("--dry-run", action="store_true", help="write the messages to look at, send nothing "
+                                                             "(the default)")
+    mode.add_argument("--send", action="store_true", help="send them")
+    mode.add_argument("--status", action="store_true", help="what the ledger says of this issue: sent, failed, "
+                                                            "left, in doubt")
+    send_cmd.add_argument("--resend-in-doubt", action="store_true",
+                          help="with --send: send again the messages a stopped run left in doubt")
+    send_cmd.set_defaults(run=_send)
     return parser
 
 

@@ -36,6 +36,33 @@ class PdfSettings:
 
 
 @dataclass(frozen=True)
+class SmtpSettings:
+    """The mail server `newsletter send` hands the messages to (site.yaml `smtp:`); the
+    password comes only from the environment (NEWSLETTER_SMTP_PASSWORD)."""
+
+    host: str = "localhost"
+    port: int = 0  # 0: the security's usual port (starttls 587, tls 465, none 25)
+    security: str = "starttls"  # starttls | tls | none
+    user: str = ""
+    sender: str = ""  # the From address
+    sender_name: str = ""  # its display name; the site's title if empty
+
+
+@dataclass(frozen=True)
+class SendSettings:
+    """How an issue goes to its subscribers (site.yaml `send:`). Paths are relative to the site."""
+
+    subscribers: str = "subscribers.csv"  # email, name, groups
+    suppressed: str = "suppressed.txt"  # addresses never to write to (unsubscribed, bounced), one a line
+    attach: bool = True  # the PDF attached (else linked)
+    attach_limit: int = 5  # MB: a larger PDF is linked, not attached
+    subject: str = "{title} {year}年第{number}期"  # also {total}, {label}, {date}
+    unsubscribe: tuple[str, ...] = ()  # mailto: address and/or https:// URL, for List-Unsubscribe
+    per_minute: int = 0  # messages a minute at most; 0: as fast as the server takes them
+    ledger: str = "sent"  # the folder of the record of what was sent: keep it, back it up
+
+
+@dataclass(frozen=True)
 class Site:
     root: Path
     title: str
@@ -49,6 +76,8 @@ class Site:
     feed_issues: int = 5  # how many of the newest issues the feed carries
     per_page: int = 20  # articles on one page of a section listing
     description: str = ""
+    smtp: SmtpSettings = field(default_factory=SmtpSettings)
+    send: SendSettings = field(default_factory=SendSettings)
     raw_html: bool = False  # markdown.raw_html: HTML in the Markdown is kept (sanitised), not shown as text
 
     @property

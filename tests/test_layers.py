@@ -20,7 +20,7 @@ LAYERS = {
     "__init__": 0, "model": 0, "errors": 0, "routes": 0, "files": 0, "chinese": 0,
     "source": 1,
     "render": 2,
-    "print": 3, "importer": 3,
+    "print": 3, "importer": 3, "mail": 3,
     "pipeline": 4,
     "cli": 5,
 }

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from builder.errors import ContentError, ContentErrors
+from builder.files import UnsafePath, inside
 from builder.routes import OUTPUT_DIR
 from builder.routes import OUTPUT_MARKER as MARKER
 
@@ -194,3 +195,41 @@ def check_output(root: Path, output: Path) -> None:
     if not inside and output.is_dir() and any(output.iterdir()) and not (output / MARKER).is_file():
         raise ContentErrors.one(output, "this folder has files that no build wrote; building would replace them",
                                 None, "choose a new or empty folder for --output")
+
+
+def write_beside(output: Path, folder: str, files: Mapping[str, bytes]) -> None:
+    """Files written into a built output/ outside a build (the mail previews of `newsletter
+    send`), under `folder`: listed in its manifest as the builder's own, so that the next
+    build drops them; those an earlier call wrote under `folder` are replaced."""
+    marker = output / MARKER
+    try:
+        manifest = marker.read_text(encoding="utf-8")
+        listed = json.loads(manifest[len(MANIFEST_HEAD):]) if manifest.startswith(MANIFEST_HEAD) else None
+    except (OSError, UnicodeDecodeError, ValueError):
+        listed = None
+    if not isinstance(listed, list):
+        raise ContentErrors.one(output, "this is not a folder a build wrote", None,
+                                "run `newsletter build` first: the messages are written beside the built issue")
+    prefix = folder.rstrip("/") + "/"
+    target = output / prefix
+    try:
+        inside(target, output, "the output folder")  # never through a link to elsewhere
+        for name in [n for n in listed if isinstance(n, str) and n.startswith(prefix)]:
+            old = output / name
+            if old.is_file() and not old.is_symlink():
+                inside(old, target, "the messages' folder")
+                old.unlink()
+        kept = [n for n in listed if not (isinstance(n, str) and n.startswith(prefix))]
+        target.mkdir(parents=True, exist_ok=True)
+        for name, data in files.items():
+            (target / name).write_bytes(data)
+        partial = marker.with_suffix(".part")
+        partial.write_text(MANIFEST_HEAD + json.dumps(sorted([*kept, *(prefix + n for n in files)]),
+                                                      ensure_ascii=False, indent=0), encoding="utf-8")
+        partial.replace(marker)
+    except UnsafePath as exc:
+        raise ContentErrors.one(target, f"the messages are not written here: {exc}", None,
+                                "remove the link; the messages are written into a folder of their own") from None
+    except OSError as exc:
+        raise ContentErrors.one(target, f"the messages cannot be written here: {exc.strerror or exc}", None,
+                                "check that you may write to the output folder and that the disk has room") from None

@@ -11,6 +11,7 @@ from builder.errors import ErrorLog
 from builder.files import read_text
 from builder.model import PdfSettings, Section, Site
 from builder.routes import BUILTIN_THEMES, SITE_FILE, THEMES_DIR
+from builder.source.delivery import send_settings, smtp_settings
 from builder.source.fields import Field, read_fields
 from builder.source.yamlfile import YamlDoc, parse_yaml
 
@@ -30,6 +31,8 @@ SITE_FIELDS = {
     "feed": Field("mapping"),
     "archive": Field("mapping"),
     "markdown": Field("mapping"),
+    "smtp": Field("mapping"),
+    "send": Field("mapping"),
 }
 SECTION_FIELDS = {
     "name": Field("text", required=True, hint="the section's name as printed, e.g. 'name: 市场热点'"),
@@ -70,10 +73,12 @@ def load_site(root: Path, log: ErrorLog) -> Site | None:
     feed = _optional(doc, "feed", FEED_FIELDS, found)
     archive = _optional(doc, "archive", ARCHIVE_FIELDS, found)
     markdown = _optional(doc, "markdown", MARKDOWN_FIELDS, found)
+    smtp = smtp_settings(doc, found)
+    send = send_settings(doc, found)
     if values is not None:
         _check_values(values, doc, root, found)
     if found or values is None or sections is None or pdf is None or feed is None or archive is None \
-            or markdown is None:
+            or markdown is None or smtp is None or send is None:
         return None
     return Site(
         root=root,
@@ -88,6 +93,8 @@ def load_site(root: Path, log: ErrorLog) -> Site | None:
         feed_issues=feed.get("issues", 5),
         per_page=archive.get("per_page", 20),
         description=values.get("description", ""),
+        smtp=smtp,
+        send=send,
         raw_html=markdown.get("raw_html", False),
     )
 
