@@ -89,6 +89,12 @@ def test_every_subscriber_gets_one_well_formed_message(site, server):
     assert message["To"].addresses[0].display_name == "张三"
     assert message["From"].addresses[0].display_name == "节能减排信息动态编辑部"
     assert message["List-Unsubscribe"] == "<mailto:unsubscribe@example.org?subject=unsubscribe>"
+    html = message.get_body(("html",)).get_content()
+    text = message.get_body(("plain",)).get_content()
+    assert 'style="' in html and "<script" not in html
+    assert 'href="https://example.org/bulletin/issues/2017-02/market-a/"' in html
+    assert "深圳碳市场履约在即" in html and "深圳碳市场履约在即" in text
+    assert "https://example.org/bulletin/issues/2017-02/market-a/" in text
     attachment = next(message.iter_attachments())
     assert attachment.get_content() == (site / "output/pdf/2017-02.pdf").read_bytes()
     assert "sent 4, failed 0" in run.stderr
