@@ -48,7 +48,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {problem}", file=sys.stderr)
         return SETUP_ERROR
     except KeyboardInterrupt:
-        print("interrupted; the published output was left as it was", file=sys.stderr)
+        print("interrupted; " + ("the message that was with the server, if any, is in doubt: see --status"
+                                 if args.command == "send" else "the published output was left as it was"),
+              file=sys.stderr)
         return 130
     except Exception as exc:  # noqa: BLE001 (a fault of ours: one line for the editor, the details in a file)
         report = _save_traceback()
@@ -123,7 +125,8 @@ def _send(args: argparse.Namespace, root: Path) -> int:
     log.raise_if_any()
     assert site is not None
     if args.status:
-        campaign.status(site, args.issue, lambda line: print(line))
+        archive, _ = load(root)
+        campaign.status(archive, args.issue, lambda line: print(line))
         return OK
     request = campaign.Request(args.issue, Path(args.output) if args.output else root / routes.OUTPUT_DIR,
                                Path(args.to) if args.to else None, tuple(args.group), args.smtp or "",

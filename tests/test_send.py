@@ -249,3 +249,43 @@ def test_the_password_comes_only_from_the_environment_and_is_never_printed(site,
     run = send(site, "2017-02", "--send", "--smtp", server.address)
     assert run.returncode == 1 and "a password does not belong in site.yaml" in run.stderr
     assert "geheim" not in run.stderr and "geheim" not in run.stdout
+
+
+def test_a_server_without_starttls_stops_the_run_before_the_ledger_is_touched(site, server):
+    configure(site, "")  # the fixture's smtp.security is none: make it starttls, as most servers want
+    path = site / "site.yaml"
+    stat = path.stat()
+    path.write_text(path.read_text(encoding="utf-8").replace("security: none", "security: starttls"),
+                    encoding="utf-8")
+    os.utime(path, (stat.st_atime, stat.st_mtime))
+    run = send(site, "2017-02", "--send", "--smtp", server.address)
+    assert run.returncode == 4 and "does not offer STARTTLS" in run.stderr and "Traceback" not in run.stderr
+    assert set(ledger_states(site).values()) == {"pending"}  # none 'sending', so none in doubt later
+    path.write_text(path.read_text(encoding="utf-8").replace("security: starttls", "security: none"),
+                    encoding="utf-8")
+    os.utime(path, (stat.st_atime, stat.st_mtime))
+    again = send(site, "2017-02", "--send", "--smtp", server.address)
+    assert again.returncode == 0 and "in doubt" not in again.stderr.split("sent 4")[0]
+    assert [len(server.handler.to(a)) for a in ADDRESSES] == [1, 1, 1, 1]
+
+
+def test_a_ledger_that_is_not_one_is_an_error_for_every_mode(site, server):
+    (site / "sent").mkdir()
+    (site / "sent/ledger.sqlite3").write_text("not a database", encoding="utf-8")
+    for mode in ([], ["--status"], ["--send"]):
+        run = send(site, "2017-02", *mode, "--smtp", server.address)
+        assert run.returncode == 1, (mode, run.stderr)
+        assert "sent: the ledger cannot be read" in run.stderr or "cannot be read as the ledger" in run.stderr
+        assert "restore the ledger from your backup" in run.stderr and "Traceback" not in run.stderr
+    assert server.handler.received == []
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--smtp", "127.0.0.1:"], "--smtp: '?' is not a port number"),
+    (["--smtp", "127.0.0.1:smtp"], "--smtp: 'smtp' is not a port number"),
+    (["--status", "2099-01"], "there is no published issue '2099-01'"),
+    (["--status", "2017-03"], "the issue '2017-03' is a draft: it cannot be sent"),
+])
+def test_what_cannot_be_used_on_the_command_line_is_said(site, args, message):
+    run = send(site, *([args[1], args[0]] if args[0] == "--status" else ["2017-02", *args]))
+    assert run.returncode == 1 and message in run.stderr, run.stderr

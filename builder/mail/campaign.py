@@ -13,6 +13,7 @@ import email.policy
 import os
 import re
 import signal
+import sqlite3
 import sys
 import threading
 import time
@@ -28,7 +29,7 @@ from builder.errors import ContentErrors, ErrorLog
 from builder.files import UnsafePath, inside
 from builder.mail.ledger import Ledger, LedgerBusy, LedgerDamaged
 from builder.mail.message import compose
-from builder.mail.send import Outcome, Plan, deliver, plan
+from builder.mail.send import Outcome, Plan, Progress, deliver, plan
 from builder.mail.subscribers import Subscriber, SubscriberList, group_filter, load_subscribers
 from builder.mail.transport import Server, Transport
 from builder.model import Archive, Issue, Site
@@ -56,6 +57,7 @@ class Campaign:
     subscribers: SubscriberList
     pdf: bytes
     env: jinja2.Environment
+    resend_in_doubt: bool = False
 
     def message(self, subscriber: Subscriber, now: dt.datetime) -> email.message.EmailMessage:
         return compose(self.site, self.issue, self.env, subscriber.email, subscriber.name, self.pdf, now)
@@ -68,11 +70,7 @@ class Campaign:
 def prepare(archive: Archive, request: Request, log: ErrorLog) -> Campaign:
     """Everything a send needs, checked; ContentErrors with every problem found."""
     site = _with_overrides(archive.site, request.smtp, log)
-    issue = next((i for i in archive.issues if i.slug == request.slug), None)
-    if issue is None:
-        slugs = ", ".join(i.slug for i in archive.issues[:10]) or "none"
-        log.error(site.issues_dir / request.slug, f"there is no published issue '{request.slug}'", None,
-                  f"give the folder name of an issue under content/issues/ (the newest: {slugs})")
+    issue = _issue(archive, request.slug, log)
     if not site.smtp.sender:
         log.error(site.root / routes.SITE_FILE, "the messages need a sender: smtp.sender is not set", None,
                   "add to site.yaml:\n      smtp:\n        sender: bulletin@example.org")
@@ -82,28 +80,33 @@ def prepare(archive: Archive, request: Request, log: ErrorLog) -> Campaign:
     assert issue is not None and subscribers is not None and pdf is not None
     if request.groups:
         subscribers = replace(subscribers, subscribers=group_filter(subscribers.subscribers, set(request.groups)))
-    return Campaign(site, issue, subscribers, pdf, template_env(site))
+    return Campaign(site, issue, subscribers, pdf, template_env(site), request.resend_in_doubt)
 
 
 def preview(campaign: Campaign, output: Path, report: Report) -> Plan:
     """--dry-run: each message as it would leave, in output/outbox/<issue>/; nothing is sent."""
-    ledger = Ledger.existing(campaign.ledger_folder) if campaign.ledger_folder.is_dir() else None
+    ledger = _reader(campaign.ledger_folder)
     try:
-        chosen = plan(campaign.subscribers, ledger, campaign.issue.slug)
+        chosen = plan(campaign.subscribers, ledger, campaign.issue.slug, campaign.resend_in_doubt)
     finally:
         if ledger is not None:
             ledger.close()
     now = dt.datetime.now(dt.UTC)
-    messages = {f"{n:04d}-{_file_name(s.email)}.eml": campaign.message(s, now).as_bytes(policy=email.policy.SMTP)
-                for n, s in enumerate(chosen.recipients, start=1)}
+    sizes: list[int] = []
+
+    def messages() -> Iterator[tuple[str, bytes]]:  # one at a time: a long list is not held in memory
+        for n, subscriber in enumerate(chosen.recipients, start=1):
+            data = campaign.message(subscriber, now).as_bytes(policy=email.policy.SMTP)
+            sizes.append(len(data))
+            yield f"{n:04d}-{_file_name(subscriber.email)}.eml", data
+
     folder = f"{OUTBOX}/{campaign.issue.slug}"
-    write_beside(output, folder, messages)
+    write_beside(output, folder, messages())
     _summary(campaign, chosen, report)
-    if messages:
-        size = len(next(iter(messages.values())))
-        report(f"  one message: {size / 1e6:.2f} MB ({_pdf_note(campaign)})")
-        report(f"  wrote {len(messages)} messages to {output / folder}/ (kept out of the archive: the next "
-               f"build removes them); look at them, then send with --send")
+    if sizes:
+        report(f"  one message: {sizes[0] / 1e6:.2f} MB ({_pdf_note(campaign)})")
+        report(f"  wrote {len(sizes)} messages to {output / folder}/, readable by you alone (they hold the "
+               f"subscribers' addresses; the next build removes them): look at them, then send with --send")
     return chosen
 
 
@@ -124,11 +127,8 @@ def send(campaign: Campaign, request: Request, report: Report) -> Outcome:
             if left:
                 report(f"  {left} message(s) were with the server when an earlier run stopped: in doubt, "
                        "not sent again (see --status; --resend-in-doubt sends them)")
-            if request.resend_in_doubt:
-                released = ledger.release_doubt(slug)
-                report(f"  {released} message(s) in doubt will be sent again")
             ledger.enrol(slug, [(s.email, s.name) for s in campaign.subscribers.subscribers])
-            chosen = plan(campaign.subscribers, ledger, slug)
+            chosen = plan(campaign.subscribers, ledger, slug, campaign.resend_in_doubt)
             _summary(campaign, chosen, report)
             server = Server.from_settings(campaign.site.smtp, os.environ.get("NEWSLETTER_SMTP_PASSWORD", ""))
             report(f"  sending through {server} ({_pdf_note(campaign)})")
@@ -136,7 +136,7 @@ def send(campaign: Campaign, request: Request, report: Report) -> Outcome:
                 outcome = deliver(chosen.recipients, slug, campaign.site.smtp.sender, campaign.message, ledger,
                                   Transport(server), campaign.site.send.per_minute, _progress(report),
                                   stop)
-            outcome.doubt_before = ledger.counts(slug)["doubt"] - len(outcome.doubt)
+            outcome.doubt_before = 0 if campaign.resend_in_doubt else ledger.counts(slug)["doubt"] - len(outcome.doubt)
             _outcome(outcome, report)
             return outcome
     except LedgerBusy as exc:
@@ -146,10 +146,14 @@ def send(campaign: Campaign, request: Request, report: Report) -> Outcome:
         ledger.close()
 
 
-def status(site: Site, slug: str, report: Report) -> None:
+def status(archive: Archive, slug: str, report: Report) -> None:
     """--status: the ledger's record of the issue."""
+    site = archive.site
+    log = ErrorLog()
+    _issue(archive, slug, log)
+    log.raise_if_any()
     folder = site.root / site.send.ledger
-    ledger = Ledger.existing(folder) if folder.is_dir() else None
+    ledger = _reader(folder)
     if ledger is None:
         report(f"{slug}: nothing has been sent yet (no ledger in {folder})")
         return
@@ -158,9 +162,9 @@ def status(site: Site, slug: str, report: Report) -> None:
         total = sum(counts.values())
         report(f"{slug}: {total} recipients — sent {counts['sent']}, failed {counts['failed']}, "
                f"pending {counts['pending'] + counts['sending']}, in doubt {counts['doubt']}")
-        for state, title in (("failed", "failed"), ("doubt", "in doubt (may have been delivered)"),
-                             ("pending", "left for the next run")):
-            entries = ledger.entries(slug, state)
+        for states, title in ((("failed",), "failed"), (("doubt",), "in doubt (may have been delivered)"),
+                              (("pending", "sending"), "left for the next run")):
+            entries = [e for state in states for e in ledger.entries(slug, state)]
             if entries:
                 report(f"  {title}:")
                 for entry in entries:
@@ -171,23 +175,58 @@ def status(site: Site, slug: str, report: Report) -> None:
 
 # --- inside ------------------------------------------------------------------------------
 
+def _issue(archive: Archive, slug: str, log: ErrorLog) -> Issue | None:
+    issue = next((i for i in archive.issues if i.slug == slug), None)
+    if issue is None:
+        draft = (archive.site.issues_dir / slug / routes.ISSUE_FILE).is_file() and "/" not in slug
+        slugs = ", ".join(i.slug for i in archive.issues[:10]) or "none"
+        log.error(archive.site.issues_dir / slug if draft else None,
+                  f"the issue '{slug}' is a draft: it cannot be sent" if draft
+                  else f"there is no published issue '{slug[:80]}'", None,
+                  "remove 'draft: true' from its issue.yaml and build it first" if draft
+                  else f"give the folder name of an issue under content/issues/ (the newest: {slugs})")
+    return issue
+
+
+def _reader(folder: Path) -> Ledger | None:
+    """The ledger to read (a dry run, --status), or None if nothing was ever sent."""
+    try:
+        return Ledger.existing(folder)
+    except (LedgerDamaged, sqlite3.Error, OSError) as exc:
+        raise ContentErrors.one(folder, f"the ledger cannot be read: {exc}", None,
+                                "restore the ledger from your backup; never delete it to send again") from None
+
+
 def _with_overrides(site: Site, smtp: str, log: ErrorLog) -> Site:
-    """site.yaml's SMTP settings, then the environment's, then --smtp HOST:PORT."""
+    """site.yaml's SMTP settings, then the environment's, then --smtp HOST[:PORT]: each
+    replaces only what it gives (an empty NEWSLETTER_SMTP_USER: no login)."""
     settings = site.smtp
-    host = os.environ.get("NEWSLETTER_SMTP_HOST") or settings.host
-    port_text = os.environ.get("NEWSLETTER_SMTP_PORT", "")
-    user = os.environ.get("NEWSLETTER_SMTP_USER") or settings.user
-    where = "NEWSLETTER_SMTP_PORT"
+    host, port, user = settings.host, settings.port, settings.user
+    if os.environ.get("NEWSLETTER_SMTP_HOST"):
+        host = os.environ["NEWSLETTER_SMTP_HOST"]
+    if "NEWSLETTER_SMTP_USER" in os.environ:
+        user = os.environ["NEWSLETTER_SMTP_USER"]
+    port = _port(os.environ.get("NEWSLETTER_SMTP_PORT", ""), "NEWSLETTER_SMTP_PORT", port, log)
     if smtp:
-        host, _, port_text = smtp.rpartition(":") if ":" in smtp else (smtp, "", "")
-        where = "--smtp"
-    port = settings.port
-    if port_text:
-        if re.fullmatch(r"[0-9]{1,5}", port_text) and 0 < int(port_text) < 65536:
-            port = int(port_text)
+        found = re.fullmatch(r"\[(?P<v6>[^\]]+)\](?::(?P<p6>.*))?|(?P<host>[^:]+)(?::(?P<port>.*))?", smtp)
+        if found is None:
+            log.error(None, f"--smtp: '{smtp}' is not HOST or HOST:PORT", None, "e.g. --smtp mail.example.org:587")
         else:
-            log.error(None, f"{where}: '{port_text}' is not a port number", None, "e.g. --smtp mail.example.org:587")
-    return replace(site, smtp=replace(settings, host=host or settings.host, port=port, user=user))
+            host = found["v6"] or found["host"]
+            given = found["p6"] if found["v6"] else found["port"]
+            if given is not None:
+                port = _port(given or "?", "--smtp", port, log)
+    return replace(site, smtp=replace(settings, host=host, port=port, user=user))
+
+
+def _port(text: str, where: str, default: int, log: ErrorLog) -> int:
+    if not text:
+        return default
+    if re.fullmatch(r"[0-9]{1,5}", text) and 0 < int(text) < 65536:
+        return int(text)
+    log.error(None, f"{where}: '{text[:20]}' is not a port number", None,
+              "e.g. --smtp mail.example.org:587" if where == "--smtp" else f"e.g. {where}=587")
+    return default
 
 
 def _subscribers(site: Site, request: Request, log: ErrorLog) -> SubscriberList | None:
@@ -259,7 +298,7 @@ def _pdf_note(campaign: Campaign) -> str:
 
 def _outcome(outcome: Outcome, report: Report) -> None:
     report(f"  sent {outcome.sent}, failed {len(outcome.failed)}, left for the next run "
-           f"{len(outcome.postponed)}, in doubt {len(outcome.doubt)}"
+           f"{len(outcome.postponed) + outcome.untried}, in doubt {len(outcome.doubt)}"
            + (f" (and {outcome.doubt_before} from an earlier run: see --status)" if outcome.doubt_before else ""))
     for title, rows in (("failed", outcome.failed), ("in doubt (may have been delivered; --resend-in-doubt "
                                                       "sends again)", outcome.doubt),
@@ -274,18 +313,18 @@ def _outcome(outcome: Outcome, report: Report) -> None:
         report(f"  stopped: {outcome.stopped}; run the same command again to go on")
 
 
-def _progress(report: Report) -> Callable[[Outcome, int], None]:
+def _progress(report: Report) -> Progress:
     started = time.monotonic()
     shown = [0.0]
     tty = sys.stderr.isatty()
 
-    def show(outcome: Outcome, left: int) -> None:
+    def show(outcome: Outcome, left: int, interval: float) -> None:
         now = time.monotonic()
         if left and now - shown[0] < (0.2 if tty else 10):
             return
         shown[0] = now
         done = outcome.sent + len(outcome.failed) + len(outcome.postponed) + len(outcome.doubt)
-        eta = (now - started) / done * left if done else 0
+        eta = max((now - started) / done if done else 0, interval) * left
         line = (f"  sent {outcome.sent} · failed {len(outcome.failed)} · left {left}"
                 + (f" · about {_duration(eta)} to go" if left else ""))
         if tty:

@@ -65,26 +65,35 @@ class Entry:
 
 
 class Ledger:
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, read_only: bool = False) -> None:
         self.folder = folder
-        folder.mkdir(parents=True, exist_ok=True)
         try:
+            if read_only:
+                self.db = sqlite3.connect(f"{(folder / DATABASE).resolve().as_uri()}?mode=ro", uri=True,
+                                          isolation_level=None, timeout=30)
+                version = self.db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()[0]
+                self._check(version)
+                return
+            folder.mkdir(parents=True, exist_ok=True)
             self.db = sqlite3.connect(folder / DATABASE, isolation_level=None, timeout=30)
             self.db.execute("PRAGMA journal_mode = WAL")
             self.db.execute("PRAGMA synchronous = FULL")  # a committed state survives a power cut
             self.db.executescript(_SCHEMA)
             self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
             version = self.db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()[0]
-        except sqlite3.DatabaseError as exc:
+        except (sqlite3.DatabaseError, TypeError) as exc:  # TypeError: no schema row
             raise LedgerDamaged(f"{folder / DATABASE} cannot be read as the ledger: {exc}") from None
+        self._check(version)
+
+    def _check(self, version: str) -> None:
         if version != SCHEMA_VERSION:
-            raise LedgerDamaged(f"{folder / DATABASE} was written by another version of the builder "
+            raise LedgerDamaged(f"{self.folder / DATABASE} was written by another version of the builder "
                                 f"(schema {version}, this one reads {SCHEMA_VERSION})")
 
     @classmethod
     def existing(cls, folder: Path) -> Ledger | None:
-        """The ledger, if a send ever wrote one (a dry run writes nothing)."""
-        return cls(folder) if (folder / DATABASE).is_file() else None
+        """The ledger, read only, if a send ever wrote one (a dry run writes nothing)."""
+        return cls(folder, read_only=True) if (folder / DATABASE).is_file() else None
 
     def close(self) -> None:
         self.db.close()
@@ -124,12 +133,6 @@ class Ledger:
             return self.db.execute("UPDATE deliveries SET state = 'doubt', updated = ?, reply = "
                                    "'the run stopped while the server had the message: it may have been delivered' "
                                    "WHERE issue = ? AND state = 'sending'", (_now(), issue)).rowcount
-
-    def release_doubt(self, issue: str) -> int:
-        """--resend-in-doubt: the messages in doubt are sent again."""
-        with self._transaction():
-            return self.db.execute("UPDATE deliveries SET state = 'pending', updated = ? "
-                                   "WHERE issue = ? AND state = 'doubt'", (_now(), issue)).rowcount
 
     def sending(self, issue: str, address: str, message_id: str) -> None:
         self._set(issue, address, "sending", "", message_id=message_id, attempt=True)

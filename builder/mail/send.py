@@ -11,6 +11,7 @@ the run keeps to send.per_minute.
 from __future__ import annotations
 
 import datetime as dt
+import email.errors
 import email.policy
 import math
 import time
@@ -33,11 +34,13 @@ class Plan:
     skipped: tuple[tuple[Subscriber, str], ...]  # suppressed, duplicates: from the subscriber list
 
 
-def plan(subscribers: SubscriberList, ledger: Ledger | None, issue: str) -> Plan:
+def plan(subscribers: SubscriberList, ledger: Ledger | None, issue: str, resend_in_doubt: bool = False) -> Plan:
+    """`resend_in_doubt`: the messages an earlier run left in doubt are written again."""
+    again = ("pending", "sending", "doubt") if resend_in_doubt else ("pending", "sending")
     recipients, done = [], []
     for subscriber in subscribers.subscribers:
         state = ledger.state(issue, subscriber.email) if ledger is not None else None
-        if state in (None, "pending", "sending"):  # sending: only in a dry run beside a live send
+        if state is None or state in again:  # sending: only in a dry run beside a live send
             recipients.append(subscriber)
         else:
             done.append((subscriber, state))
@@ -52,59 +55,82 @@ class Outcome:
     doubt: list[tuple[str, str]] = field(default_factory=list)
     stopped: str = ""  # why the run ended before the last recipient, if it did
     doubt_before: int = 0  # messages an earlier run left in doubt, not sent again by this one
+    untried: int = 0  # recipients not reached because the run stopped
 
     @property
     def complete(self) -> bool:
         """Every subscriber is known to have the issue."""
-        return not (self.failed or self.postponed or self.doubt or self.stopped or self.doubt_before)
+        return not (self.failed or self.postponed or self.doubt or self.stopped or self.doubt_before
+                    or self.untried)
 
 
 Compose = Callable[[Subscriber, dt.datetime], EmailMessage]
+Progress = Callable[[Outcome, int, float], None]  # (outcome so far, recipients left, seconds between two)
 
 
 def deliver(recipients: tuple[Subscriber, ...], issue: str, sender: str, compose: Compose, ledger: Ledger,
-            transport: Transport, per_minute: int = 0, progress: Callable[[Outcome, int], None] = lambda *_: None,
-            stop: Callable[[], str] = lambda: "", sleep: Callable[[float], None] = time.sleep,
-            backoff: float = BACKOFF) -> Outcome:
+            transport: Transport, per_minute: int = 0, progress: Progress = lambda *_: None,
+            stop: Callable[[], str] = lambda: "", backoff: float = BACKOFF) -> Outcome:
     """Each recipient's message handed to the server, the ledger written before and after.
-    `stop()` is asked between two messages (Ctrl-C sets it): a reason ends the run there,
-    with no message in flight."""
+    `stop()` is asked between two messages and during every pause (Ctrl-C sets it): a
+    reason ends the run there, with no message in flight."""
     outcome = Outcome()
     interval = 60 / per_minute if per_minute else 0
-    last = -math.inf
+
+    def pause(seconds: float) -> bool:
+        """Wait, unless asked to stop: False then."""
+        until = time.monotonic() + seconds
+        while (left := until - time.monotonic()) > 0:
+            if stop():
+                return False
+            time.sleep(min(left, 0.2))
+        return not stop()
+
     try:
+        if recipients:
+            transport.open()  # a wrong setting shows now, before the ledger is touched
+        last = -math.inf
         for index, subscriber in enumerate(recipients):
-            wait = last + interval - time.monotonic()
-            if wait > 0:
-                sleep(wait)
-            outcome.stopped = stop()
-            if outcome.stopped:
+            if not pause(last + interval - time.monotonic()):
+                outcome.stopped, outcome.untried = stop(), len(recipients) - index
                 break
             last = time.monotonic()
-            message = compose(subscriber, dt.datetime.now(dt.UTC))
             try:
-                _one(subscriber, message, issue, sender, ledger, transport, outcome, sleep, backoff)
+                message = compose(subscriber, dt.datetime.now(dt.UTC))
+                _one(subscriber, message, issue, sender, ledger, transport, outcome, pause, backoff)
             except Unreachable as exc:
                 outcome.postponed.append((subscriber.email, str(exc)))
-                outcome.stopped = str(exc)
+                outcome.stopped, outcome.untried = str(exc), len(recipients) - index - 1
                 break
-            progress(outcome, len(recipients) - index - 1)
+            except (ValueError, TypeError, email.errors.MessageError) as exc:  # this subscriber's message
+                ledger.failed(issue, subscriber.email, f"the message cannot be written: {exc}")
+                outcome.failed.append((subscriber.email, f"the message cannot be written: {exc}"))
+            progress(outcome, len(recipients) - index - 1, interval)
+    except Unreachable as exc:  # at the start
+        outcome.stopped, outcome.untried = str(exc), len(recipients)
     finally:
         transport.close()
     return outcome
 
 
 def _one(subscriber: Subscriber, message: EmailMessage, issue: str, sender: str, ledger: Ledger,
-         transport: Transport, outcome: Outcome, sleep: Callable[[float], None], backoff: float) -> None:
+         transport: Transport, outcome: Outcome, pause: Callable[[float], bool], backoff: float) -> None:
     address = subscriber.email
     data = message.as_bytes(policy=email.policy.SMTP)
+    message_id = str(message["Message-ID"])
     reason = ""
     for attempt in range(RETRIES):
-        if attempt:
-            sleep(backoff * 2 ** (attempt - 1))
-        ledger.sending(issue, address, str(message["Message-ID"]))
+        if attempt and not pause(backoff * 2 ** (attempt - 1)):
+            break  # stopped while waiting
+        marked: list[bool] = []
+
+        def before_data(marked: list[bool] = marked) -> None:
+            # From here the server may come to have the message: so says the ledger first.
+            ledger.sending(issue, address, message_id)
+            marked.append(True)
+
         try:
-            reply = transport.deliver(sender, address, data)
+            reply = transport.deliver(sender, address, data, before_data)
         except Temporary as exc:
             reason = str(exc)
             ledger.postponed(issue, address, reason)
@@ -119,7 +145,13 @@ def _one(subscriber: Subscriber, message: EmailMessage, issue: str, sender: str,
             ledger.in_doubt(issue, address, str(exc))
             outcome.doubt.append((address, str(exc)))
             return
+        except BaseException:  # a second Ctrl-C, a fault: the ledger says what the server may have
+            if marked and transport.stage == "awaiting":
+                ledger.in_doubt(issue, address, "the run stopped while the server took the message")
+            elif marked:
+                ledger.postponed(issue, address, "the run stopped before the message went out")
+            raise
         ledger.sent(issue, address, reply)
         outcome.sent += 1
         return
-    outcome.postponed.append((address, reason))
+    outcome.postponed.append((address, reason or "the run stopped"))

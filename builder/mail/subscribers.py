@@ -167,7 +167,8 @@ def _suppressed(path: Path, log: ErrorLog) -> dict[str, int] | None:
         if not entry or entry.startswith("#"):
             continue
         try:
-            address = validate_email(entry, check_deliverability=False).normalized
+            checked = validate_email(entry, check_deliverability=False)
+            address = checked.ascii_email or checked.normalized
         except EmailNotValidError as exc:
             log.warn(path, f"{_shown(entry)} is not an email address ({exc}): it suppresses nothing", number,
                      "correct the address, or make the line a comment by starting it with '#'")
@@ -244,14 +245,24 @@ def _subscriber(path: Path, start: int, end: int, cells: list[str],
             return refused(f"the {column} {_shown(value)} holds {bad}: in a mail header it could change the message",
                            f"retype the {column} on one line, without invisible characters")
     try:
-        email = validate_email(raw, check_deliverability=False).normalized
+        # Non-ASCII letters before the @ need SMTPUTF8, which many servers lack; a domain
+        # in Chinese (例子.中国) is written in its ASCII form (xn--…), which every server takes.
+        checked = validate_email(raw, check_deliverability=False, allow_smtputf8=False)
+        email = checked.ascii_email or checked.normalized
     except EmailNotValidError as exc:
         return refused(f"{_shown(raw)} is not a usable email address: {exc}", "correct the address, or delete the row")
+    if _ENCODED_WORD.search(name):
+        return refused(f"the name {_shown(name)} is written as a mail header's encoded word (=?…?=): a mail "
+                       "program would read it as other addresses", "write the name as it should be shown")
     if len(name) > MAX_NAME:
         return refused(f"the name is {len(name)} characters long, more than the {MAX_NAME} a greeting may have",
                        "shorten it; an organisation or a title belongs in another column")
     groups = dict.fromkeys(g.strip(SPACES) for g in GROUP_SEPARATORS.split(cell("groups")))
     return Subscriber(email, name, tuple(g for g in groups if g), path, start)
+
+
+# RFC 2047's =?charset?encoding?text?=: mail programs decode it inside a display name.
+_ENCODED_WORD = re.compile(r"=\?[^?]*\?[bBqQ]\?")
 
 
 def _unsafe(text: str) -> str | None:

@@ -11,7 +11,8 @@ from __future__ import annotations
 import smtplib
 import socket
 import ssl
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from builder.errors import SetupProblem
 from builder.model import SmtpSettings
@@ -42,7 +43,7 @@ class Server:
     port: int
     security: str
     user: str
-    password: str
+    password: str = field(repr=False)
 
     @classmethod
     def from_settings(cls, settings: SmtpSettings, password: str) -> Server:
@@ -58,36 +59,45 @@ class Transport:
         self.server = server
         self.timeout = timeout
         self.smtp: smtplib.SMTP | None = None
+        # Where the message in hand is: "before" its end went out (the server cannot have
+        # it), or "awaiting" the server's answer to it (the server may have it).
+        self.stage = "before"
 
-    def deliver(self, sender: str, recipient: str, message: bytes) -> str:
-        """The server's answer to the message; Temporary, Permanent or InDoubt otherwise."""
+    def open(self) -> None:
+        """Connect and log in now: what is wrong with the settings shows before any message."""
+        self._connection()
+
+    def deliver(self, sender: str, recipient: str, message: bytes, before_data: Callable[[], None]) -> str:
+        """The server's answer to the message; Temporary, Permanent or InDoubt otherwise.
+        `before_data` is called once the server has taken the recipient, just before the
+        message goes out: from then on the server may come to have it."""
+        self.stage = "before"
+        if not recipient.isascii():  # the subscriber list gives the ASCII form of every address
+            raise Permanent("an address in other than ASCII letters cannot be written to")
         smtp = self._connection()
-        options: list[str] = []
-        if not recipient.isascii():  # 张三@例子.中国: the server must say it takes such addresses
-            if not smtp.has_extn("smtputf8"):
-                raise Permanent(f"the mail server {self.server} does not take addresses in other than ASCII letters")
-            options.append("SMTPUTF8")
         try:
-            self._step(smtp, smtp.mail(sender, options), "the sender")
+            self._step(smtp, smtp.mail(sender), "the sender")
             self._step(smtp, smtp.rcpt(recipient), "the recipient", accepted=(250, 251, 252))
-        except (smtplib.SMTPServerDisconnected, OSError) as exc:
-            self._drop()
-            raise Temporary(f"the connection was lost ({_what(exc)})") from None
-        try:
+            before_data()
             self._step(smtp, smtp.docmd("DATA"), "the message", accepted=(354,))
             smtp.send(_dot_stuffed(message))
-        except (smtplib.SMTPServerDisconnected, OSError) as exc:  # the message's end never went out
+        except (smtplib.SMTPException, OSError) as exc:  # the message's end never went out
             self._drop()
             raise Temporary(f"the connection was lost ({_what(exc)})") from None
+        self.stage = "awaiting"
         try:
             code, reply = smtp.getreply()
-        except (smtplib.SMTPServerDisconnected, OSError) as exc:
+        except (smtplib.SMTPException, OSError) as exc:
             self._drop()
             raise InDoubt(f"the connection was lost while the server took the message ({_what(exc)})") from None
-        if code == 250:
+        self.stage = "before"
+        if 200 <= code < 300:
             return f"{code} {_text(reply)}"
-        self._reset(smtp)
-        raise (Temporary if 400 <= code < 500 else Permanent)(f"{code} {_text(reply)}")
+        if 400 <= code < 600:
+            self._reset(smtp)
+            raise (Temporary if code < 500 else Permanent)(f"{code} {_text(reply)}")
+        self._drop()
+        raise InDoubt(f"the server's answer to the message cannot be read ({code} {_text(reply)})")
 
     def close(self) -> None:
         if self.smtp is not None:
@@ -111,12 +121,20 @@ class Transport:
                     smtp.starttls(context=ssl.create_default_context())
             smtp.ehlo_or_helo_if_needed()
             if server.user:
+                if server.security == "none" and server.host not in ("localhost", "127.0.0.1", "::1"):
+                    smtp.close()
+                    raise SetupProblem(f"logging in to {server} would send the password unencrypted: set "
+                                       "smtp.security to starttls or tls, or leave out smtp.user")
+                if not smtp.has_extn("auth"):
+                    smtp.close()
+                    raise SetupProblem(f"the mail server {server} does not take a login (it offers no AUTH): "
+                                       "leave out smtp.user and NEWSLETTER_SMTP_USER")
                 smtp.login(server.user, server.password)
         except smtplib.SMTPAuthenticationError as exc:
             raise SetupProblem(f"the mail server {server} refused the login of '{server.user}': "
                                f"{exc.smtp_code} {_text(exc.smtp_error)}; check NEWSLETTER_SMTP_USER and "
                                "NEWSLETTER_SMTP_PASSWORD") from None
-        except smtplib.SMTPNotSupportedError:
+        except smtplib.SMTPNotSupportedError:  # STARTTLS asked for, not offered
             raise SetupProblem(f"the mail server {server} does not offer STARTTLS: set smtp.security to 'tls' "
                                "(port 465), or to 'none' only on a network you trust") from None
         except ssl.SSLError as exc:
@@ -159,8 +177,9 @@ def _dot_stuffed(message: bytes) -> bytes:
 
 
 def _text(reply: bytes | str) -> str:
+    """A server's words as they may be shown and kept: one line, no control characters."""
     text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else reply
-    return " ".join(text.split())[:300]
+    return " ".join("".join(c if c.isprintable() else " " for c in text).split())[:300]
 
 
 def _what(exc: BaseException) -> str:

@@ -12,7 +12,7 @@ import json
 import os
 import re
 import shutil
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -197,10 +197,11 @@ def check_output(root: Path, output: Path) -> None:
                                 None, "choose a new or empty folder for --output")
 
 
-def write_beside(output: Path, folder: str, files: Mapping[str, bytes]) -> None:
+def write_beside(output: Path, folder: str, files: Iterable[tuple[str, bytes]]) -> None:
     """Files written into a built output/ outside a build (the mail previews of `newsletter
     send`), under `folder`: listed in its manifest as the builder's own, so that the next
-    build drops them; those an earlier call wrote under `folder` are replaced."""
+    build drops them; those an earlier call wrote under `folder` are replaced. Readable by
+    their owner alone: a web server running as another user does not serve them."""
     marker = output / MARKER
     try:
         manifest = marker.read_text(encoding="utf-8")
@@ -220,12 +221,17 @@ def write_beside(output: Path, folder: str, files: Mapping[str, bytes]) -> None:
                 inside(old, target, "the messages' folder")
                 old.unlink()
         kept = [n for n in listed if not (isinstance(n, str) and n.startswith(prefix))]
-        target.mkdir(parents=True, exist_ok=True)
-        for name, data in files.items():
-            (target / name).write_bytes(data)
+        target.mkdir(mode=0o700, parents=True, exist_ok=True)
+        target.chmod(0o700)
+        names = []
+        for name, data in files:
+            descriptor = os.open(target / name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+            with os.fdopen(descriptor, "wb") as file:
+                file.write(data)
+            names.append(prefix + name)
         partial = marker.with_suffix(".part")
-        partial.write_text(MANIFEST_HEAD + json.dumps(sorted([*kept, *(prefix + n for n in files)]),
-                                                      ensure_ascii=False, indent=0), encoding="utf-8")
+        partial.write_text(MANIFEST_HEAD + json.dumps(sorted([*kept, *names]), ensure_ascii=False, indent=0),
+                           encoding="utf-8")
         partial.replace(marker)
     except UnsafePath as exc:
         raise ContentErrors.one(target, f"the messages are not written here: {exc}", None,

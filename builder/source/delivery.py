@@ -56,9 +56,13 @@ def smtp_settings(doc: YamlDoc, log: ErrorLog) -> SmtpSettings | None:
         found.error(doc.path, f"smtp.security '{values['security']}' is not known", doc.line("smtp", "security"),
                     SMTP_FIELDS["security"].hint)
     sender = values.get("sender", "")
-    if sender and not ADDRESS.match(sender):
+    if sender and not (ADDRESS.match(sender) and sender.isascii()):
         found.error(doc.path, f"smtp.sender '{sender}' is not an email address", doc.line("smtp", "sender"),
                     SMTP_FIELDS["sender"].hint)
+    name = values.get("sender_name", "")
+    if any(not char.isprintable() for char in name):
+        found.error(doc.path, "smtp.sender_name holds a line break or a control character",
+                    doc.line("smtp", "sender_name"), "write the name on one line")
     return None if found else SmtpSettings(**values)
 
 
