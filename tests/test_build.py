@@ -212,8 +212,13 @@ def test_failure_while_writing_keeps_the_previous_output(site, newsletter, monke
     def broken_copy(source, target, **_):
         raise OSError(28, "No space left on device")
 
+    def broken_write(self, data):
+        raise OSError(28, "No space left on device")
+
     monkeypatch.setattr(builder.render.output.shutil, "copyfile", broken_copy)
-    run = newsletter("build", "--site", site)
+    monkeypatch.setattr(builder.render.output.Path, "write_bytes", broken_write)
+    write(site / "content/issues/2017-02/03-new.md", article(title="新文章"))  # so that there is something to write
+    run = newsletter("build", "--site", site, "--no-pdf")
     assert run.code == 1
     assert "the build cannot write here: No space left on device" in run.err
     assert "Traceback" not in run.err
@@ -339,3 +344,38 @@ def test_a_build_killed_between_its_renames_loses_nothing(site, newsletter):
     assert newsletter("build", "--site", site, "--no-pdf").code == 1
     assert snapshot(site / "output") == before  # the published archive is back, though this build failed
     assert not [p.name for p in site.iterdir() if p.name.startswith(".output")]
+
+
+def test_a_rebuild_writes_only_what_changed_and_nothing_when_nothing_did(site, newsletter):
+    assert newsletter("build", "--site", site, "--no-pdf").code == 0
+    output = site / "output"
+    page = output / "issues/2017-01/index.html"
+    changed = output / "issues/2017-02/index.html"
+    marker = (output / ".newsletter-output").stat()
+    # Nothing changed: output/ is not touched at all.
+    assert newsletter("build", "--site", site, "--no-pdf").code == 0
+    assert (output / ".newsletter-output").stat().st_ino == marker.st_ino
+    before = snapshot(output)
+    inode, changed_inode = page.stat().st_ino, changed.stat().st_ino
+    write(site / "content/issues/2017-02/03-new.md", article(title="新文章"))
+    assert newsletter("build", "--site", site, "--no-pdf").code == 0
+    assert page.stat().st_ino == inode  # the same file, linked into the new output
+    assert changed.stat().st_ino != changed_inode and "新文章" in changed.read_text(encoding="utf-8")
+    after = snapshot(output)
+    assert {name for name in after if after[name] != before.get(name)} >= {"issues/2017-02/index.html"}
+    # An incremental output is the output of a clean build, byte for byte.
+    clean = site.parent / "clean"
+    assert newsletter("build", "--site", site, "--no-pdf", "--output", clean).code == 0
+    def pages(snap: dict[str, str]) -> dict[str, str]:  # the digests hold each file's time: left out
+        return {name: digest for name, digest in snap.items() if name != ".newsletter-digests"}
+
+    assert pages(snapshot(clean)) == pages(after)
+
+
+def test_a_file_changed_in_output_by_hand_is_written_anew(site, newsletter):
+    assert newsletter("build", "--site", site, "--no-pdf").code == 0
+    page = site / "output/issues/2017-01/index.html"
+    original = page.read_bytes()
+    page.write_bytes(b"defaced")
+    assert newsletter("build", "--site", site, "--no-pdf").code == 0
+    assert page.read_bytes() == original

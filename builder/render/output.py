@@ -8,10 +8,12 @@ an editor's (a CNAME for the web host) and is carried over to the next output/.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
 import shutil
+import stat as statmod
 from collections.abc import Iterable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass
@@ -49,11 +51,21 @@ MANIFEST_HEAD = ("Written by `newsletter build`; the next build replaces this fo
 def write(rendered: Rendered, output: Path) -> tuple[str, ...]:
     """Stage 3: a complete new output/ in place of the old one, or no change at all.
     Files an editor put into output/ (a CNAME for the web host) are carried over; their
-    names are returned."""
+    names are returned.
+
+    A file whose bytes the last build wrote already is not written again: the new folder
+    takes it from the old one by a hard link (its manifest entry says its digest, size and
+    time, so a file changed since is written anew). When every file is as the last build
+    left it, output/ is not touched at all."""
     output = output.resolve()
     pages, files = rendered.pages, rendered.files
     written = [page.path for page in pages] + list(files)
     kept = _files_not_written(output, set(written))
+    digests = {page.path: _digest(page.content) for page in pages}
+    digests.update({name: _file_digest(source) for name, source in files.items() if not name.endswith("/")})
+    before = _entries(output)
+    if _unchanged(output, before, digests, written):
+        return kept
     fresh = output.parent / f".{output.name}.new-{os.getpid()}"
     stale = output.parent / f".{output.name}.old-{os.getpid()}"
     target = fresh
@@ -64,22 +76,24 @@ def write(rendered: Rendered, output: Path) -> tuple[str, ...]:
             shutil.rmtree(fresh)  # left by an earlier build that had this process number
         fresh.mkdir()
         made = True
-        (fresh / MARKER).write_text(MANIFEST_HEAD + json.dumps(sorted(written), ensure_ascii=False, indent=0),
-                                    encoding="utf-8")
+        # The names first, so that a build killed while writing leaves a folder `recover` knows.
+        _write_manifest(fresh, dict.fromkeys(written))
         for page in pages:
             target = fresh / page.path
             target.parent.mkdir(parents=True, exist_ok=True)
-            if isinstance(page.content, bytes):
-                target.write_bytes(page.content)
-            else:
-                target.write_text(page.content, encoding="utf-8")
+            if not _reuse(output, before, page.path, digests[page.path], target):
+                target.write_bytes(page.content if isinstance(page.content, bytes)
+                                   else page.content.encode("utf-8"))
         for name, source in [*files.items(), *((name, output / name) for name in kept)]:
             target = fresh / name
             target.parent.mkdir(parents=True, exist_ok=True)
             if name.endswith("/"):
                 target.mkdir(exist_ok=True)
-            else:
+            elif name in kept or not _reuse(output, before, name, digests[name], target):
                 shutil.copy2(source, target, follow_symlinks=False)
+        target = fresh / MARKER
+        _write_manifest(fresh, {name: _entry(fresh / name, digests[name]) if name in digests else None
+                                for name in written})
         target = output
         if output.exists():
             output.rename(stale)
@@ -95,6 +109,78 @@ def write(rendered: Rendered, output: Path) -> tuple[str, ...]:
                 stale.rename(output)
     shutil.rmtree(stale, ignore_errors=True)
     return kept
+
+
+# Beside the manifest: [size, mtime_ns, sha256] of each file as the build left it.
+DIGESTS = ".newsletter-digests"
+# An entry of it; null for a folder, or a file written outside a build.
+Entry = list | None
+
+
+def _digest(content: str | bytes) -> str:
+    return hashlib.sha256(content if isinstance(content, bytes) else content.encode("utf-8")).hexdigest()
+
+
+def _file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _entry(path: Path, digest: str) -> Entry:
+    stat = path.stat()
+    return [stat.st_size, stat.st_mtime_ns, digest]
+
+
+def _as_left(output: Path, name: str, entry: Entry, digest: str) -> bool:
+    """Whether output/name is still the file of `digest` the last build left there."""
+    if not isinstance(entry, list) or len(entry) != 3 or entry[2] != digest:
+        return False
+    try:
+        stat = (output / name).lstat()
+    except OSError:
+        return False
+    return statmod.S_ISREG(stat.st_mode) and [stat.st_size, stat.st_mtime_ns] == entry[:2]
+
+
+def _reuse(output: Path, before: dict[str, Entry], name: str, digest: str, target: Path) -> bool:
+    """Link output/name into the new folder if it holds these bytes already."""
+    if not _as_left(output, name, before.get(name), digest):
+        return False
+    try:
+        os.link(output / name, target, follow_symlinks=False)
+    except OSError:  # a file system without hard links: write it
+        return False
+    return True
+
+
+def _unchanged(output: Path, before: dict[str, Entry], digests: dict[str, str], written: list[str]) -> bool:
+    return (bool(before) and set(before) == set(written)
+            and all(_as_left(output, name, before[name], digest) for name, digest in digests.items()))
+
+
+def _entries(output: Path) -> dict[str, Entry]:
+    """What the last build wrote, with each file's digest, size and time (none before
+    builds kept them; then every file is written anew)."""
+    try:
+        listed = json.loads((output / DIGESTS).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return {}
+    return listed if isinstance(listed, dict) else {}
+
+
+def _write_manifest(folder: Path, entries: dict[str, Entry]) -> None:
+    """The manifest (the names: what every version of the builder reads) and beside it
+    the digests, which the manifest lists as the build's own."""
+    names = sorted({*entries, DIGESTS})
+    if any(entry is not None for entry in entries.values()):
+        (folder / DIGESTS).write_text(json.dumps(dict(sorted(entries.items())), ensure_ascii=False, indent=0),
+                                      encoding="utf-8")
+    partial = folder / (MARKER + ".part")
+    partial.write_text(MANIFEST_HEAD + json.dumps(names, ensure_ascii=False, indent=0), encoding="utf-8")
+    partial.replace(folder / MARKER)
 
 
 def _files_not_written(output: Path, written: set[str]) -> tuple[str, ...]:
@@ -211,16 +297,18 @@ def write_beside(output: Path, folder: str, files: Iterable[tuple[str, bytes]]) 
     if not isinstance(listed, list):
         raise ContentErrors.one(output, "this is not a folder a build wrote", None,
                                 "run `newsletter build` first: the messages are written beside the built issue")
+    entries: dict[str, Entry] = {name: None for name in listed if name != DIGESTS}
+    entries.update(_entries(output))
     prefix = folder.rstrip("/") + "/"
     target = output / prefix
     try:
         inside(target, output, "the output folder")  # never through a link to elsewhere
-        for name in [n for n in listed if isinstance(n, str) and n.startswith(prefix)]:
+        for name in [n for n in entries if isinstance(n, str) and n.startswith(prefix)]:
             old = output / name
             if old.is_file() and not old.is_symlink():
                 inside(old, target, "the messages' folder")
                 old.unlink()
-        kept = [n for n in listed if not (isinstance(n, str) and n.startswith(prefix))]
+        kept = {n: e for n, e in entries.items() if not (isinstance(n, str) and n.startswith(prefix))}
         target.mkdir(mode=0o700, parents=True, exist_ok=True)
         target.chmod(0o700)
         names = []
@@ -229,10 +317,7 @@ def write_beside(output: Path, folder: str, files: Iterable[tuple[str, bytes]]) 
             with os.fdopen(descriptor, "wb") as file:
                 file.write(data)
             names.append(prefix + name)
-        partial = marker.with_suffix(".part")
-        partial.write_text(MANIFEST_HEAD + json.dumps(sorted([*kept, *names]), ensure_ascii=False, indent=0),
-                           encoding="utf-8")
-        partial.replace(marker)
+        _write_manifest(output, {**kept, **dict.fromkeys(names)})
     except UnsafePath as exc:
         raise ContentErrors.one(target, f"the messages are not written here: {exc}", None,
                                 "remove the link; the messages are written into a folder of their own") from None
