@@ -207,3 +207,63 @@ def test_characters_no_font_has_are_reported_even_when_the_typesetting_died(site
            "print as an empty box" in first_lines
     assert sum("a worker process died" in line for line in first_lines) == 2
     assert editions.pdfs == {}
+
+
+class Slow(Recorder):
+    """Typesets the issues named in `never` never (their futures stay running)."""
+
+    def __init__(self, never: set[str]) -> None:
+        super().__init__()
+        self.never = never
+
+    def typeset(self, document) -> Future:
+        if document.slug not in self.never:
+            return super().typeset(document)
+        self.slugs.append(document.slug)
+        running: Future = Future()
+        running.set_running_or_notify_cancel()
+        return running
+
+
+def test_a_pdf_is_cached_as_soon_as_it_is_typeset_so_a_stopped_build_keeps_it(site):
+    lines = []
+
+    def stop_after_the_first(line: str) -> None:
+        lines.append(line)
+        if line.startswith("typeset "):
+            raise KeyboardInterrupt  # Ctrl-C while the other issue is still being set
+
+    with pytest.raises(KeyboardInterrupt):
+        editions_of(site, Slow({"2017-02"}), stop_after_the_first)
+    assert [name[:8] for name in cached(site)] == ["2017-01-"]
+    again = Recorder()
+    editions_of(site, again)
+    assert again.slugs == ["2017-02"]  # the next build goes on where this one stopped
+
+
+def test_an_issue_set_longer_than_the_limit_is_stopped_and_the_others_kept(site, monkeypatch):
+    import builder.print.editions as editions
+
+    monkeypatch.setattr(editions, "TYPESETTING_LIMIT", 2)
+    monkeypatch.setattr(editions, "PROGRESS_SECONDS", 1)
+    lines = []
+    _, result = editions_of(site, Slow({"2017-02"}), lines.append)
+    assert [e.format(site).splitlines()[0] for e in result.errors] == [
+        "content/issues/2017-02: the typesetting of this issue took more than 0 minutes and was stopped"]
+    assert sorted(result.pdfs) == ["2017-01"]
+    assert any(line.startswith("still typesetting 2017-02.pdf (") for line in lines), lines
+
+
+def test_progress_says_how_many_are_done_and_the_time_left(site):
+    for n in range(3, 6):
+        folder = site / f"content/issues/2018-0{n}"
+        shutil.copytree(site / "content/issues/2017-01", folder)
+        meta = (folder / "issue.yaml").read_text(encoding="utf-8")
+        meta = meta.replace("year: 2017", "year: 2018").replace("number: 1", f"number: {n}")
+        (folder / "issue.yaml").write_text(meta.replace("total: 90", f"total: {90 + n}").replace("date: 2017-", "date: 2018-"),
+                                           encoding="utf-8")
+    lines = []
+    editions_of(site, Recorder(), lines.append)
+    typeset = [line for line in lines if line.startswith("typeset ")]
+    assert len(typeset) == 5
+    assert typeset[0].endswith("(1 of 5, about 0 s left)") and typeset[-1].endswith("(5 of 5)")

@@ -13,8 +13,9 @@ import multiprocessing
 import os
 import re
 import signal
-from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
@@ -141,17 +142,17 @@ class PendingEditions:
             warnings.append(ContentError(archive.site.root / PDF_CACHE, "the PDF cache is a link to outside the "
                                          "site, so it is not used: every PDF is typeset again", None,
                                          "remove the link; the build makes the folder itself"))
-        for slug, future in self.futures.items():
-            errors.extend(failed[slug])  # characters no font has, whatever became of the typesetting
-            try:
-                result: RenderedPdf = _wait(future, slug, report)
-            except TimeoutError:
+        for slug in self.futures:
+            errors.extend(failed[slug])  # characters no font has, whatever becomes of the typesetting
+        progress = _Progress(len(self.futures), report)
+        for slug, result in _completed(self.futures, report):
+            if isinstance(result, TimeoutError):
                 errors.append(ContentError(issues[slug].folder, f"the typesetting of this issue took more than "
                                            f"{TYPESETTING_LIMIT // 60} minutes and was stopped", None,
                                            "look for what is unusual in it (a picture of many shapes, a table of "
                                            "thousands of cells); build with --no-pdf meanwhile"))
                 continue
-            except BrokenProcessPool:
+            if isinstance(result, BrokenProcessPool):
                 errors.append(ContentError(issues[slug].folder, "the typesetting of this issue stopped: a worker "
                                            "process died (out of memory, or a crash in WeasyPrint's libraries)",
                                            None, "build again; if it happens again, check the free memory and "
@@ -162,11 +163,12 @@ class PendingEditions:
             cut = locate_overflows(issues[slug], article_anchors(issues[slug]), result.overflows)
             warnings.extend(cut)
             # An edition with errors or cut content is never cached: the next build reports them again.
+            # The others are cached at once: a build stopped later keeps them.
             if not failed[slug] and not unreadable:
                 pdfs[slug] = result.pdf
                 if not cut and self.cache is not None:
                     _store(self.cache, slug, self.documents[slug].digest, result.pdf)
-            report(f"typeset {slug}.pdf: {result.pages} pages, {len(result.pdf) / 1e6:.2f} MB")
+            progress.done(f"typeset {slug}.pdf: {result.pages} pages, {len(result.pdf) / 1e6:.2f} MB")
         return Editions(pdfs, tuple(errors), tuple(warnings))
 
 
@@ -196,18 +198,53 @@ def start_editions(archive: Archive, env: jinja2.Environment, workers: Typesette
     return PendingEditions(archive, documents, cached, futures, refused, cache)
 
 
-def _wait(future: Future, slug: str, report: Callable[[str], None]) -> RenderedPdf:
-    """The typeset edition, saying every so often that a long one is still being set;
-    TimeoutError after TYPESETTING_LIMIT."""
-    waited = 0
-    while True:
-        try:
-            return future.result(timeout=PROGRESS_SECONDS)
-        except TimeoutError:
-            waited += PROGRESS_SECONDS
-            if waited >= TYPESETTING_LIMIT:
-                raise
-            report(f"still typesetting {slug}.pdf ({waited} s)")
+def _completed(futures: dict[str, Future], report: Callable[[str], None]
+               ) -> Iterator[tuple[str, RenderedPdf | TimeoutError | BrokenProcessPool]]:
+    """Each edition as soon as it is typeset, in the order they finish; a TimeoutError for
+    one set longer than TYPESETTING_LIMIT, a BrokenProcessPool for one whose worker died.
+    Says every PROGRESS_SECONDS which editions are still being set."""
+    pending = dict(futures)
+    running_since: dict[str, float] = {}
+    said = time.monotonic()
+    while pending:
+        finished, _ = wait(pending.values(), timeout=1, return_when=FIRST_COMPLETED)
+        now = time.monotonic()
+        for slug, future in list(pending.items()):
+            if future in finished:
+                del pending[slug]
+                try:
+                    yield slug, future.result()
+                except BrokenProcessPool as exc:
+                    yield slug, exc
+            elif future.running():
+                running_since.setdefault(slug, now)
+                if now - running_since[slug] >= TYPESETTING_LIMIT:
+                    del pending[slug]
+                    yield slug, TimeoutError()
+        if pending and now - said >= PROGRESS_SECONDS:
+            said = now
+            busy = [f"{slug}.pdf ({now - running_since[slug]:.0f} s)" for slug in pending if slug in running_since]
+            report(f"still typesetting {', '.join(busy) or 'the next issues'}")
+
+
+class _Progress:
+    """`typeset 2017-18.pdf: …`, with how many are done and the time left once there are several."""
+
+    def __init__(self, total: int, report: Callable[[str], None]) -> None:
+        self.total, self.report, self.count = total, report, 0
+        self.started = time.monotonic()
+
+    def done(self, line: str) -> None:
+        self.count += 1
+        if self.total > 2:
+            left = (time.monotonic() - self.started) / self.count * (self.total - self.count)
+            line += f" ({self.count} of {self.total}" + (f", about {_duration(left)} left)" if self.count < self.total
+                                                        else ")")
+        self.report(line)
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
 
 
 def _environment_warnings() -> list[ContentError]:
