@@ -75,7 +75,8 @@ def _terminated(signum: int, _frame: object) -> None:
 
 def _build(args: argparse.Namespace, root: Path) -> int:
     output = Path(args.output) if args.output else root / routes.OUTPUT_DIR
-    result = build(root, output, drafts=args.drafts, pdf=not args.no_pdf, report=lambda line: print(f"  {line}"))
+    result = build(root, output, drafts=args.drafts, pdf=not args.no_pdf, report=lambda line: print(f"  {line}"),
+                   cache=not args.no_cache)
     _print_warnings(result.warnings, root)
     if result.kept:
         shown = ", ".join(result.kept[:5]) + (f" and {len(result.kept) - 5} more" if len(result.kept) > 5 else "")
@@ -182,6 +183,8 @@ def _parser() -> argparse.ArgumentParser:
     build_cmd.add_argument("--drafts", action="store_true", help="include issues and articles marked 'draft: true'")
     build_cmd.add_argument("--no-pdf", action="store_true",
                            help="leave out the print editions (PDF); the archive then links no PDF")
+    build_cmd.add_argument("--no-cache", action="store_true",
+                           help="build from scratch: take nothing from .cache/ (which is then written anew)")
     build_cmd.set_defaults(run=_build)
 
     check_cmd = commands.add_parser("check", help="check the content, write nothing",

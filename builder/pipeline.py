@@ -12,16 +12,19 @@ from __future__ import annotations
 import time
 import traceback
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import jinja2
 
 from builder import routes
+from builder.cache.store import FILE, Store
 from builder.errors import ContentError, ContentErrors, ErrorLog
+from builder.files import UnsafePath, inside
 from builder.model import Archive
 from builder.print.editions import Typesetters, preflight, start_editions
+from builder.render import markdown
 from builder.render.feeds import render_feed, render_sitemap
 from builder.render.output import Page, Rendered, check_output, recover, write
 from builder.render.themes import static_files, template_env
@@ -63,16 +66,26 @@ def check(root: Path) -> tuple[Archive, ErrorLog]:
     return archive, log
 
 
-def render(archive: Archive, workers: Typesetters | None, report: Report = lambda _: None) -> Rendered:
+def render(archive: Archive, workers: Typesetters | None, report: Report = lambda _: None,
+           cache: bool = True) -> Rendered:
     """Stage 2: every page (HTML, feeds, and the PDFs if there are `workers` to typeset
     them), every file to copy (output path -> source), and the warnings. Raises
-    ContentErrors for what prevents a correct edition."""
+    ContentErrors for what prevents a correct edition. `cache`: earlier builds' work
+    (converted Markdown, PDFs) is taken from .cache/ (always kept there)."""
     site = archive.site
     env = template_env(site)
     pdf = workers is not None
+    store = Store(site.root / routes.BUILD_CACHE if cache else _fresh(site.root), site.root, report)
+    with store, markdown.memo(store):
+        return _render(archive, env, workers, pdf, report, cache)
+
+
+def _render(archive: Archive, env: jinja2.Environment, workers: Typesetters | None, pdf: bool, report: Report,
+            cache: bool) -> Rendered:
+    site = archive.site
     with _template_errors():
         # The workers typeset while this process renders the archive.
-        pending = start_editions(archive, env, workers) if workers is not None else None
+        pending = start_editions(archive, env, workers, cache) if workers is not None else None
     with _template_errors():
         # Every issue gets its PDF, or the build stops: the pages may link them all.
         pages = render_archive(archive, env, frozenset(i.slug for i in archive.issues) if pdf else frozenset())
@@ -115,8 +128,18 @@ def _issue_folders(root: Path) -> int:
     return sum(1 for entry in folder.iterdir() if entry.is_dir()) if folder.is_dir() else 0
 
 
+def _fresh(root: Path) -> Path:
+    """--no-cache: a new store in place of the old one, so that nothing of it is read."""
+    store = root / routes.BUILD_CACHE / FILE
+    for suffix in ("", "-wal", "-shm"):
+        with suppress(OSError, UnsafePath):
+            inside(store.parent, root)  # never through a link to elsewhere: Store then says so
+            (store.parent / (store.name + suffix)).unlink()
+    return root / routes.BUILD_CACHE
+
+
 def build(root: Path, output: Path, drafts: bool = False, pdf: bool = True,
-          report: Report = lambda _: None) -> BuildResult:
+          report: Report = lambda _: None, cache: bool = True) -> BuildResult:
     """load -> render -> write. Raises ContentErrors (output untouched) if the content has errors."""
     started = time.perf_counter()
     check_output(root, output)
@@ -124,7 +147,7 @@ def build(root: Path, output: Path, drafts: bool = False, pdf: bool = True,
     with Typesetters(issues=_issue_folders(root)) if pdf else nullcontext() as workers:
         archive, log = load(root, drafts)
         report(f"loaded {len(archive.issues)} issues, {len(archive.articles())} articles")
-        rendered = render(archive, workers, report)
+        rendered = render(archive, workers, report, cache)
     kept = write(rendered, output)
     return BuildResult(
         issues=len(archive.issues),

@@ -22,6 +22,7 @@ THEMES_DIR = "themes"
 OUTPUT_DIR = "output"
 # The builder's own, kept between builds; deleting it is always safe.
 PDF_CACHE = Path(".cache") / "pdf"
+BUILD_CACHE = Path(".cache") / "build"
 # The theme's templates of the print edition: the issue's HTML, and its stylesheet.
 PRINT_TEMPLATE = "print/issue.html"
 PRINT_STYLESHEET = "print/issue.css"

@@ -287,10 +287,13 @@ def test_links_to_files_outside_the_site_are_refused(published, newsletter, kind
 def test_a_pdf_cache_that_is_a_link_to_elsewhere_is_neither_read_nor_written(published, newsletter):
     elsewhere = published.outside / "cache"
     write(elsewhere / "pdf/2017-01-0123456789abcdef.pdf", "the user's own file")
+    shutil.rmtree(published.site / ".cache", ignore_errors=True)  # the first build's
     (published.site / ".cache").symlink_to(elsewhere)
     run = newsletter("build", "--site", published.site)
     assert run.code == 0, run.err
     assert "warning: .cache/pdf: the PDF cache is a link to outside the site" in run.err
+    assert "is a link to outside the site: it is not used" in run.out  # nor the build cache
+    assert not (elsewhere / "build").exists()
     assert [p.name for p in (elsewhere / "pdf").iterdir()] == ["2017-01-0123456789abcdef.pdf"]
     assert (elsewhere / "pdf/2017-01-0123456789abcdef.pdf").read_text() == "the user's own file"
 

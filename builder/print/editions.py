@@ -180,9 +180,11 @@ def preflight(site: Site, issue: Issue) -> Findings:
     return Findings((*print_limits(issue), *glyphs.errors), glyphs.warnings)
 
 
-def start_editions(archive: Archive, env: jinja2.Environment, workers: Typesetters) -> PendingEditions:
-    """Each issue's PDF from the cache, or handed to a worker to typeset."""
-    cache = _cache(archive.site.root)
+def start_editions(archive: Archive, env: jinja2.Environment, workers: Typesetters,
+                   cache: bool = True) -> PendingEditions:
+    """Each issue's PDF from the cache, or handed to a worker to typeset (every one with
+    `cache` false: --no-cache; what is typeset is cached all the same)."""
+    folder = _cache(archive.site.root)
     limits = {issue.slug: print_limits(issue) for issue in archive.issues}
     refused = [error for errors in limits.values() for error in errors]
     documents = {issue.slug: print_document(archive, issue, env) for issue in archive.issues
@@ -190,12 +192,12 @@ def start_editions(archive: Archive, env: jinja2.Environment, workers: Typesette
     cached: dict[str, bytes] = {}
     futures: dict[str, Future] = {}
     for slug, document in documents.items():
-        pdf = _from_cache(_cached(cache, slug, document.digest)) if cache is not None else None
+        pdf = _from_cache(_cached(folder, slug, document.digest)) if folder is not None and cache else None
         if pdf is not None:
             cached[slug] = pdf
         else:
             futures[slug] = workers.typeset(document)
-    return PendingEditions(archive, documents, cached, futures, refused, cache)
+    return PendingEditions(archive, documents, cached, futures, refused, folder)
 
 
 def _completed(futures: dict[str, Future], report: Callable[[str], None]

@@ -9,15 +9,22 @@ space), and links to files beside the article are prefixed with a base, so each 
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import posixpath
 import re
 import xml.etree.ElementTree as etree
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib.metadata import version
+from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import markdown
 from markdown.extensions import Extension
 from markdown.treeprocessors import Treeprocessor
 
+from builder.cache.store import Store
 from builder.chinese import CJK_CLASS
 from builder.files import reference_path
 from builder.render import sanitize
@@ -36,6 +43,22 @@ def relocate(ref: str, base: str) -> str:
     return base + urlunsplit(("", "", quote(unquote(parts.path)), parts.query, parts.fragment))
 
 
+# The build's cache while it renders (`memo`): a conversion is kept under a digest of its
+# text, its options, this code and its libraries' versions, so a kept one is never stale.
+_store: Store | None = None
+
+
+@contextmanager
+def memo(store: Store | None) -> Iterator[None]:
+    """Within: conversions done by an earlier build are taken from `store`, new ones kept there."""
+    global _store
+    previous, _store = _store, store
+    try:
+        yield
+    finally:
+        _store = previous
+
+
 def render(text: str, base: str | None = None, ids: str = "", image_base: str | None = None,
            raw_html: bool = False) -> str:
     """Markdown `text` as a sanitised HTML fragment. Local links get `base` in front (images
@@ -43,6 +66,31 @@ def render(text: str, base: str | None = None, ids: str = "", image_base: str | 
     footnote ids apart when several articles share one document (the print edition).
     Raw HTML in the text is shown as text unless `raw_html` (site.yaml's
     `markdown.raw_html`); either way the result holds only what `sanitize` allows."""
+    store = _store
+    if store is None:
+        return _convert(text, base, ids, image_base, raw_html)
+    key = hashlib.sha256("\0".join((_code(), text, repr((base, ids, image_base, raw_html)))).encode()).hexdigest()
+    kept = store.get("markdown", key)
+    if kept is not None:
+        return kept.decode("utf-8")
+    html = _convert(text, base, ids, image_base, raw_html)
+    store.put("markdown", key, html.encode("utf-8"))
+    return html
+
+
+@functools.cache
+def _code() -> str:
+    """What a conversion depends on besides its arguments: this code and its libraries."""
+    digest = hashlib.sha256()
+    package = Path(__file__).resolve().parent.parent
+    for name in ("render/markdown.py", "render/sanitize.py", "chinese.py", "files.py", "source/references.py"):
+        digest.update((package / name).read_bytes())
+    for library in ("markdown", "nh3"):
+        digest.update(version(library).encode())
+    return digest.hexdigest()
+
+
+def _convert(text: str, base: str | None, ids: str, image_base: str | None, raw_html: bool) -> str:
     image_base = base if image_base is None else image_base
     md = markdown.Markdown(
         extensions=[*EXTENSIONS, _Bulletin(base, image_base)],

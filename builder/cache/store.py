@@ -1,0 +1,110 @@
+"""A persistent map from a key (a digest of everything a result depends on) to the result,
+in SQLite under .cache/build/.
+
+The keys say what the results depend on, code included, so an entry is never wrong, only
+unused; entries no build used are dropped when the store is closed, so it stays the size
+of one build's work. A store that cannot be read (damaged, truncated, of another schema)
+is deleted and started anew: `report` says so in one line, and the build is the same.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+from builder.files import UnsafePath, inside
+
+FILE = "build.sqlite3"
+SCHEMA = "1"
+
+
+class Store:
+    def __init__(self, folder: Path, root: Path, report: Callable[[str], None] = lambda _: None) -> None:
+        """The store in `folder` (inside the site `root`; a link to elsewhere is not used)."""
+        self.db: sqlite3.Connection | None = None
+        self.used: set[tuple[str, str]] = set()
+        self.hits = self.misses = 0
+        try:
+            inside(folder, root)
+        except UnsafePath:
+            report(f"the build cache {folder} is a link to outside the site: it is not used")
+            return
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            self.db = self._open(folder / FILE)
+        except sqlite3.DatabaseError as exc:
+            report(f"the build cache {folder / FILE} could not be read ({exc}): it is started anew")
+            try:
+                for suffix in ("", "-wal", "-shm"):
+                    (folder / (FILE + suffix)).unlink(missing_ok=True)
+                self.db = self._open(folder / FILE)
+            except (sqlite3.DatabaseError, OSError):
+                self.db = None
+        except OSError as exc:
+            report(f"the build cache {folder} cannot be written ({exc.strerror or exc}): it is not used")
+
+    @staticmethod
+    def _open(path: Path) -> sqlite3.Connection:
+        db = sqlite3.connect(path, isolation_level=None, timeout=30)
+        try:
+            db.execute("PRAGMA journal_mode = WAL")
+            db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+            db.execute("CREATE TABLE IF NOT EXISTS entries (kind TEXT NOT NULL, key TEXT NOT NULL, "
+                       "value BLOB NOT NULL, PRIMARY KEY (kind, key)) WITHOUT ROWID")
+            db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (SCHEMA,))
+            (schema,) = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+            if schema != SCHEMA:
+                raise sqlite3.DatabaseError(f"written by another version (schema {schema})")
+            db.execute("SELECT count(*) FROM entries").fetchone()  # a damaged file fails here at the latest
+            db.execute("BEGIN")  # one transaction for the whole build: committed on close
+        except BaseException:
+            db.close()
+            raise
+        return db
+
+    def get(self, kind: str, key: str) -> bytes | None:
+        if self.db is None:
+            return None
+        self.used.add((kind, key))
+        try:
+            row = self.db.execute("SELECT value FROM entries WHERE kind = ? AND key = ?", (kind, key)).fetchone()
+        except sqlite3.DatabaseError:
+            row = None
+        if row is None:
+            self.misses += 1
+            return None
+        self.hits += 1
+        return bytes(row[0])
+
+    def put(self, kind: str, key: str, value: bytes) -> None:
+        if self.db is None:
+            return
+        self.used.add((kind, key))
+        try:
+            self.db.execute("INSERT OR REPLACE INTO entries VALUES (?, ?, ?)", (kind, key, value))
+        except sqlite3.DatabaseError:
+            pass  # a full disk: the cache only loses what it would have saved
+
+    def close(self, keep_unused: bool = False) -> None:
+        """Commit this build's entries; drop those it did not use (unless the build stopped
+        early and used only some)."""
+        if self.db is None:
+            return
+        try:
+            if not keep_unused:
+                self.db.execute("CREATE TEMP TABLE used (kind TEXT, key TEXT, PRIMARY KEY (kind, key))")
+                self.db.executemany("INSERT OR IGNORE INTO used VALUES (?, ?)", self.used)
+                self.db.execute("DELETE FROM entries WHERE (kind, key) NOT IN (SELECT kind, key FROM used)")
+            self.db.execute("COMMIT")
+        except sqlite3.DatabaseError:
+            pass
+        finally:
+            self.db.close()
+            self.db = None
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, error_type: type | None, *_: object) -> None:
+        self.close(keep_unused=error_type is not None)

@@ -1,0 +1,106 @@
+"""builder.cache: a build takes the work of the last one from .cache/build/, never wrongly;
+a damaged cache is started anew with one line saying so; --no-cache reads nothing of it."""
+
+import hashlib
+import sqlite3
+
+from conftest import article, snapshot, write
+
+from builder.cache.store import FILE, Store
+from builder.render import markdown
+from builder.routes import BUILD_CACHE
+
+
+def pages(folder):
+    """The output's files, but for the digests (which hold each file's time)."""
+    return {name: digest for name, digest in snapshot(folder).items() if name != ".newsletter-digests"}
+
+
+def test_a_rebuild_with_the_cache_gives_what_a_build_from_scratch_gives(site, newsletter):
+    assert newsletter("build", "--site", site, "--no-pdf").code == 0
+    assert (site / BUILD_CACHE / FILE).is_file()
+    write(site / "content/issues/2017-02/03-new.md", article(title="新文章", body="新的**正文**。"))
+    (site / "content/issues/2017-01/01-carbon-price.md").write_text(
+        (site / "content/issues/2017-01/01-carbon-price.md").read_text(encoding="utf-8") + "\n补充一段。\n",
+        encoding="utf-8")
+    assert newsletter("build", "--site", site, "--no-pdf").code == 0
+    cached = pages(site / "output")
+    assert newsletter("build", "--site", site, "--no-pdf", "--no-cache", "--output", site.parent / "fresh").code == 0
+    assert pages(site.parent / "fresh") == cached
+    assert "补充一段。" in (site / "output/issues/2017-01/carbon-price/index.html").read_text(encoding="utf-8")
+
+
+def poison(site, text: str, base: str, html: str) -> None:
+    """Put a wrong conversion of `text` into the cache, as only a stale cache could hold."""
+    key = hashlib.sha256("\0".join((markdown._code(), text, repr((base, "", None, False)))).encode()).hexdigest()
+    db = sqlite3.connect(site / BUILD_CACHE / FILE)
+    db.execute("INSERT OR REPLACE INTO entries VALUES ('markdown', ?, ?)", (key, html.encode()))
+    db.commit()
+    db.close()
+
+
+def test_the_converted_markdown_is_taken_from_the_cache_and_no_cache_reads_none_of_it(site, newsletter):
+    assert newsletter("build", "--site", site, "--no-pdf").code == 0
+    from builder.pipeline import load
+
+    archive, _ = load(site)
+    first = archive.issues[0].articles[0]
+    page = site / "output" / first.url_path / "index.html"
+    poison(site, first.body, "../", "<p>FROM THE CACHE</p>")
+    assert newsletter("build", "--site", site, "--no-pdf").code == 0
+    assert "FROM THE CACHE" in page.read_text(encoding="utf-8")  # the cache is what is used
+    assert newsletter("build", "--site", site, "--no-pdf", "--no-cache").code == 0
+    assert "FROM THE CACHE" not in page.read_text(encoding="utf-8")  # --no-cache read none of it
+
+
+def test_a_damaged_cache_is_started_anew_with_one_line_and_the_build_is_right(site, newsletter):
+    assert newsletter("build", "--site", site, "--no-pdf").code == 0
+    right = pages(site / "output")
+    for damage in (b"this is not a database", b"SQLite format 3\0" + b"\xff" * 100, b""):
+        (site / BUILD_CACHE / FILE).write_bytes(damage)
+        for suffix in ("-wal", "-shm"):
+            (site / BUILD_CACHE / (FILE + suffix)).unlink(missing_ok=True)
+        run = newsletter("build", "--site", site, "--no-pdf", "--output", site.parent / "again")
+        assert run.code == 0, run.err
+        said = [line for line in run.out.splitlines() if "build cache" in line]
+        assert len(said) <= 1 and (not damage or "it is started anew" in said[0]), run.out
+        assert pages(site.parent / "again") == right
+
+
+def test_a_cache_of_another_schema_is_started_anew(site, newsletter):
+    assert newsletter("build", "--site", site, "--no-pdf").code == 0
+    db = sqlite3.connect(site / BUILD_CACHE / FILE)
+    db.execute("UPDATE meta SET value = '0' WHERE key = 'schema'")
+    db.commit()
+    db.close()
+    run = newsletter("build", "--site", site, "--no-pdf")
+    assert run.code == 0 and "written by another version (schema 0)" in run.out
+
+
+def test_entries_no_build_used_are_dropped(tmp_path):
+    with Store(tmp_path / "cache", tmp_path) as store:
+        store.put("markdown", "a", b"A")
+        store.put("markdown", "b", b"B")
+    with Store(tmp_path / "cache", tmp_path) as store:
+        assert store.get("markdown", "a") == b"A"
+    with Store(tmp_path / "cache", tmp_path) as store:
+        assert store.get("markdown", "a") == b"A" and store.get("markdown", "b") is None
+
+
+def test_deleting_the_cache_is_always_safe(site, newsletter):
+    assert newsletter("build", "--site", site, "--no-pdf").code == 0
+    right = pages(site / "output")
+    import shutil
+
+    shutil.rmtree(site / ".cache")
+    assert newsletter("build", "--site", site, "--no-pdf").code == 0
+    assert pages(site / "output") == right
+
+
+def test_no_cache_never_deletes_through_a_link_to_elsewhere(site, newsletter, tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    write(elsewhere / "build" / FILE, "the user's own file")
+    (site / ".cache").symlink_to(elsewhere)
+    run = newsletter("build", "--site", site, "--no-pdf", "--no-cache")
+    assert run.code == 0 and "is a link to outside the site: it is not used" in run.out
+    assert (elsewhere / "build" / FILE).read_text() == "the user's own file"
