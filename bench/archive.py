@@ -9,7 +9,8 @@ The archive is made from the sample issue content/issues/2017-18/: issue i (0 th
 is dated 2017-05-05 minus i weeks, its folder is `<year>-<nn>` with nn its week of the
 year (期号; 2017-05-05 is week 18, as in the sample), its 总期号 counts down from
 max(106, N); its 25 articles are the sample's, keeping their file names (so their slugs),
-with their `date` moved back by as many weeks. Files beside the sample's articles (images,
+with their `date` moved back by as many weeks and a last line naming their issue (so that
+no two articles of the archive have the same text). Files beside the sample's articles (images,
 attachments) are copied into every issue. The same archive is then written in each
 tool's layout: Pelican `content/<issue>/<slug>.md` with Pelican metadata (Category: the
 section, Tags: the issue), Hugo `content/issues/<issue>/<slug>.md` with YAML front matter
@@ -149,7 +150,11 @@ def archive(count: int) -> Iterator[Issue]:
         for name, front, body in samples:
             text = moved(front, i, name)
             meta = yaml.safe_load(text)
-            issue.articles.append(Article(name, meta.get("slug") or re.sub(r"^\d+-", "", name[:-3]), meta, text, body))
+            # Every article its own text, as in a real archive: a tool that converts a text
+            # once (a cache keyed by content) gains nothing from the repetition.
+            unique = body.rstrip("\n") + f"\n\n（本文收录于{issue.year}年第{issue.number}期，总第{issue.total}期。）\n"
+            issue.articles.append(Article(name, meta.get("slug") or re.sub(r"^\d+-", "", name[:-3]), meta, text,
+                                          unique))
         yield issue
 
 
