@@ -12,16 +12,15 @@ from __future__ import annotations
 import time
 import traceback
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext, suppress
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import jinja2
 
 from builder import routes
-from builder.cache.store import FILE, Store
+from builder.cache.store import Store
 from builder.errors import ContentError, ContentErrors, ErrorLog
-from builder.files import UnsafePath, inside
 from builder.model import Archive
 from builder.print.editions import Typesetters, preflight, start_editions
 from builder.render import markdown
@@ -75,7 +74,7 @@ def render(archive: Archive, workers: Typesetters | None, report: Report = lambd
     site = archive.site
     env = template_env(site)
     pdf = workers is not None
-    store = Store(site.root / routes.BUILD_CACHE if cache else _fresh(site.root), site.root, report)
+    store = Store(site.root / routes.BUILD_CACHE, site.root, report, read=cache)
     with store, markdown.memo(store):
         return _render(archive, env, workers, pdf, report, cache)
 
@@ -126,16 +125,6 @@ def _issue_folders(root: Path) -> int:
     """How many issues there may be, before reading them: how many typesetters to start."""
     folder = root / routes.ISSUES_DIR
     return sum(1 for entry in folder.iterdir() if entry.is_dir()) if folder.is_dir() else 0
-
-
-def _fresh(root: Path) -> Path:
-    """--no-cache: a new store in place of the old one, so that nothing of it is read."""
-    store = root / routes.BUILD_CACHE / FILE
-    for suffix in ("", "-wal", "-shm"):
-        with suppress(OSError, UnsafePath):
-            inside(store.parent, root)  # never through a link to elsewhere: Store then says so
-            (store.parent / (store.name + suffix)).unlink()
-    return root / routes.BUILD_CACHE
 
 
 def build(root: Path, output: Path, drafts: bool = False, pdf: bool = True,

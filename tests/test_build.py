@@ -379,3 +379,19 @@ def test_a_file_changed_in_output_by_hand_is_written_anew(site, newsletter):
     page.write_bytes(b"defaced")
     assert newsletter("build", "--site", site, "--no-pdf").code == 0
     assert page.read_bytes() == original
+
+
+def test_files_written_beside_a_build_that_stopped_halfway_are_still_dropped_by_the_next(site, newsletter):
+    from builder.render.output import write_beside
+
+    assert newsletter("build", "--site", site, "--no-pdf").code == 0
+
+    def stopped() -> bytes:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        write_beside(site / "output", "outbox/2017-02", [("0001-a.eml", lambda: b"first"), ("0002-b.eml", stopped)])
+    assert (site / "output/outbox/2017-02/0001-a.eml").read_bytes() == b"first"
+    run = newsletter("build", "--site", site, "--no-pdf")
+    assert run.code == 0 and "kept" not in run.out
+    assert not (site / "output/outbox").exists()

@@ -104,3 +104,27 @@ def test_no_cache_never_deletes_through_a_link_to_elsewhere(site, newsletter, tm
     run = newsletter("build", "--site", site, "--no-pdf", "--no-cache")
     assert run.code == 0 and "is a link to outside the site: it is not used" in run.out
     assert (elsewhere / "build" / FILE).read_text() == "the user's own file"
+
+
+def test_a_second_build_at_the_same_time_does_without_the_store_and_deletes_nothing(tmp_path):
+    said = []
+    with Store(tmp_path / "cache", tmp_path) as first:
+        first.put("markdown", "k1", b"first")
+        with Store(tmp_path / "cache", tmp_path, said.append) as second:
+            assert second.get("markdown", "k1") is None
+            second.put("markdown", "k2", b"second")
+        assert len(said) == 1 and "this build does without it" in said[0]
+    with Store(tmp_path / "cache", tmp_path) as again:
+        assert again.get("markdown", "k1") == b"first"  # the first build's work is kept
+
+
+def test_a_store_file_that_is_a_link_is_not_used(tmp_path):
+    elsewhere = tmp_path / "other.sqlite3"
+    elsewhere.write_bytes(b"someone's database")
+    (tmp_path / "cache").mkdir()
+    (tmp_path / "cache" / FILE).symlink_to(elsewhere)
+    said = []
+    with Store(tmp_path / "cache", tmp_path, said.append) as store:
+        store.put("markdown", "k", b"v")
+    assert "is a link to outside the site" in said[0]
+    assert elsewhere.read_bytes() == b"someone's database"

@@ -245,13 +245,14 @@ def test_an_issue_set_longer_than_the_limit_is_stopped_and_the_others_kept(site,
     import builder.print.editions as editions
 
     monkeypatch.setattr(editions, "TYPESETTING_LIMIT", 2)
+    monkeypatch.setattr(editions, "STALL_GRACE", 0)  # the stand-in worker never stops by itself
     monkeypatch.setattr(editions, "PROGRESS_SECONDS", 1)
     lines = []
     _, result = editions_of(site, Slow({"2017-02"}), lines.append)
     assert [e.format(site).splitlines()[0] for e in result.errors] == [
         "content/issues/2017-02: the typesetting of this issue took more than 0 minutes and was stopped"]
     assert sorted(result.pdfs) == ["2017-01"]
-    assert any(line.startswith("still typesetting 2017-02.pdf (") for line in lines), lines
+    assert "still typesetting: 1 of 2 done" in lines, lines
 
 
 def test_progress_says_how_many_are_done_and_the_time_left(site):
@@ -267,3 +268,20 @@ def test_progress_says_how_many_are_done_and_the_time_left(site):
     typeset = [line for line in lines if line.startswith("typeset ")]
     assert len(typeset) == 5
     assert typeset[0].endswith("(1 of 5, about 0 s left)") and typeset[-1].endswith("(5 of 5)")
+
+
+def test_a_worker_stops_an_edition_set_longer_than_the_limit_and_is_free_again(monkeypatch):
+    import time
+
+    import builder.print.editions as editions
+
+    monkeypatch.setattr(editions, "TYPESETTING_LIMIT", 1)
+    monkeypatch.setattr(editions, "render_pdf", lambda document: time.sleep(30))
+    document = type("Document", (), {"slug": "2017-02"})()
+    started = time.monotonic()
+    with pytest.raises(TimeoutError, match="2017-02 took more than 1 s"):
+        editions._typeset(document)
+    assert time.monotonic() - started < 5
+    monkeypatch.setattr(editions, "render_pdf", lambda document: "set")
+    assert editions._typeset(document) == "set"  # no alarm left behind
+    time.sleep(1.2)

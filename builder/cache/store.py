@@ -19,26 +19,45 @@ FILE = "build.sqlite3"
 SCHEMA = "1"
 
 
+# What says a file is no store (rather than one in use or not ours to write): only then is
+# it deleted and started anew.
+_DAMAGED = {sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB}
+
+
+class _OtherSchema(sqlite3.DatabaseError):
+    pass
+
+
 class Store:
-    def __init__(self, folder: Path, root: Path, report: Callable[[str], None] = lambda _: None) -> None:
-        """The store in `folder` (inside the site `root`; a link to elsewhere is not used)."""
+    def __init__(self, folder: Path, root: Path, report: Callable[[str], None] = lambda _: None,
+                 read: bool = True) -> None:
+        """The store in `folder` (inside the site `root`; a link to elsewhere is not used).
+        `read` false (--no-cache): nothing is taken from it; what is done is kept."""
         self.db: sqlite3.Connection | None = None
+        self.read = read
         self.used: set[tuple[str, str]] = set()
         self.hits = self.misses = 0
+        path = folder / FILE
         try:
             inside(folder, root)
+            for suffix in ("", "-wal", "-shm"):
+                if (folder / (FILE + suffix)).is_symlink():
+                    raise UnsafePath("is a link")
         except UnsafePath:
             report(f"the build cache {folder} is a link to outside the site: it is not used")
             return
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            self.db = self._open(folder / FILE)
+            self.db = self._open(path)
         except sqlite3.DatabaseError as exc:
-            report(f"the build cache {folder / FILE} could not be read ({exc}): it is started anew")
+            if not isinstance(exc, _OtherSchema) and getattr(exc, "sqlite_errorcode", None) not in _DAMAGED:
+                report(f"the build cache {path} cannot be used now ({exc}): this build does without it")
+                return
+            report(f"the build cache {path} could not be read ({exc}): it is started anew")
             try:
                 for suffix in ("", "-wal", "-shm"):
                     (folder / (FILE + suffix)).unlink(missing_ok=True)
-                self.db = self._open(folder / FILE)
+                self.db = self._open(path)
             except (sqlite3.DatabaseError, OSError):
                 self.db = None
         except OSError as exc:
@@ -46,7 +65,8 @@ class Store:
 
     @staticmethod
     def _open(path: Path) -> sqlite3.Connection:
-        db = sqlite3.connect(path, isolation_level=None, timeout=30)
+        # A short wait: another build holding the store means this one does without it.
+        db = sqlite3.connect(path, isolation_level=None, timeout=2)
         try:
             db.execute("PRAGMA journal_mode = WAL")
             db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
@@ -55,16 +75,16 @@ class Store:
             db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (SCHEMA,))
             (schema,) = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
             if schema != SCHEMA:
-                raise sqlite3.DatabaseError(f"written by another version (schema {schema})")
+                raise _OtherSchema(f"written by another version (schema {schema})")
             db.execute("SELECT count(*) FROM entries").fetchone()  # a damaged file fails here at the latest
-            db.execute("BEGIN")  # one transaction for the whole build: committed on close
+            db.execute("BEGIN IMMEDIATE")  # this build's, committed on close; another build waits no longer
         except BaseException:
             db.close()
             raise
         return db
 
     def get(self, kind: str, key: str) -> bytes | None:
-        if self.db is None:
+        if self.db is None or not self.read:
             return None
         self.used.add((kind, key))
         try:

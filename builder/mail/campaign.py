@@ -94,14 +94,16 @@ def preview(campaign: Campaign, output: Path, report: Report) -> Plan:
     now = dt.datetime.now(dt.UTC)
     sizes: list[int] = []
 
-    def messages() -> Iterator[tuple[str, bytes]]:  # one at a time: a long list is not held in memory
-        for n, subscriber in enumerate(chosen.recipients, start=1):
+    def message(subscriber: Subscriber) -> Callable[[], bytes]:
+        def make() -> bytes:
             data = campaign.message(subscriber, now).as_bytes(policy=email.policy.SMTP)
             sizes.append(len(data))
-            yield f"{n:04d}-{_file_name(subscriber.email)}.eml", data
+            return data
+        return make
 
+    messages = [(f"{n:04d}-{_file_name(s.email)}.eml", message(s)) for n, s in enumerate(chosen.recipients, start=1)]
     folder = f"{OUTBOX}/{campaign.issue.slug}"
-    write_beside(output, folder, messages())
+    write_beside(output, folder, messages)
     _summary(campaign, chosen, report)
     if sizes:
         report(f"  one message: {sizes[0] / 1e6:.2f} MB ({_pdf_note(campaign)})")

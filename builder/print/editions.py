@@ -34,6 +34,8 @@ from builder.routes import PDF_CACHE
 PROGRESS_SECONDS = 15
 # An issue's typesetting is stopped after this long: the sample issue takes 5 s.
 TYPESETTING_LIMIT = 600
+# How much longer than that the build waits for a worker that does not stop (stuck in C).
+STALL_GRACE = 60
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,7 @@ class Typesetters:
     def typeset(self, document: PrintDocument) -> Future:
         self.busy = True
         try:
-            return self.pool.submit(render_pdf, document)
+            return self.pool.submit(_typeset, document)
         except BrokenProcessPool as exc:  # a worker died before it got this issue
             failed: Future = Future()
             failed.set_exception(exc)
@@ -203,30 +205,42 @@ def start_editions(archive: Archive, env: jinja2.Environment, workers: Typesette
 def _completed(futures: dict[str, Future], report: Callable[[str], None]
                ) -> Iterator[tuple[str, RenderedPdf | TimeoutError | BrokenProcessPool]]:
     """Each edition as soon as it is typeset, in the order they finish; a TimeoutError for
-    one set longer than TYPESETTING_LIMIT, a BrokenProcessPool for one whose worker died.
-    Says every PROGRESS_SECONDS which editions are still being set."""
+    one its worker stopped after TYPESETTING_LIMIT (`_typeset`), a BrokenProcessPool for one
+    whose worker died. Says every PROGRESS_SECONDS how far it is. Should no edition finish
+    for longer than a worker may take (a worker that does not stop), the rest are given up."""
     pending = dict(futures)
-    running_since: dict[str, float] = {}
-    said = time.monotonic()
+    said = last = time.monotonic()
     while pending:
         finished, _ = wait(pending.values(), timeout=1, return_when=FIRST_COMPLETED)
         now = time.monotonic()
         for slug, future in list(pending.items()):
             if future in finished:
                 del pending[slug]
+                last = now
                 try:
                     yield slug, future.result()
-                except BrokenProcessPool as exc:
+                except (BrokenProcessPool, TimeoutError) as exc:
                     yield slug, exc
-            elif future.running():
-                running_since.setdefault(slug, now)
-                if now - running_since[slug] >= TYPESETTING_LIMIT:
-                    del pending[slug]
-                    yield slug, TimeoutError()
+        if pending and now - last >= TYPESETTING_LIMIT + STALL_GRACE:
+            for slug in list(pending):
+                del pending[slug]
+                yield slug, TimeoutError()
         if pending and now - said >= PROGRESS_SECONDS:
             said = now
-            busy = [f"{slug}.pdf ({now - running_since[slug]:.0f} s)" for slug in pending if slug in running_since]
-            report(f"still typesetting {', '.join(busy) or 'the next issues'}")
+            report(f"still typesetting: {len(futures) - len(pending)} of {len(futures)} done")
+
+
+def _typeset(document: PrintDocument) -> RenderedPdf:
+    """In a worker: the edition, or TimeoutError after TYPESETTING_LIMIT, the worker free again."""
+    def too_long(_signum: int, _frame: object) -> None:
+        raise TimeoutError(f"{document.slug} took more than {TYPESETTING_LIMIT} s")
+
+    signal.signal(signal.SIGALRM, too_long)
+    signal.alarm(TYPESETTING_LIMIT)
+    try:
+        return render_pdf(document)
+    finally:
+        signal.alarm(0)
 
 
 class _Progress:

@@ -14,7 +14,7 @@ import os
 import re
 import shutil
 import stat as statmod
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,14 +62,19 @@ def write(rendered: Rendered, output: Path) -> tuple[str, ...]:
     written = [page.path for page in pages] + list(files)
     kept = _files_not_written(output, set(written))
     digests = {page.path: _digest(page.content) for page in pages}
-    digests.update({name: _file_digest(source) for name, source in files.items() if not name.endswith("/")})
+    try:
+        digests.update({name: _file_digest(source) for name, source in files.items() if not name.endswith("/")})
+    except OSError as exc:
+        raise ContentErrors.one(Path(exc.filename or output), f"the build cannot read this file: "
+                                f"{exc.strerror or exc}", None, "check that it is still there and may be read; "
+                                "the published output was left as it was") from None
     before = _entries(output)
     if _unchanged(output, before, digests, written):
         return kept
     fresh = output.parent / f".{output.name}.new-{os.getpid()}"
     stale = output.parent / f".{output.name}.old-{os.getpid()}"
     target = fresh
-    made = False
+    made = renamed = False
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
         if (fresh / MARKER).is_file() and not fresh.is_symlink():
@@ -97,6 +102,7 @@ def write(rendered: Rendered, output: Path) -> tuple[str, ...]:
         target = output
         if output.exists():
             output.rename(stale)
+            renamed = True
         fresh.rename(output)
     except OSError as exc:
         raise ContentErrors.one(target, f"the build cannot write here: {exc.strerror or exc}", None,
@@ -107,7 +113,8 @@ def write(rendered: Rendered, output: Path) -> tuple[str, ...]:
             shutil.rmtree(fresh, ignore_errors=True)
             if stale.exists() and not output.exists():
                 stale.rename(output)
-    shutil.rmtree(stale, ignore_errors=True)
+    if renamed:  # only the folder this build moved aside: a leftover of another is not ours to judge here
+        shutil.rmtree(stale, ignore_errors=True)
     return kept
 
 
@@ -157,7 +164,15 @@ def _reuse(output: Path, before: dict[str, Entry], name: str, digest: str, targe
 
 
 def _unchanged(output: Path, before: dict[str, Entry], digests: dict[str, str], written: list[str]) -> bool:
-    return (bool(before) and set(before) == set(written)
+    """Every file as the last build left it, and the manifest naming exactly those (a file
+    written beside the build since, such as the mail previews, makes it a change)."""
+    try:
+        manifest = (output / MARKER).read_text(encoding="utf-8")
+        listed = json.loads(manifest[len(MANIFEST_HEAD):]) if manifest.startswith(MANIFEST_HEAD) else None
+    except (OSError, UnicodeDecodeError, ValueError):
+        return False
+    return (bool(before) and set(before) == set(written) and isinstance(listed, list)
+            and set(listed) == {*written, DIGESTS}
             and all(_as_left(output, name, before[name], digest) for name, digest in digests.items()))
 
 
@@ -283,7 +298,7 @@ def check_output(root: Path, output: Path) -> None:
                                 None, "choose a new or empty folder for --output")
 
 
-def write_beside(output: Path, folder: str, files: Iterable[tuple[str, bytes]]) -> None:
+def write_beside(output: Path, folder: str, files: Sequence[tuple[str, Callable[[], bytes]]]) -> None:
     """Files written into a built output/ outside a build (the mail previews of `newsletter
     send`), under `folder`: listed in its manifest as the builder's own, so that the next
     build drops them; those an earlier call wrote under `folder` are replaced. Readable by
@@ -311,13 +326,15 @@ def write_beside(output: Path, folder: str, files: Iterable[tuple[str, bytes]]) 
         kept = {n: e for n, e in entries.items() if not (isinstance(n, str) and n.startswith(prefix))}
         target.mkdir(mode=0o700, parents=True, exist_ok=True)
         target.chmod(0o700)
-        names = []
-        for name, data in files:
+        # The manifest names the files before they are written: whatever stops this, the
+        # next build knows them for the builder's and drops them. Each file's bytes are
+        # made as it is written: a long list is never held in memory.
+        _write_manifest(output, {**kept, **dict.fromkeys(prefix + name for name, _ in files)})
+        for name, make in files:
+            data = make()
             descriptor = os.open(target / name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
             with os.fdopen(descriptor, "wb") as file:
                 file.write(data)
-            names.append(prefix + name)
-        _write_manifest(output, {**kept, **dict.fromkeys(names)})
     except UnsafePath as exc:
         raise ContentErrors.one(target, f"the messages are not written here: {exc}", None,
                                 "remove the link; the messages are written into a folder of their own") from None
