@@ -13,6 +13,7 @@ import functools
 import hashlib
 import posixpath
 import re
+import sys
 import xml.etree.ElementTree as etree
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -87,6 +88,7 @@ def _code() -> str:
         digest.update((package / name).read_bytes())
     for library in ("markdown", "nh3"):
         digest.update(version(library).encode())
+    digest.update(sys.version.encode())  # the standard library's html, re and xml.etree
     return digest.hexdigest()
 
 
