@@ -289,3 +289,13 @@ def test_a_ledger_that_is_not_one_is_an_error_for_every_mode(site, server):
 def test_what_cannot_be_used_on_the_command_line_is_said(site, args, message):
     run = send(site, *([args[1], args[0]] if args[0] == "--status" else ["2017-02", *args]))
     assert run.returncode == 1 and message in run.stderr, run.stderr
+
+
+def test_a_subscriber_list_that_is_a_link_out_of_the_site_is_not_read(site, tmp_path):
+    outside = tmp_path / "someone-elses.csv"
+    outside.write_text("email,name\nsecret@example.org,秘密\n", encoding="utf-8")
+    (site / "subscribers.csv").unlink()
+    (site / "subscribers.csv").symlink_to(outside)
+    run = send(site, "2017-02")
+    assert run.returncode == 1 and "the subscriber list is a link to" in run.stderr
+    assert not (site / "output/outbox").exists()

@@ -236,10 +236,7 @@ def _subscribers(site: Site, request: Request, log: ErrorLog) -> SubscriberList 
         path = request.to  # named on the command line: wherever the editor keeps it
     else:
         path = site.root / site.send.subscribers
-        try:
-            inside(path, site.root)
-        except UnsafePath as exc:
-            log.error(path, f"the subscriber list {exc}", None, "keep it in the site's folder, or pass --to FILE")
+        if not _in_site(path, site, "the subscriber list", "keep it in the site's folder, or pass --to FILE", log):
             return None
         if not path.exists():
             log.error(path, "there is no subscriber list", None,
@@ -247,12 +244,19 @@ def _subscribers(site: Site, request: Request, log: ErrorLog) -> SubscriberList 
                       "or pass --to FILE")
             return None
     suppressed = site.root / site.send.suppressed
-    try:
-        inside(suppressed, site.root)
-    except UnsafePath as exc:
-        log.error(suppressed, f"the suppression list {exc}", None, "keep it in the site's folder")
+    if not _in_site(suppressed, site, "the suppression list", "keep it in the site's folder", log):
         return None
     return load_subscribers(path, suppressed if suppressed.exists() else None, log)
+
+
+def _in_site(path: Path, site: Site, what: str, hint: str, log: ErrorLog) -> bool:
+    """A list named in site.yaml is read only from inside the site, links followed."""
+    try:
+        inside(path, site.root)
+    except UnsafePath as exc:
+        log.error(path, f"{what} {exc}", None, hint)
+        return False
+    return True
 
 
 def _pdf(site: Site, issue: Issue, output: Path, log: ErrorLog) -> bytes | None:
