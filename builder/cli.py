@@ -13,18 +13,16 @@ import signal
 import sys
 import tempfile
 import threading
+import time
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
 from builder import __version__, routes
 from builder.errors import ContentError, ContentErrors, ErrorLog, SetupProblem
-from builder.files import read_text
-from builder.importer.back_issue import format_summary, issue_meta, parse_extracted_text, write_issue
-from builder.pipeline import build, check, load
-from builder.source.config import load_site
-from builder.source.content import slug_problem
-from builder.source.fields import parse_date
+
+# The libraries and the rest of the builder are imported by the commands that use them:
+# a build that finds nothing changed since the last one is over before they would be loaded.
 
 OK, CONTENT_ERROR, USAGE_ERROR, INTERNAL_ERROR, SETUP_ERROR, NOT_ALL_SENT = 0, 1, 2, 3, 4, 5
 
@@ -74,20 +72,41 @@ def _terminated(signum: int, _frame: object) -> None:
 
 
 def _build(args: argparse.Namespace, root: Path) -> int:
+    from builder.cache import stamp
+
+    started = time.perf_counter()
     output = Path(args.output) if args.output else root / routes.OUTPUT_DIR
-    result = build(root, output, drafts=args.drafts, pdf=not args.no_pdf, report=lambda line: print(f"  {line}"),
+    pdf = not args.no_pdf
+    read = stamp.inputs(root)  # before anything is read: a change made during the build is one for the next
+    last = stamp.up_to_date(root, output, args.drafts, pdf, read) if not args.no_cache else None
+    if last is not None:
+        warnings = last.get("warnings")
+        for line in warnings if isinstance(warnings, list) else ():
+            print(line, file=sys.stderr)
+        print(f"{last.get('counts')} in {output}: nothing changed since the last build, so nothing was written "
+              f"({time.perf_counter() - started:.1f} s)")
+        return OK
+    from builder.pipeline import build
+
+    result = build(root, output, drafts=args.drafts, pdf=pdf, report=lambda line: print(f"  {line}"),
                    cache=not args.no_cache)
     _print_warnings(result.warnings, root)
     if result.kept:
         shown = ", ".join(result.kept[:5]) + (f" and {len(result.kept) - 5} more" if len(result.kept) > 5 else "")
         print(f"  kept {len(result.kept)} file{'s' if len(result.kept) != 1 else ''} that the build did not write "
               f"in {output}: {shown}")
-    print(f"built {result.issues} issues, {result.articles} articles: {result.pages} pages, {result.pdfs} PDFs"
-          f" and {result.files} files into {output} in {result.seconds:.1f} s")
+    counts = (f"{result.issues} issues, {result.articles} articles: {result.pages} pages, {result.pdfs} PDFs"
+              f" and {result.files} files")
+    print(f"built {counts} into {output} in {time.perf_counter() - started:.1f} s")
+    stamp.record(root, output, args.drafts, pdf, read, {
+        "counts": counts, "warnings": [f"warning: {warning.format(root)}" for warning in result.warnings]},
+        result.depends)
     return OK
 
 
 def _check(args: argparse.Namespace, root: Path) -> int:
+    from builder.pipeline import check
+
     archive, log = check(root)
     _print_warnings(tuple(log.warnings), root)
     print(f"checked {len(archive.issues)} issues and {len(archive.articles())} articles: no errors")
@@ -95,6 +114,11 @@ def _check(args: argparse.Namespace, root: Path) -> int:
 
 
 def _import(args: argparse.Namespace, root: Path) -> int:
+    from builder.files import read_text
+    from builder.importer.back_issue import format_summary, issue_meta, parse_extracted_text, write_issue
+    from builder.source.config import load_site
+    from builder.source.content import slug_problem
+
     log = ErrorLog()
     site = load_site(root, log)
     source = Path(args.file)
@@ -119,6 +143,8 @@ def _import(args: argparse.Namespace, root: Path) -> int:
 
 def _send(args: argparse.Namespace, root: Path) -> int:
     from builder.mail import campaign  # the mail libraries, only for this command
+    from builder.pipeline import load
+    from builder.source.config import load_site
 
     report = lambda line: print(line, file=sys.stderr)  # noqa: E731
     log = ErrorLog()
@@ -143,6 +169,8 @@ def _send(args: argparse.Namespace, root: Path) -> int:
 
 
 def _date(value: str):
+    from builder.source.fields import parse_date
+
     date = parse_date(value)
     if date is None:
         raise argparse.ArgumentTypeError(f"'{value}' is not a date; write it as 2017-05-05")

@@ -15,6 +15,7 @@ import hashlib
 import os
 import re
 import stat
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -175,3 +176,49 @@ def read_text(path: Path, log: ErrorLog, folder: Path | None = None, page_breaks
                   "paste it again as plain text")
         return None
     return text
+
+
+# How recent a change may be for a snapshot to vouch for a file: a file written again within
+# the same tick of the file system's clock keeps its time stamps (the "racy" case of Git's
+# index), so a snapshot of a folder changed this recently is not kept for later builds.
+RACY_NS = 2_000_000_000
+
+
+def snapshot(folder: Path) -> tuple[str, bool]:
+    """What the files under `folder` are now, without reading them: every name with its
+    kind, size, inode, modification and change times (links named and followed), as one
+    digest; and whether any of them changed so recently that equal times could hide a
+    change made since. Equal digests: the same files, unless someone set the clock back."""
+    digest = hashlib.sha256()
+    newest = 0
+
+    def add(name: str, path: str | Path) -> None:
+        nonlocal newest
+        digest.update(name.encode("utf-8", "surrogateescape") + b"\0")
+        for follow in (False, True):
+            try:
+                info = os.stat(path, follow_symlinks=follow)
+            except OSError as exc:
+                digest.update(f"-{exc.errno}\0".encode())
+                return
+            newest = max(newest, info.st_mtime_ns, info.st_ctime_ns)
+            digest.update(f"{info.st_mode} {info.st_size} {info.st_ino} {info.st_dev} {info.st_mtime_ns} "
+                          f"{info.st_ctime_ns}\0".encode())
+            if not stat.S_ISLNK(info.st_mode):
+                return
+
+    add(".", folder)
+    # Depth first, by a list rather than recursion: a folder may be nested deeper than Python recurses.
+    stack = [(str(folder), "")] if folder.is_dir() and not folder.is_symlink() else []
+    while stack:
+        place, prefix = stack.pop()
+        try:
+            entries = sorted(os.scandir(place), key=lambda e: e.name)
+        except OSError as exc:
+            digest.update(f"-{exc.errno}\0".encode())
+            continue
+        for entry in entries:
+            add(prefix + entry.name, entry.path)
+        stack.extend((entry.path, prefix + entry.name + "/") for entry in reversed(entries)
+                     if entry.is_dir(follow_symlinks=False))
+    return digest.hexdigest(), newest > time.time_ns() - RACY_NS

@@ -9,27 +9,36 @@ failed build leaves the published archive as it was.
 
 from __future__ import annotations
 
+import hashlib
 import time
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import jinja2
 
 from builder import routes
+from builder.cache.code import code_identity
 from builder.cache.store import Store
 from builder.errors import ContentError, ContentErrors, ErrorLog
 from builder.model import Archive
-from builder.print.editions import Typesetters, preflight, start_editions
+
+if TYPE_CHECKING:
+    from builder.print.editions import Typesetters
+
+# The print editions' modules (WeasyPrint's helpers, Beautiful Soup) are imported by the
+# builds that make PDFs: a build with --no-pdf does without them.
 from builder.render import markdown
 from builder.render.feeds import render_feed, render_sitemap
-from builder.render.output import Page, Rendered, check_output, recover, write
-from builder.render.themes import static_files, template_env
+from builder.render.output import LastBuild, Page, Rendered, check_output, recover, write
+from builder.render.themes import static_files, template_env, templates_digest
 from builder.render.web import render_archive
 from builder.source.config import load_site
 from builder.source.content import load_archive
+from builder.source.issue_memo import KIND, IssueMemo
 
 Report = Callable[[str], None]
 @dataclass(frozen=True)
@@ -42,13 +51,16 @@ class BuildResult:
     seconds: float
     warnings: tuple[ContentError, ...] = field(default_factory=tuple)
     kept: tuple[str, ...] = ()  # files in output/ that the build did not write, carried over
+    depends: tuple[str, ...] = ()  # files outside the site that decided the PDFs: WeasyPrint's code, the fonts
 
 
-def load(root: Path, drafts: bool = False) -> tuple[Archive, ErrorLog]:
-    """Stage 1: site.yaml and content/ read and checked. Raises ContentErrors with every problem found."""
+def load(root: Path, drafts: bool = False, memo: IssueMemo | None = None) -> tuple[Archive, ErrorLog]:
+    """Stage 1: site.yaml and content/ read and checked. Raises ContentErrors with every
+    problem found. With a `memo`, issues whose folders an earlier build read as they are
+    now are taken from it."""
     log = ErrorLog()
     site = load_site(root, log)
-    archive = load_archive(site, log, drafts) if site is not None else None
+    archive = load_archive(site, log, drafts, memo) if site is not None else None
     log.raise_if_any()
     assert archive is not None
     return archive, log
@@ -57,37 +69,61 @@ def load(root: Path, drafts: bool = False) -> tuple[Archive, ErrorLog]:
 def check(root: Path) -> tuple[Archive, ErrorLog]:
     """load, drafts included, and every character against the print fonts, writing nothing.
     (A build checks the characters in the render stage, while the PDFs are typeset.)"""
+    from builder.print import editions
+
     archive, log = load(root, drafts=True)
     for issue in archive.issues:
-        found = preflight(archive.site, issue)
+        found = editions.preflight(archive.site, issue)
         log.add(found.errors, found.warnings)
     log.raise_if_any()
     return archive, log
 
 
+@dataclass(frozen=True)
+class Earlier:
+    """What an earlier build left that this one may take: its cache, the pages it wrote."""
+
+    store: Store
+    last: LastBuild | None = None  # None: every page is rendered
+    digests: Mapping[str, str] = field(default_factory=dict)  # issue slug -> its memo key
+
+
 def render(archive: Archive, workers: Typesetters | None, report: Report = lambda _: None,
-           cache: bool = True) -> Rendered:
+           cache: bool = True, earlier: Earlier | None = None) -> Rendered:
     """Stage 2: every page (HTML, feeds, and the PDFs if there are `workers` to typeset
     them), every file to copy (output path -> source), and the warnings. Raises
     ContentErrors for what prevents a correct edition. `cache`: earlier builds' work
-    (converted Markdown, PDFs) is taken from .cache/ (always kept there)."""
+    (converted Markdown, PDFs) is taken from .cache/ (always kept there); `earlier` also
+    names the pages of the last build that need no rendering."""
     site = archive.site
+    if earlier is None:
+        with Store(site.root / routes.BUILD_CACHE, site.root, report, read=cache) as store:
+            return render(archive, workers, report, cache, Earlier(store))
     env = template_env(site)
-    pdf = workers is not None
-    store = Store(site.root / routes.BUILD_CACHE, site.root, report, read=cache)
-    with store, markdown.memo(store):
-        return _render(archive, env, workers, pdf, report, cache)
+    with markdown.memo(earlier.store):
+        return _render(archive, env, workers, report, cache, earlier)
 
 
-def _render(archive: Archive, env: jinja2.Environment, workers: Typesetters | None, pdf: bool, report: Report,
-            cache: bool) -> Rendered:
+def _render(archive: Archive, env: jinja2.Environment, workers: Typesetters | None, report: Report,
+            cache: bool, earlier: Earlier) -> Rendered:
     site = archive.site
+    pdf = workers is not None
     with _template_errors():
         # The workers typeset while this process renders the archive.
-        pending = start_editions(archive, env, workers, cache) if workers is not None else None
+        pending = None
+        if workers is not None:
+            from builder.print.editions import start_editions
+
+            pending = start_editions(archive, env, workers, cache)
+    last = earlier.last
+    base = hashlib.sha256("\0".join((code_identity(), templates_digest(site), repr(site))).encode()).hexdigest()
     with _template_errors():
         # Every issue gets its PDF, or the build stops: the pages may link them all.
-        pages = render_archive(archive, env, frozenset(i.slug for i in archive.issues) if pdf else frozenset())
+        pages = render_archive(archive, env, frozenset(i.slug for i in archive.issues) if pdf else frozenset(),
+                               last.reusable if last is not None else lambda path, key: False, base,
+                               earlier.digests)
+    if any(page.content is None for page in pages):
+        earlier.store.partial = True  # the Markdown of the pages left as they were is still wanted
     pages.append(render_feed(archive))
     pages.append(render_sitemap(archive, [p.path for p in pages if p.path.endswith(".html")]))
     warnings: tuple[ContentError, ...] = ()
@@ -133,11 +169,19 @@ def build(root: Path, output: Path, drafts: bool = False, pdf: bool = True,
     started = time.perf_counter()
     check_output(root, output)
     recover(output.resolve())
-    with Typesetters(issues=_issue_folders(root)) if pdf else nullcontext() as workers:
-        archive, log = load(root, drafts)
+    if pdf:
+        from builder.print.editions import Typesetters
+    with Typesetters(issues=_issue_folders(root)) if pdf else nullcontext() as workers, \
+            Store(root / routes.BUILD_CACHE, root, report, read=cache) as store:
+        memo = IssueMemo(store, f"{code_identity()} drafts={drafts}") if cache else None
+        store.preload(KIND)
+        archive, log = load(root, drafts, memo)
         report(f"loaded {len(archive.issues)} issues, {len(archive.articles())} articles")
-        rendered = render(archive, workers, report, cache)
-    kept = write(rendered, output)
+        digests = {issue.slug: memo.keys[issue.folder] for issue in archive.issues
+                   if memo is not None and issue.folder in memo.keys}
+        earlier = Earlier(store, LastBuild(output) if cache else None, digests)
+        rendered = render(archive, workers, report, cache, earlier)
+        kept = write(rendered, output)
     return BuildResult(
         issues=len(archive.issues),
         articles=len(archive.articles()),
@@ -147,4 +191,11 @@ def build(root: Path, output: Path, drafts: bool = False, pdf: bool = True,
         seconds=time.perf_counter() - started,
         warnings=(*log.warnings, *rendered.warnings),
         kept=kept,
+        depends=_print_depends() if pdf else (),
     )
+
+
+def _print_depends() -> tuple[str, ...]:
+    from builder.print.editions import print_depends
+
+    return print_depends()

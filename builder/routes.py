@@ -30,6 +30,8 @@ PRINT_STYLESHEET = "print/issue.css"
 BUILTIN_THEMES = Path(__file__).resolve().parent.parent / THEMES_DIR
 # Left in every output folder: the list of the files the build wrote there.
 OUTPUT_MARKER = ".newsletter-output"
+# Beside it: the size, time, digest (and key) of each file as the build left it.
+OUTPUT_DIGESTS = ".newsletter-digests"
 
 # Where the print HTML finds the issue's files. WeasyPrint names an image in the PDF
 # after its URL; a fixed URL keeps the PDF's bytes independent of where the site is.

@@ -36,6 +36,10 @@ class Store:
         self.db: sqlite3.Connection | None = None
         self.read = read
         self.used: set[tuple[str, str]] = set()
+        # A build that did only part of the work (pages left as they were) did not ask for
+        # every entry it needs: it drops none.
+        self.partial = False
+        self.preloaded: dict[tuple[str, str], bytes] = {}
         self.hits = self.misses = 0
         path = folder / FILE
         try:
@@ -83,10 +87,24 @@ class Store:
             raise
         return db
 
+    def preload(self, kind: str) -> None:
+        """Read every entry of `kind` at once (one query instead of one each)."""
+        if self.db is None or not self.read:
+            return
+        try:
+            rows = self.db.execute("SELECT key, value FROM entries WHERE kind = ?", (kind,)).fetchall()
+        except sqlite3.DatabaseError:
+            return
+        self.preloaded.update(((kind, key), bytes(value)) for key, value in rows)
+
     def get(self, kind: str, key: str) -> bytes | None:
         if self.db is None or not self.read:
             return None
         self.used.add((kind, key))
+        kept = self.preloaded.pop((kind, key), None)
+        if kept is not None:
+            self.hits += 1
+            return kept
         try:
             row = self.db.execute("SELECT value FROM entries WHERE kind = ? AND key = ?", (kind, key)).fetchone()
         except sqlite3.DatabaseError:
@@ -112,7 +130,7 @@ class Store:
         if self.db is None:
             return
         try:
-            if not keep_unused:
+            if not keep_unused and not self.partial:
                 self.db.execute("CREATE TEMP TABLE used (kind TEXT, key TEXT, PRIMARY KEY (kind, key))")
                 self.db.executemany("INSERT OR IGNORE INTO used VALUES (?, ?)", self.used)
                 self.db.execute("DELETE FROM entries WHERE (kind, key) NOT IN (SELECT kind, key FROM used)")

@@ -9,14 +9,17 @@ the archive and checks the issues' characters against the fonts.
 from __future__ import annotations
 
 import ctypes
+import importlib.util
 import multiprocessing
 import os
 import re
 import signal
+import subprocess
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,8 +28,8 @@ import jinja2
 from builder.errors import ContentError, Findings
 from builder.files import UnsafePath, inside, read_bytes, regular_file
 from builder.model import Archive, Issue, Site
-from builder.print.document import PrintDocument, article_anchors, print_document, print_limits
-from builder.print.glyphs import check_issue, missing_faces
+from builder.print.document import PrintDocument, article_anchors, code_files, print_document, print_limits
+from builder.print.glyphs import PRINT_FACES, check_issue, font_file, missing_faces
 from builder.print.overflow import locate_overflows
 from builder.print.pdf import RenderedPdf, locate_problems, render_pdf
 from builder.routes import PDF_CACHE
@@ -309,3 +312,22 @@ def _store(cache: Path, slug: str, digest: str, pdf: bytes) -> None:
     partial = target.with_suffix(".part")
     partial.write_bytes(pdf)
     partial.replace(target)
+
+
+# The libraries the typesetting workers run (a new version replaces their files).
+PRINT_LIBRARIES = ("weasyprint", "pydyf", "tinycss2", "cssselect2", "fontTools", "pyphen", "PIL")
+
+
+def print_depends() -> tuple[str, ...]:
+    """The files outside the site that decide the PDFs' bytes besides the main process's
+    own modules: our print code, the libraries the workers load, the fonts."""
+    found = [str(path) for path in code_files()]
+    for name in PRINT_LIBRARIES:
+        with suppress(ImportError, ValueError):
+            spec = importlib.util.find_spec(name)
+            if spec is not None and spec.origin:
+                found.append(spec.origin)
+    for face in PRINT_FACES:
+        with suppress(OSError, subprocess.SubprocessError):
+            found.append(str(font_file(face)))
+    return tuple(found)

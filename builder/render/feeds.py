@@ -68,7 +68,8 @@ def render_sitemap(archive: Archive, paths: list[str]) -> Page:
         if path == routes.NOT_FOUND:
             continue
         url = page_url(path)
-        lastmod = next((d for prefix, d in dates.items() if url.startswith(prefix)), None)
+        parts = url.split("/")
+        lastmod = dates.get("/".join(parts[:2]) + "/") if len(parts) > 2 else None
         lines.append(f"  <url><loc>{escape(archive.site.base_url + url)}</loc>"
                      + (f"<lastmod>{lastmod.isoformat()}</lastmod>" if lastmod else "") + "</url>")
     lines.append("</urlset>\n")

@@ -14,6 +14,8 @@ import os
 import re
 import shutil
 import stat as statmod
+import subprocess
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
@@ -21,14 +23,15 @@ from pathlib import Path
 
 from builder.errors import ContentError, ContentErrors
 from builder.files import UnsafePath, inside
-from builder.routes import OUTPUT_DIR
+from builder.routes import OUTPUT_DIGESTS, OUTPUT_DIR
 from builder.routes import OUTPUT_MARKER as MARKER
 
 
 @dataclass(frozen=True)
 class Page:
     path: str  # where it goes under output/, e.g. "issues/2017-18/index.html"
-    content: str | bytes
+    content: str | bytes | None  # None: the file the last build wrote from inputs of the same key
+    key: str = ""  # a digest of what the page was made from (pages that can be reused have one)
 
 
 @dataclass(frozen=True)
@@ -61,15 +64,17 @@ def write(rendered: Rendered, output: Path) -> tuple[str, ...]:
     pages, files = rendered.pages, rendered.files
     written = [page.path for page in pages] + list(files)
     kept = _files_not_written(output, set(written))
-    digests = {page.path: _digest(page.content) for page in pages}
+    before = _entries(output)
+    keys = {page.path: page.key for page in pages if page.key}
+    digests = {page.path: _digest(page.content) if page.content is not None else _entry_digest(before, page.path)
+               for page in pages}
     try:
         digests.update({name: _file_digest(source) for name, source in files.items() if not name.endswith("/")})
     except OSError as exc:
         raise ContentErrors.one(Path(exc.filename or output), f"the build cannot read this file: "
                                 f"{exc.strerror or exc}", None, "check that it is still there and may be read; "
                                 "the published output was left as it was") from None
-    before = _entries(output)
-    if _unchanged(output, before, digests, written):
+    if _unchanged(output, before, digests, written, keys):
         return kept
     fresh = output.parent / f".{output.name}.new-{os.getpid()}"
     stale = output.parent / f".{output.name}.old-{os.getpid()}"
@@ -83,22 +88,30 @@ def write(rendered: Rendered, output: Path) -> tuple[str, ...]:
         made = True
         # The names first, so that a build killed while writing leaves a folder `recover` knows.
         _write_manifest(fresh, dict.fromkeys(written))
+        entries: dict[str, Entry] = {}
+        folders = _Folders(str(fresh))
         for page in pages:
             target = fresh / page.path
-            target.parent.mkdir(parents=True, exist_ok=True)
-            if not _reuse(output, before, page.path, digests[page.path], target):
-                target.write_bytes(page.content if isinstance(page.content, bytes)
-                                   else page.content.encode("utf-8"))
+            folders.make_parent(page.path)
+            if _reuse(output, before, page.path, digests[page.path], target):
+                entries[page.path] = [*(before[page.path] or [])[:3], *([keys[page.path]] if page.path in keys else [])]
+                continue
+            if page.content is None:  # checked before it was left unrendered: someone is changing output/
+                raise ContentErrors.one(output / page.path, "this file was changed while the build ran", None,
+                                        "build again; the published output was left as it was")
+            target.write_bytes(page.content if isinstance(page.content, bytes) else page.content.encode("utf-8"))
+            entries[page.path] = _entry(target, digests[page.path], keys.get(page.path))
         for name, source in [*files.items(), *((name, output / name) for name in kept)]:
             target = fresh / name
-            target.parent.mkdir(parents=True, exist_ok=True)
+            folders.make_parent(name)
             if name.endswith("/"):
                 target.mkdir(exist_ok=True)
             elif name in kept or not _reuse(output, before, name, digests[name], target):
                 shutil.copy2(source, target, follow_symlinks=False)
+            if name in digests:
+                entries[name] = _entry(target, digests[name], None)
         target = fresh / MARKER
-        _write_manifest(fresh, {name: _entry(fresh / name, digests[name]) if name in digests else None
-                                for name in written})
+        _write_manifest(fresh, {name: entries.get(name) for name in written})
         target = output
         if output.exists():
             output.rename(stale)
@@ -114,12 +127,48 @@ def write(rendered: Rendered, output: Path) -> tuple[str, ...]:
             if stale.exists() and not output.exists():
                 stale.rename(output)
     if renamed:  # only the folder this build moved aside: a leftover of another is not ours to judge here
-        shutil.rmtree(stale, ignore_errors=True)
+        _remove(stale, len(written))
     return kept
 
 
-# Beside the manifest: [size, mtime_ns, sha256] of each file as the build left it.
-DIGESTS = ".newsletter-digests"
+class _Folders:
+    """The folders of the new output/, each made once."""
+
+    def __init__(self, top: str) -> None:
+        self.top = top
+        self.made: set[str] = set()
+
+    def make_parent(self, name: str) -> None:
+        parent = name.rpartition("/")[0]
+        if not parent or parent in self.made:
+            return
+        self.make_parent(parent)
+        with suppress(FileExistsError):
+            os.mkdir(f"{self.top}/{parent}")
+        self.made.add(parent)
+
+
+# An archive this large is removed by a process of its own once replaced: the editor has
+# the new archive without waiting for the old one's thousands of files to be deleted.
+REMOVE_APART = 2000
+
+
+def _remove(folder: Path, files: int) -> None:
+    """Delete `folder`, the output/ this build replaced (named so that `recover` deletes it
+    too, should this be stopped)."""
+    if files >= REMOVE_APART:
+        try:
+            subprocess.Popen([sys.executable, "-c", "import shutil, sys; shutil.rmtree(sys.argv[1], True)",
+                              str(folder)], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL, start_new_session=True, close_fds=True)
+            return
+        except OSError:
+            pass
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+# Beside the manifest: [size, mtime_ns, sha256, key] of each file as the build left it.
+DIGESTS = OUTPUT_DIGESTS
 # An entry of it; null for a folder, or a file written outside a build.
 Entry = list | None
 
@@ -136,17 +185,22 @@ def _file_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _entry(path: Path, digest: str) -> Entry:
+def _entry(path: Path, digest: str, key: str | None) -> Entry:
     stat = path.stat()
-    return [stat.st_size, stat.st_mtime_ns, digest]
+    return [stat.st_size, stat.st_mtime_ns, digest, *([key] if key else [])]
+
+
+def _entry_digest(before: dict[str, Entry], name: str) -> str:
+    entry = before.get(name)
+    return entry[2] if isinstance(entry, list) and len(entry) >= 3 and isinstance(entry[2], str) else ""
 
 
 def _as_left(output: Path, name: str, entry: Entry, digest: str) -> bool:
     """Whether output/name is still the file of `digest` the last build left there."""
-    if not isinstance(entry, list) or len(entry) != 3 or entry[2] != digest:
+    if not isinstance(entry, list) or len(entry) not in (3, 4) or entry[2] != digest or not digest:
         return False
     try:
-        stat = (output / name).lstat()
+        stat = os.lstat(f"{output}/{name}")
     except OSError:
         return False
     return statmod.S_ISREG(stat.st_mode) and [stat.st_size, stat.st_mtime_ns] == entry[:2]
@@ -157,15 +211,17 @@ def _reuse(output: Path, before: dict[str, Entry], name: str, digest: str, targe
     if not _as_left(output, name, before.get(name), digest):
         return False
     try:
-        os.link(output / name, target, follow_symlinks=False)
+        os.link(f"{output}/{name}", target, follow_symlinks=False)
     except OSError:  # a file system without hard links: write it
         return False
     return True
 
 
-def _unchanged(output: Path, before: dict[str, Entry], digests: dict[str, str], written: list[str]) -> bool:
-    """Every file as the last build left it, and the manifest naming exactly those (a file
-    written beside the build since, such as the mail previews, makes it a change)."""
+def _unchanged(output: Path, before: dict[str, Entry], digests: dict[str, str], written: list[str],
+               keys: dict[str, str]) -> bool:
+    """Every file as the last build left it (under the same keys), and the manifest naming
+    exactly those (a file written beside the build since, such as the mail previews, makes
+    it a change)."""
     try:
         manifest = (output / MARKER).read_text(encoding="utf-8")
         listed = json.loads(manifest[len(MANIFEST_HEAD):]) if manifest.startswith(MANIFEST_HEAD) else None
@@ -173,7 +229,25 @@ def _unchanged(output: Path, before: dict[str, Entry], digests: dict[str, str], 
         return False
     return (bool(before) and set(before) == set(written) and isinstance(listed, list)
             and set(listed) == {*written, DIGESTS}
-            and all(_as_left(output, name, before[name], digest) for name, digest in digests.items()))
+            and all(_as_left(output, name, before[name], digest) for name, digest in digests.items())
+            and all(_key(before[name]) == key for name, key in keys.items()))
+
+
+def _key(entry: Entry) -> str | None:
+    return entry[3] if isinstance(entry, list) and len(entry) == 4 and isinstance(entry[3], str) else None
+
+
+class LastBuild:
+    """What the last build wrote into output/: which of its pages can be taken as they are."""
+
+    def __init__(self, output: Path) -> None:
+        self.output = output.resolve()
+        self.entries = _entries(self.output)
+
+    def reusable(self, name: str, key: str) -> bool:
+        """Whether output/name was written from inputs of `key` and is still as it was left."""
+        entry = self.entries.get(name)
+        return _key(entry) == key and _as_left(self.output, name, entry, _entry_digest(self.entries, name))
 
 
 def _entries(output: Path) -> dict[str, Entry]:
@@ -227,20 +301,23 @@ def _files_not_written(output: Path, written: set[str]) -> tuple[str, ...]:
         listed = set(manifest[len(LINES_MANIFEST_HEAD):].splitlines())
     else:
         return ()  # from before manifests: all of it is the build's
-    folders = {parent for name in written for parent in _parents(name)}
+    folders: set[str] | None = None
     theirs = []
+    top = str(output)
     for folder, dirs, names in os.walk(output):  # links are kept as links, never followed
         names += [d for d in dirs if os.path.islink(os.path.join(folder, d))]
-        if not dirs and not names and folder != str(output):
-            theirs.append(Path(folder).relative_to(output).as_posix() + "/")  # an empty folder: .well-known/
+        inner = folder[len(top) + 1:] + "/" if folder != top else ""
+        if not dirs and not names and inner:
+            theirs.append(inner)  # an empty folder: .well-known/
         for name in names:
-            path = Path(folder, name)
-            relative = path.relative_to(output).as_posix()
+            relative = inner + name
             if relative == MARKER or relative in listed:
                 continue
+            if folders is None:
+                folders = {parent for name in written for parent in _parents(name)}
             if relative in written or relative in folders or any(p in written for p in _parents(relative)):
-                raise ContentErrors.one(path, "this file was not written by a build, and the build would "
-                                        "now replace it", None, "move it out of the output folder")
+                raise ContentErrors.one(Path(folder, name), "this file was not written by a build, and the build "
+                                        "would now replace it", None, "move it out of the output folder")
             theirs.append(relative)
     return tuple(sorted(theirs))
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -98,3 +100,19 @@ def static_files(site: Site) -> dict[str, Path]:
                                         "put the file itself in the theme's static/ folder") from None
             files[STATIC + path.relative_to(static).as_posix()] = path
     return files
+
+
+def templates_digest(site: Site) -> str:
+    """A digest of every file the templates may come from, in lookup order: a page made
+    with the same digest was made with the same templates."""
+    digest = hashlib.sha256()
+    for number, folder in enumerate([site.root / TEMPLATES_DIR, *(d / TEMPLATES_DIR for d in theme_dirs(site))]):
+        for path in sorted(folder.rglob("*")) if folder.is_dir() else ():
+            name = f"{number} {path.relative_to(folder).as_posix()}\0".encode("utf-8", "surrogateescape")
+            if path.is_symlink():  # named, not followed: the loader refuses a link out of the site
+                digest.update(name + os.readlink(path).encode("utf-8", "surrogateescape") + b"\1")
+            elif path.is_file():
+                digest.update(name + path.read_bytes() + b"\0")
+            elif not path.is_dir():  # a pipe or device: never read, but a change (the loader refuses it)
+                digest.update(name + f"{path.lstat().st_mode}".encode() + b"\2")
+    return digest.hexdigest()

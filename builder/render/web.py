@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -15,96 +17,126 @@ from builder.render import markdown
 from builder.render.output import Page
 from builder.routes import page_url
 
+# Whether the last build wrote `path` from inputs of this key, and left it as it was.
+Reusable = Callable[[str, str], bool]
 
-def render_archive(archive: Archive, env: jinja2.Environment, pdfs: frozenset[str] = frozenset()) -> list[Page]:
-    """Every HTML page of the archive. `pdfs` holds the slugs of the issues that have a print edition."""
-    pages = [
-        _home(archive, env),
-        _issue_list(archive, env),
-        _section_list(archive, env),
-        _not_found(archive, env),
-    ]
+
+def render_archive(archive: Archive, env: jinja2.Environment, pdfs: frozenset[str] = frozenset(),
+                   reusable: Reusable = lambda path, key: False, base: str = "",
+                   digests: Mapping[str, str] | None = None) -> list[Page]:
+    """Every HTML page of the archive. `pdfs` holds the slugs of the issues that have a
+    print edition. A page whose inputs are those the last build wrote it from (the same
+    key: `base`, a digest of the templates, the site and the code, and `digests` of its
+    issues) and that is still as it was left is not rendered again: `reusable` says so,
+    and its Page has no content."""
+    pages = _Pages(archive, env, reusable, base, digests or {})
+    result = [pages.home(), pages.issue_list(), pages.section_list(), pages.not_found()]
     for issue in archive.issues:
-        pages.append(_issue_page(archive, issue, env, issue.slug in pdfs))
+        result.append(pages.issue(issue, issue.slug in pdfs))
         for previous, article, following in _neighbours(issue.articles):
-            pages.append(_article_page(archive, issue, article, previous, following, env))
+            result.append(pages.article(issue, article, previous, following))
     for section in archive.site.sections:
-        pages.extend(_section_pages(archive, section, env))
-    return pages
+        result.extend(pages.section(section))
+    return result
 
 
-def _render(env: jinja2.Environment, template: str, path: str, archive: Archive,
-            root: str | None = None, **context: Any) -> Page:
-    # Links are relative to the page, so the archive works wherever it is served from.
-    prefix = root if root is not None else "../" * path.count("/")
+@dataclass
+class _Pages:
+    archive: Archive
+    env: jinja2.Environment
+    reusable: Reusable
+    base: str
+    digests: Mapping[str, str]
 
-    def url(target: str) -> str:
-        return (prefix + page_url(target)) or "./"
+    def _digest(self, issue: Issue) -> str:
+        """What the pages made of `issue` depend on: the key its folder was read under, or
+        (without one: the folder changed a moment ago, or no cache) its content."""
+        kept = self.digests.get(issue.slug)
+        return kept or hashlib.sha256(repr(issue).encode("utf-8", "surrogateescape")).hexdigest()
 
-    html = env.get_template(template).render(site=archive.site, url=url, page_path=path, **context)
-    return Page(path, html)
+    def _page(self, template: str, path: str, depends: Iterable[str], context: Callable[[], dict[str, Any]],
+              root: str | None = None) -> Page:
+        key = hashlib.sha256("\0".join((self.base, template, path, *depends)).encode("utf-8", "surrogateescape")
+                             ).hexdigest()
+        if self.reusable(path, key):
+            return Page(path, None, key)
+        # Links are relative to the page, so the archive works wherever it is served from.
+        prefix = root if root is not None else "../" * path.count("/")
 
+        def url(target: str) -> str:
+            return (prefix + page_url(target)) or "./"
 
-def _home(archive: Archive, env: jinja2.Environment) -> Page:
-    latest = archive.issues[0] if archive.issues else None
-    return _render(env, "index.html", routes.HOME, archive, latest=latest,
-                   groups=latest.sections() if latest else [],
-                   note=_note_html(archive, latest, page_url(latest.url_path)) if latest else "",
-                   recent=archive.issues[1:11])
+        html = self.env.get_template(template).render(site=self.archive.site, url=url, page_path=path, **context())
+        return Page(path, html, key)
 
+    def home(self) -> Page:
+        archive = self.archive
+        latest = archive.issues[0] if archive.issues else None
+        return self._page("index.html", routes.HOME, [self._digest(i) for i in archive.issues[:11]], lambda: {
+            "latest": latest, "groups": latest.sections() if latest else [],
+            "note": _note_html(archive, latest, page_url(latest.url_path)) if latest else "",
+            "recent": archive.issues[1:11]})
 
-def _issue_list(archive: Archive, env: jinja2.Environment) -> Page:
-    years: dict[int, list[Issue]] = {}
-    for issue in archive.issues:
-        years.setdefault(issue.year, []).append(issue)
-    return _render(env, "issues.html", routes.ISSUE_LIST, archive, years=list(years.items()))
+    def issue_list(self) -> Page:
+        def context() -> dict[str, Any]:
+            years: dict[int, list[Issue]] = {}
+            for issue in self.archive.issues:
+                years.setdefault(issue.year, []).append(issue)
+            return {"years": list(years.items())}
 
+        return self._page("issues.html", routes.ISSUE_LIST, map(self._digest, self.archive.issues), context)
 
-def _section_list(archive: Archive, env: jinja2.Environment) -> Page:
-    counts = {section: 0 for section in archive.site.sections}
-    for article in archive.articles():
-        counts[article.section] += 1
-    return _render(env, "sections.html", routes.SECTION_LIST, archive, sections=list(counts.items()))
+    def section_list(self) -> Page:
+        def context() -> dict[str, Any]:
+            counts = {section: 0 for section in self.archive.site.sections}
+            for article in self.archive.articles():
+                counts[article.section] += 1
+            return {"sections": list(counts.items())}
 
+        return self._page("sections.html", routes.SECTION_LIST, map(self._digest, self.archive.issues), context)
 
-def _not_found(archive: Archive, env: jinja2.Environment) -> Page:
-    # Served for any missing address, so its links must not depend on where it is.
-    return _render(env, "404.html", routes.NOT_FOUND, archive, root=urlsplit(archive.site.base_url).path)
+    def not_found(self) -> Page:
+        # Served for any missing address, so its links must not depend on where it is.
+        return self._page("404.html", routes.NOT_FOUND, [], dict,
+                          root=urlsplit(self.archive.site.base_url).path)
 
+    def issue(self, issue: Issue, has_pdf: bool) -> Page:
+        return self._page("issue.html", routes.issue_page(issue.slug), [self._digest(issue), str(has_pdf)], lambda: {
+            "issue": issue, "groups": issue.sections(), "note": _note_html(self.archive, issue, ""),
+            "has_pdf": has_pdf})
 
-def _issue_page(archive: Archive, issue: Issue, env: jinja2.Environment, has_pdf: bool) -> Page:
-    path = routes.issue_page(issue.slug)
-    return _render(env, "issue.html", path, archive, issue=issue, groups=issue.sections(),
-                   note=_note_html(archive, issue, ""), has_pdf=has_pdf)
+    def article(self, issue: Issue, article: Article, previous: Article | None, following: Article | None) -> Page:
+        def context() -> dict[str, Any]:
+            body = markdown.render(article.body, "../", raw_html=self.archive.site.raw_html)
+            attachments = [(a.title, markdown.relocate(a.url, "../") if a.local else a.url)
+                           for a in article.attachments]
+            return {"issue": issue, "article": article, "body": body, "attachments": attachments,
+                    "previous": previous, "following": following}
 
+        return self._page("article.html", routes.article_page(issue.slug, article.slug), [self._digest(issue)],
+                          context)
 
-def _article_page(archive: Archive, issue: Issue, article: Article, previous: Article | None,
-                  following: Article | None, env: jinja2.Environment) -> Page:
-    path = routes.article_page(issue.slug, article.slug)
-    body = markdown.render(article.body, "../", raw_html=archive.site.raw_html)
-    attachments = [(a.title, markdown.relocate(a.url, "../") if a.local else a.url) for a in article.attachments]
-    return _render(env, "article.html", path, archive, issue=issue, article=article, body=body,
-                   attachments=attachments, previous=previous, following=following)
-
-
-def _section_pages(archive: Archive, section: Section, env: jinja2.Environment) -> list[Page]:
-    entries = [(issue, article) for issue in archive.issues for article in issue.articles
-               if article.section == section]
-    entries.sort(key=lambda pair: (pair[0].date, pair[1].date), reverse=True)
-    per_page = archive.site.per_page
-    count = max(1, math.ceil(len(entries) / per_page))
-    pages = []
-    for number in range(1, count + 1):
-        path = routes.section_page(section.slug, number)
-        pager = {
-            "number": number,
-            "count": count,
-            "previous": None if number == 1 else routes.section_folder(section.slug, number - 1),
-            "next": None if number == count else routes.section_folder(section.slug, number + 1),
-        }
-        chunk = entries[(number - 1) * per_page: number * per_page]
-        pages.append(_render(env, "section.html", path, archive, section=section, entries=chunk, pager=pager))
-    return pages
+    def section(self, section: Section) -> list[Page]:
+        archive = self.archive
+        entries = [(issue, article) for issue in archive.issues for article in issue.articles
+                   if article.section == section]
+        entries.sort(key=lambda pair: (pair[0].date, pair[1].date), reverse=True)
+        per_page = archive.site.per_page
+        count = max(1, math.ceil(len(entries) / per_page))
+        pages = []
+        for number in range(1, count + 1):
+            path = routes.section_page(section.slug, number)
+            pager = {
+                "number": number,
+                "count": count,
+                "previous": None if number == 1 else routes.section_folder(section.slug, number - 1),
+                "next": None if number == count else routes.section_folder(section.slug, number + 1),
+            }
+            chunk = entries[(number - 1) * per_page: number * per_page]
+            depends = [repr(pager), *(self._digest(issue) + article.slug for issue, article in chunk)]
+            context: dict[str, Any] = {"section": section, "entries": chunk, "pager": pager}
+            pages.append(self._page("section.html", path, depends, context.copy))
+        return pages
 
 
 def _note_html(archive: Archive, issue: Issue | None, prefix: str) -> str:

@@ -22,6 +22,7 @@ from builder.source.issue_files import (
     check_local_file,
     published_files,
 )
+from builder.source.issue_memo import IssueMemo, load_kept
 from builder.source.references import (
     is_local,
 )
@@ -64,8 +65,9 @@ ORDERED_NAME = re.compile(r"^(\d+)[-_](.+)$")
 FENCE = "---"
 
 
-def load_archive(site: Site, log: ErrorLog, drafts: bool = False) -> Archive | None:
-    """Every issue under content/issues/, newest first; None if anything is wrong."""
+def load_archive(site: Site, log: ErrorLog, drafts: bool = False, memo: IssueMemo | None = None) -> Archive | None:
+    """Every issue under content/issues/, newest first; None if anything is wrong. With a
+    `memo`, an issue whose folder is as an earlier build saw it is taken from there."""
     issues_dir = site.issues_dir
     if not issues_dir.is_dir():
         log.error(issues_dir, "there is no content/issues/ folder",
@@ -79,7 +81,7 @@ def load_archive(site: Site, log: ErrorLog, drafts: bool = False) -> Archive | N
         return None
     issues = []
     for folder in _issue_folders(issues_dir, log):
-        issue = load_issue(folder, site, log, drafts)
+        issue = load_kept(memo, folder, site, log, lambda f, s, found: load_issue(f, s, found, drafts))
         if issue is not None and (drafts or not issue.draft):
             issues.append(issue)
     _check_unique_issues(issues, log)

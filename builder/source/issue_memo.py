@@ -1,0 +1,124 @@
+"""Issues read by an earlier build, taken again while their folders are as they were.
+
+Reading an issue (its front matter parsed, its references checked) depends on its folder
+alone, besides the site's settings and the builder's code: so an issue is kept under a
+digest of those and of a `snapshot` of the folder (names, sizes, times, links), and a
+folder that looks exactly as it did is not read again. A folder changed in the last two
+seconds is not kept (its time stamps could hide a change made since), and an issue with
+errors is never kept: the next build reads it and reports them again.
+
+Kept as JSON, not pickles: a cache file, like the content, is not trusted to run code.
+Whatever cannot be decoded is read from the folder instead.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from builder.errors import ContentError, ErrorLog
+from builder.files import snapshot
+from builder.model import Article, Attachment, Issue, Site
+
+KIND = "issue"
+
+
+class Memo(Protocol):
+    """Where results are kept between builds (builder.cache.store.Store)."""
+
+    def get(self, kind: str, key: str) -> bytes | None: ...
+
+    def put(self, kind: str, key: str, value: bytes) -> None: ...
+
+
+@dataclass
+class IssueMemo:
+    memo: Memo
+    salt: str  # what else an issue depends on: the builder's code, with or without drafts
+    # folder -> the key of the issue read from it, where the key vouches for its content
+    # (the folder had not changed in the last seconds): what the pages made of it depend on.
+    keys: dict[Path, str] = field(default_factory=dict)
+
+    def key(self, folder: Path, site: Site) -> tuple[str, bool]:
+        """The issue's key, and whether it may be kept (see `snapshot`)."""
+        state, racy = snapshot(folder)
+        parts = (self.salt, repr(site), str(folder), state)
+        return hashlib.sha256("\0".join(parts).encode("utf-8", "surrogateescape")).hexdigest(), not racy
+
+    def get(self, key: str, folder: Path, site: Site) -> tuple[Issue, tuple[ContentError, ...]] | None:
+        kept = self.memo.get(KIND, key)
+        if kept is None:
+            return None
+        try:
+            return _decode(json.loads(kept), folder, site)
+        except (ValueError, KeyError, TypeError, AttributeError, IndexError):
+            return None
+
+    def put(self, key: str, issue: Issue, warnings: list[ContentError]) -> None:
+        self.memo.put(KIND, key, json.dumps(_encode(issue, warnings), ensure_ascii=False).encode("utf-8"))
+
+
+def load_kept(memo: IssueMemo | None, folder: Path, site: Site, log: ErrorLog,
+              load: Any) -> Issue | None:
+    """`load(folder, site, log)`, or what it returned for this folder as it is now."""
+    if memo is None:
+        return load(folder, site, log)
+    key, keep = memo.key(folder, site)
+    if keep:
+        memo.keys[folder] = key
+    kept = memo.get(key, folder, site)
+    if kept is not None:
+        issue, warnings = kept
+        log.add(warnings=warnings)
+        return issue
+    found = log.scope()
+    issue = load(folder, site, found)
+    if issue is not None and not found.errors and keep:
+        memo.put(key, issue, found.warnings)
+    return issue
+
+
+def _encode(issue: Issue, warnings: list[ContentError]) -> dict[str, Any]:
+    return {
+        "issue": [issue.slug, issue.year, issue.number, issue.total, issue.date.isoformat(), issue.title,
+                  issue.note, issue.draft, list(issue.files), [list(pair) for pair in issue.lines]],
+        "articles": [[a.slug, a.title, a.date.isoformat(), a.source, a.section.slug, a.order, a.path.name,
+                      a.body, a.body_line, a.author, a.summary, list(a.tags), a.link,
+                      [[t.title, t.url, t.local] for t in a.attachments], a.draft,
+                      [list(pair) for pair in a.lines]] for a in issue.articles],
+        "warnings": [[str(w.path) if w.path is not None else None, w.message, w.line, w.hint] for w in warnings],
+    }
+
+
+def _decode(data: dict[str, Any], folder: Path, site: Site) -> tuple[Issue, tuple[ContentError, ...]]:
+    (slug, year, number, total, date, title, note, draft, files, lines) = data["issue"]
+    sections = {section.slug: section for section in site.sections}
+    if slug != folder.name or any(not _plain_name(name) for name in files):
+        raise ValueError("not this folder's issue")
+    articles = []
+    for (a_slug, a_title, a_date, source, section, order, name, body, body_line, author, summary, tags, link,
+         attachments, a_draft, a_lines) in data["articles"]:
+        if "/" in name or name in ("", ".", ".."):
+            raise ValueError("not a file of this folder")
+        articles.append(Article(
+            issue_slug=slug, slug=str(a_slug), title=str(a_title), date=dt.date.fromisoformat(a_date),
+            source=str(source), section=sections[section], order=int(order), path=folder / name, body=str(body),
+            body_line=int(body_line), author=str(author), summary=str(summary), tags=tuple(map(str, tags)),
+            link=str(link), attachments=tuple(Attachment(str(t), str(u), bool(local)) for t, u, local in attachments),
+            draft=bool(a_draft), lines=tuple((str(k), int(v)) for k, v in a_lines)))
+    issue = Issue(slug=slug, year=int(year), number=int(number), total=int(total), date=dt.date.fromisoformat(date),
+                  folder=folder, articles=tuple(articles), title=str(title), note=str(note), draft=bool(draft),
+                  files=tuple(map(str, files)), lines=tuple((str(k), int(v)) for k, v in lines))
+    warnings = tuple(ContentError(Path(path) if path is not None else None, str(message),
+                                  int(line) if line is not None else None, str(hint))
+                     for path, message, line, hint in data["warnings"])
+    return issue, warnings
+
+
+def _plain_name(name: str) -> bool:
+    """A file of the issue as the loader names it: relative, inside the folder."""
+    return bool(name) and not name.startswith("/") and ".." not in name.split("/") and "\\" not in name
