@@ -86,10 +86,11 @@ def _build(args: argparse.Namespace, root: Path) -> int:
         print(f"{last.get('counts')} in {output}: nothing changed since the last build, so nothing was written "
               f"({time.perf_counter() - started:.1f} s)")
         return OK
+    from builder.forked import default_jobs
     from builder.pipeline import build
 
     result = build(root, output, drafts=args.drafts, pdf=pdf, report=lambda line: print(f"  {line}"),
-                   cache=not args.no_cache)
+                   cache=not args.no_cache, jobs=args.jobs or default_jobs())
     _print_warnings(result.warnings, root)
     if result.kept:
         shown = ", ".join(result.kept[:5]) + (f" and {len(result.kept) - 5} more" if len(result.kept) > 5 else "")
@@ -168,6 +169,12 @@ def _send(args: argparse.Namespace, root: Path) -> int:
     return OK if outcome.complete else NOT_ALL_SENT
 
 
+def _jobs(value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= 256:
+        raise argparse.ArgumentTypeError(f"'{value}' is not a number of processes from 1 to 256")
+    return int(value)
+
+
 def _date(value: str):
     from builder.source.fields import parse_date
 
@@ -213,6 +220,9 @@ def _parser() -> argparse.ArgumentParser:
                            help="leave out the print editions (PDF); the archive then links no PDF")
     build_cmd.add_argument("--no-cache", action="store_true",
                            help="build from scratch: take nothing from .cache/ (which is then written anew)")
+    build_cmd.add_argument("--jobs", type=_jobs, metavar="N",
+                           help="processes that read and render the archive (default: one for each core); the "
+                                "print editions have their own, one for each core")
     build_cmd.set_defaults(run=_build)
 
     check_cmd = commands.add_parser("check", help="check the content, write nothing",

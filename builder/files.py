@@ -184,11 +184,15 @@ def read_text(path: Path, log: ErrorLog, folder: Path | None = None, page_breaks
 RACY_NS = 2_000_000_000
 
 
-def snapshot(folder: Path) -> tuple[str, bool]:
+def snapshot(folder: Path, within: Path | None = None) -> tuple[str, bool]:
     """What the files under `folder` are now, without reading them: every name with its
     kind, size, inode, modification and change times (links named and followed), as one
     digest; and whether any of them changed so recently that equal times could hide a
-    change made since. Equal digests: the same files, unless someone set the clock back."""
+    change made since. Equal digests: the same files, unless someone set the clock back.
+    A linked folder is walked if it lies inside `within` (default: `folder`); one outside
+    is named, not walked (the build uses nothing from there: a link to / is not a reason to
+    look at every file of the machine)."""
+    bound = os.path.realpath(within if within is not None else folder)
     digest = hashlib.sha256()
     newest = 0
 
@@ -208,11 +212,21 @@ def snapshot(folder: Path) -> tuple[str, bool]:
                 return
 
     add(".", folder)
-    # Depth first, by a list rather than recursion: a folder may be nested deeper than Python recurses.
-    stack = [(str(folder), "")] if folder.is_dir() and not folder.is_symlink() else []
+    # Depth first, by a list rather than recursion: a folder may be nested deeper than Python
+    # recurses. A linked folder is walked too (a theme may be a link to a folder of the site),
+    # each real folder once, so that links in a circle end.
+    seen: set[tuple[int, int]] = set()
+    stack = [(str(folder), "")]
     while stack:
         place, prefix = stack.pop()
         try:
+            info = os.stat(place)
+            if not stat.S_ISDIR(info.st_mode) or (info.st_dev, info.st_ino) in seen:
+                continue
+            real = os.path.realpath(place)
+            if real != bound and not real.startswith(bound.rstrip("/") + "/"):
+                continue
+            seen.add((info.st_dev, info.st_ino))
             entries = sorted(os.scandir(place), key=lambda e: e.name)
         except OSError as exc:
             digest.update(f"-{exc.errno}\0".encode())
@@ -220,5 +234,12 @@ def snapshot(folder: Path) -> tuple[str, bool]:
         for entry in entries:
             add(prefix + entry.name, entry.path)
         stack.extend((entry.path, prefix + entry.name + "/") for entry in reversed(entries)
-                     if entry.is_dir(follow_symlinks=False))
+                     if _is_folder(entry))
     return digest.hexdigest(), newest > time.time_ns() - RACY_NS
+
+
+def _is_folder(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import time
-import traceback
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager, nullcontext
+from collections.abc import Callable, Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -34,7 +33,7 @@ if TYPE_CHECKING:
 from builder.render import markdown
 from builder.render.feeds import render_feed, render_sitemap
 from builder.render.output import LastBuild, Page, Rendered, check_output, recover, write
-from builder.render.themes import static_files, template_env, templates_digest
+from builder.render.themes import static_files, template_env, template_errors, templates_digest
 from builder.render.web import render_archive
 from builder.source.config import load_site
 from builder.source.content import load_archive
@@ -54,13 +53,13 @@ class BuildResult:
     depends: tuple[str, ...] = ()  # files outside the site that decided the PDFs: WeasyPrint's code, the fonts
 
 
-def load(root: Path, drafts: bool = False, memo: IssueMemo | None = None) -> tuple[Archive, ErrorLog]:
+def load(root: Path, drafts: bool = False, memo: IssueMemo | None = None, jobs: int = 1) -> tuple[Archive, ErrorLog]:
     """Stage 1: site.yaml and content/ read and checked. Raises ContentErrors with every
     problem found. With a `memo`, issues whose folders an earlier build read as they are
     now are taken from it."""
     log = ErrorLog()
     site = load_site(root, log)
-    archive = load_archive(site, log, drafts, memo) if site is not None else None
+    archive = load_archive(site, log, drafts, memo, jobs) if site is not None else None
     log.raise_if_any()
     assert archive is not None
     return archive, log
@@ -86,6 +85,7 @@ class Earlier:
     store: Store
     last: LastBuild | None = None  # None: every page is rendered
     digests: Mapping[str, str] = field(default_factory=dict)  # issue slug -> its memo key
+    jobs: int = 1  # processes that render the issues' pages
 
 
 def render(archive: Archive, workers: Typesetters | None, report: Report = lambda _: None,
@@ -108,7 +108,7 @@ def _render(archive: Archive, env: jinja2.Environment, workers: Typesetters | No
             cache: bool, earlier: Earlier) -> Rendered:
     site = archive.site
     pdf = workers is not None
-    with _template_errors():
+    with template_errors():
         # The workers typeset while this process renders the archive.
         pending = None
         if workers is not None:
@@ -117,11 +117,11 @@ def _render(archive: Archive, env: jinja2.Environment, workers: Typesetters | No
             pending = start_editions(archive, env, workers, cache)
     last = earlier.last
     base = hashlib.sha256("\0".join((code_identity(), templates_digest(site), repr(site))).encode()).hexdigest()
-    with _template_errors():
+    with template_errors():
         # Every issue gets its PDF, or the build stops: the pages may link them all.
         pages = render_archive(archive, env, frozenset(i.slug for i in archive.issues) if pdf else frozenset(),
                                last.reusable if last is not None else lambda path, key: False, base,
-                               earlier.digests)
+                               earlier.digests, earlier.jobs)
     if any(page.content is None for page in pages):
         earlier.store.partial = True  # the Markdown of the pages left as they were is still wanted
     pages.append(render_feed(archive))
@@ -131,30 +131,20 @@ def _render(archive: Archive, env: jinja2.Environment, workers: Typesetters | No
         editions = pending.finish(report)
         if editions.errors:
             raise ContentErrors(editions.errors)
-        pages.extend(Page(routes.pdf(slug), data) for slug, data in sorted(editions.pdfs.items()))
+        pages.extend(Page(routes.pdf(slug), data) for slug, data in sorted(editions.pdfs.items())
+                     if isinstance(data, bytes))
         warnings = editions.warnings
     files = static_files(site)
     for issue in archive.issues:
         for name in issue.files:
             files[routes.issue_file(issue.slug, name)] = issue.folder / name
-    return Rendered(tuple(pages), files, warnings)
-
-
-@contextmanager
-def _template_errors() -> Iterator[None]:
-    """A mistake in a template, reported like a mistake in the content: file, line, what to do."""
-    try:
-        yield
-    except jinja2.TemplateSyntaxError as exc:
-        raise ContentErrors.one(Path(exc.filename or exc.name or "template"), f"template error: {exc.message}",
-                                exc.lineno, "correct the template, or delete it to use the theme's") from None
-    except jinja2.TemplateError as exc:
-        # Jinja puts the template's own file and line into the traceback.
-        frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.endswith((".html", ".css", ".xml"))]
-        place = frames[-1] if frames else None
-        raise ContentErrors.one(Path(place.filename) if place else None, f"template error: {exc}",
-                                place.lineno if place else None,
-                                "correct the template, or delete it to use the theme's") from None
+    known: dict[str, str] = {}
+    if pending is not None:
+        for slug, data in editions.pdfs.items():
+            if isinstance(data, Path):
+                files[routes.pdf(slug)] = data
+                known[routes.pdf(slug)] = editions.digests[slug]
+    return Rendered(tuple(pages), files, warnings, known)
 
 
 def _issue_folders(root: Path) -> int:
@@ -164,7 +154,7 @@ def _issue_folders(root: Path) -> int:
 
 
 def build(root: Path, output: Path, drafts: bool = False, pdf: bool = True,
-          report: Report = lambda _: None, cache: bool = True) -> BuildResult:
+          report: Report = lambda _: None, cache: bool = True, jobs: int = 1) -> BuildResult:
     """load -> render -> write. Raises ContentErrors (output untouched) if the content has errors."""
     started = time.perf_counter()
     check_output(root, output)
@@ -175,19 +165,22 @@ def build(root: Path, output: Path, drafts: bool = False, pdf: bool = True,
             Store(root / routes.BUILD_CACHE, root, report, read=cache) as store:
         memo = IssueMemo(store, f"{code_identity()} drafts={drafts}") if cache else None
         store.preload(KIND)
-        archive, log = load(root, drafts, memo)
+        # With print editions, the typesetters have the cores (and a thread of this process
+        # waits for them, which rules out forking): the archive is made here alone.
+        jobs = jobs if workers is None else 1
+        archive, log = load(root, drafts, memo, jobs)
         report(f"loaded {len(archive.issues)} issues, {len(archive.articles())} articles")
         digests = {issue.slug: memo.keys[issue.folder] for issue in archive.issues
                    if memo is not None and issue.folder in memo.keys}
-        earlier = Earlier(store, LastBuild(output) if cache else None, digests)
+        earlier = Earlier(store, LastBuild(output) if cache else None, digests, jobs)
         rendered = render(archive, workers, report, cache, earlier)
         kept = write(rendered, output)
     return BuildResult(
         issues=len(archive.issues),
         articles=len(archive.articles()),
         pages=sum(1 for page in rendered.pages if not page.path.endswith(".pdf")),
-        pdfs=sum(1 for page in rendered.pages if page.path.endswith(".pdf")),
-        files=len(rendered.files),
+        pdfs=sum(1 for page in rendered.pages if page.path.endswith(".pdf")) + len(rendered.known),
+        files=len(rendered.files) - len(rendered.known),
         seconds=time.perf_counter() - started,
         warnings=(*log.warnings, *rendered.warnings),
         kept=kept,

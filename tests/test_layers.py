@@ -17,7 +17,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "builder"
 
 # Layer of each top-level part of the package; later issues add cache/, serve/, mail/.
 LAYERS = {
-    "__init__": 0, "model": 0, "errors": 0, "routes": 0, "files": 0, "chinese": 0,
+    "__init__": 0, "model": 0, "errors": 0, "routes": 0, "files": 0, "chinese": 0, "forked": 0,
     "source": 1, "cache": 1,
     "render": 2,
     "print": 3, "importer": 3, "mail": 3,

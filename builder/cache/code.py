@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import importlib
 import sys
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent
-# The libraries whose version can change a page: templates, Markdown, sanitising, YAML.
-LIBRARIES = ("jinja2", "markupsafe", "markdown", "nh3", "pyyaml", "beautifulsoup4")
+# The libraries whose version can change a page: templates, escaping, Markdown, sanitising, YAML.
+LIBRARIES = ("jinja2", "markupsafe", "markdown", "nh3", "yaml")
 
 
 @functools.cache
@@ -19,10 +19,18 @@ def code_identity() -> str:
     digest = hashlib.sha256()
     for path in sorted(PACKAGE.rglob("*.py")):
         digest.update(path.relative_to(PACKAGE).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
-    for library in LIBRARIES:
-        try:
-            digest.update(f"{library} {version(library)}\0".encode())
-        except PackageNotFoundError:
-            digest.update(f"{library} -\0".encode())
+    for name in LIBRARIES:
+        digest.update(f"{name} {_version(name)}\0".encode())
     digest.update(sys.version.encode())  # the standard library's html, re, json and xml.etree
     return digest.hexdigest()
+
+
+def _version(name: str) -> str:
+    """The library's version as it says itself (importlib.metadata takes tens of
+    milliseconds to find a distribution), else a digest of its main file."""
+    module = importlib.import_module(name)
+    found = module.__dict__.get("__version__")
+    if isinstance(found, str):
+        return found
+    origin = getattr(module, "__file__", None)
+    return hashlib.sha256(Path(origin).read_bytes()).hexdigest() if origin else "?"

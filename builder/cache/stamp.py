@@ -51,7 +51,7 @@ def inputs(root: Path) -> Inputs:
     digest = hashlib.sha256()
     settled = True
     for place in (root / SITE_FILE, root / ISSUES_DIR, root / TEMPLATES_DIR, root / THEMES_DIR, BUILTIN_THEMES):
-        state, racy = snapshot(place)
+        state, racy = snapshot(place, BUILTIN_THEMES if place == BUILTIN_THEMES else root)
         digest.update(f"{place}\0{state}\0".encode("utf-8", "surrogateescape"))
         settled = settled and not racy
     return Inputs(digest.hexdigest(), settled)

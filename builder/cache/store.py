@@ -9,6 +9,7 @@ is deleted and started anew: `report` says so in one line, and the build is the 
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -41,6 +42,13 @@ class Store:
         self.partial = False
         self.preloaded: dict[tuple[str, str], bytes] = {}
         self.hits = self.misses = 0
+        # In a process forked from the build (builder.forked), the build's connection is not
+        # to be touched: the worker reads through a connection of its own and hands what it
+        # used and made back to the build (`worker_records`, `merge`).
+        self.pid = os.getpid()
+        self.path = folder / FILE
+        self.worker_db: sqlite3.Connection | None = None
+        self.made: list[tuple[str, str, bytes]] = []
         path = folder / FILE
         try:
             inside(folder, root)
@@ -97,6 +105,13 @@ class Store:
             return
         self.preloaded.update(((kind, key), bytes(value)) for key, value in rows)
 
+    def _connection(self) -> sqlite3.Connection | None:
+        if os.getpid() == self.pid:
+            return self.db
+        if self.worker_db is None:
+            self.worker_db = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=2)
+        return self.worker_db
+
     def get(self, kind: str, key: str) -> bytes | None:
         if self.db is None or not self.read:
             return None
@@ -106,7 +121,9 @@ class Store:
             self.hits += 1
             return kept
         try:
-            row = self.db.execute("SELECT value FROM entries WHERE kind = ? AND key = ?", (kind, key)).fetchone()
+            db = self._connection()
+            row = db.execute("SELECT value FROM entries WHERE kind = ? AND key = ?", (kind, key)).fetchone() \
+                if db is not None else None
         except sqlite3.DatabaseError:
             row = None
         if row is None:
@@ -119,10 +136,30 @@ class Store:
         if self.db is None:
             return
         self.used.add((kind, key))
+        if os.getpid() != self.pid:
+            self.made.append((kind, key, value))
+            return
         try:
             self.db.execute("INSERT OR REPLACE INTO entries VALUES (?, ?, ?)", (kind, key, value))
         except sqlite3.DatabaseError:
             pass  # a full disk: the cache only loses what it would have saved
+
+    def worker_records(self) -> tuple[set[tuple[str, str]], list[tuple[str, str, bytes]]] | None:
+        """In a forked worker: what it used and made since it last said, for the build to
+        `merge`; in the build's own process, None."""
+        if os.getpid() == self.pid:
+            return None
+        records = (self.used, self.made)
+        self.used, self.made = set(), []
+        return records
+
+    def merge(self, records: tuple[set[tuple[str, str]], list[tuple[str, str, bytes]]] | None) -> None:
+        if records is None:
+            return
+        used, made = records
+        self.used |= used
+        for kind, key, value in made:
+            self.put(kind, key, value)
 
     def close(self, keep_unused: bool = False) -> None:
         """Commit this build's entries; drop those it did not use (unless the build stopped

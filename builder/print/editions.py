@@ -26,7 +26,7 @@ from pathlib import Path
 import jinja2
 
 from builder.errors import ContentError, Findings
-from builder.files import UnsafePath, inside, read_bytes, regular_file
+from builder.files import UnsafePath, inside, regular_file
 from builder.model import Archive, Issue, Site
 from builder.print.document import PrintDocument, article_anchors, code_files, print_document, print_limits
 from builder.print.glyphs import PRINT_FACES, check_issue, font_file, missing_faces
@@ -43,7 +43,10 @@ STALL_GRACE = 60
 
 @dataclass(frozen=True)
 class Editions:
-    pdfs: dict[str, bytes]  # issue slug -> PDF
+    # issue slug -> the PDF: its file in the cache (not held in memory: 240 issues make
+    # 240 MB), or its bytes where it was not cached (cut content, no cache)
+    pdfs: dict[str, Path | bytes]
+    digests: dict[str, str]  # issue slug -> what names the PDF's bytes (its document's digest)
     errors: tuple[ContentError, ...]
     warnings: tuple[ContentError, ...]
 
@@ -124,14 +127,14 @@ class PendingEditions:
 
     archive: Archive
     documents: dict[str, PrintDocument]
-    cached: dict[str, bytes]
+    cached: dict[str, Path]
     futures: dict[str, Future]
     refused: list[ContentError]  # issues beyond what the typesetter sets in reasonable time
     cache: Path | None  # None: not to be used
 
     def finish(self, report: Callable[[str], None] = lambda _: None) -> Editions:
         archive = self.archive
-        pdfs = dict(self.cached)
+        pdfs: dict[str, Path | bytes] = dict(self.cached)
         errors: list[ContentError] = []
         warnings: list[ContentError] = []
         issues = {issue.slug: issue for issue in archive.issues}
@@ -172,9 +175,10 @@ class PendingEditions:
             if not failed[slug] and not unreadable:
                 pdfs[slug] = result.pdf
                 if not cut and self.cache is not None:
-                    _store(self.cache, slug, self.documents[slug].digest, result.pdf)
+                    pdfs[slug] = _store(self.cache, slug, self.documents[slug].digest, result.pdf)
             progress.done(f"typeset {slug}.pdf: {result.pages} pages, {len(result.pdf) / 1e6:.2f} MB")
-        return Editions(pdfs, tuple(errors), tuple(warnings))
+        digests = {slug: f"pdf {self.documents[slug].digest}" for slug in pdfs}
+        return Editions(pdfs, digests, tuple(errors), tuple(warnings))
 
 
 def preflight(site: Site, issue: Issue) -> Findings:
@@ -194,7 +198,7 @@ def start_editions(archive: Archive, env: jinja2.Environment, workers: Typesette
     refused = [error for errors in limits.values() for error in errors]
     documents = {issue.slug: print_document(archive, issue, env) for issue in archive.issues
                  if not limits[issue.slug]}
-    cached: dict[str, bytes] = {}
+    cached: dict[str, Path] = {}
     futures: dict[str, Future] = {}
     for slug, document in documents.items():
         pdf = _from_cache(_cached(folder, slug, document.digest)) if folder is not None and cache else None
@@ -290,10 +294,10 @@ def _cache(root: Path) -> Path | None:
     return root / PDF_CACHE
 
 
-def _from_cache(path: Path) -> bytes | None:
+def _from_cache(path: Path) -> Path | None:
     """A PDF typeset before, if the cache holds it as a regular file."""
     try:
-        return read_bytes(regular_file(path, path.parent))
+        return regular_file(path, path.parent)
     except UnsafePath:
         return None
 
@@ -302,7 +306,7 @@ def _cached(cache: Path, slug: str, digest: str) -> Path:
     return cache / f"{slug}-{digest[:16]}.pdf"
 
 
-def _store(cache: Path, slug: str, digest: str, pdf: bytes) -> None:
+def _store(cache: Path, slug: str, digest: str, pdf: bytes) -> Path:
     cache.mkdir(parents=True, exist_ok=True)
     earlier = re.compile(rf"^{re.escape(slug)}-[0-9a-f]{{16}}\.pdf$")  # not 2017-18's for issue 2017
     for old in cache.iterdir():
@@ -312,6 +316,7 @@ def _store(cache: Path, slug: str, digest: str, pdf: bytes) -> None:
     partial = target.with_suffix(".part")
     partial.write_bytes(pdf)
     partial.replace(target)
+    return target
 
 
 # The libraries the typesetting workers run (a new version replaces their files).

@@ -60,6 +60,17 @@ def memo(store: Store | None) -> Iterator[None]:
         _store = previous
 
 
+def worker_records() -> object:
+    """In a worker forked from the build: the conversions it took from and added to the
+    build's cache, for `merge_records` in the build."""
+    return _store.worker_records() if _store is not None else None
+
+
+def merge_records(records: object) -> None:
+    if _store is not None and records is not None:
+        _store.merge(records)  # type: ignore[arg-type]
+
+
 def render(text: str, base: str | None = None, ids: str = "", image_base: str | None = None,
            raw_html: bool = False) -> str:
     """Markdown `text` as a sanitised HTML fragment. Local links get `base` in front (images
@@ -93,6 +104,17 @@ def _code() -> str:
 
 
 def _convert(text: str, base: str | None, ids: str, image_base: str | None, raw_html: bool) -> str:
+    md = _converter(base, ids, image_base, raw_html)
+    try:
+        return sanitize.clean(md.convert(text))
+    finally:
+        md.reset()  # footnotes, references and HTML kept aside by one text are not the next one's
+
+
+@functools.lru_cache(maxsize=16)
+def _converter(base: str | None, ids: str, image_base: str | None, raw_html: bool) -> markdown.Markdown:
+    """A converter for these options, made once (making one takes as long as converting
+    a short article) and reset after each text."""
     image_base = base if image_base is None else image_base
     md = markdown.Markdown(
         extensions=[*EXTENSIONS, _Bulletin(base, image_base)],
@@ -104,7 +126,7 @@ def _convert(text: str, base: str | None, ids: str, image_base: str | None, raw_
         # As Hugo does by default: `<b>` in the text is text. Its `<` and `>` are escaped.
         md.preprocessors.deregister("html_block")
         md.inlinePatterns.deregister("html")
-    return sanitize.clean(md.convert(text))
+    return md
 
 
 def join_lines(text: str) -> str:

@@ -8,6 +8,7 @@ an editor's (a CNAME for the web host) and is carried over to the next output/.
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import json
 import os
@@ -18,7 +19,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from builder.errors import ContentError, ContentErrors
@@ -39,8 +40,11 @@ class Rendered:
     """What the render stage hands to `write`."""
 
     pages: tuple[Page, ...]  # HTML, feeds and PDFs
-    files: Mapping[str, Path]  # output path -> the file copied there (theme files, the issues' pictures)
+    files: Mapping[str, Path]  # output path -> the file copied there (theme files, the issues' pictures, PDFs)
     warnings: tuple[ContentError, ...] = ()
+    # output path -> what names a file's bytes where that is known without reading it (a
+    # PDF in the cache: its document's digest); the other files' bytes are digested
+    known: Mapping[str, str] = field(default_factory=dict)
 
 
 # Left in every output folder, so that a later build knows it may replace the folder, and
@@ -69,7 +73,8 @@ def write(rendered: Rendered, output: Path) -> tuple[str, ...]:
     digests = {page.path: _digest(page.content) if page.content is not None else _entry_digest(before, page.path)
                for page in pages}
     try:
-        digests.update({name: _file_digest(source) for name, source in files.items() if not name.endswith("/")})
+        digests.update({name: rendered.known.get(name) or _file_digest(source) for name, source in files.items()
+                        if not name.endswith("/")})
     except OSError as exc:
         raise ContentErrors.one(Path(exc.filename or output), f"the build cannot read this file: "
                                 f"{exc.strerror or exc}", None, "check that it is still there and may be read; "
@@ -77,58 +82,209 @@ def write(rendered: Rendered, output: Path) -> tuple[str, ...]:
     if _unchanged(output, before, digests, written, keys):
         return kept
     fresh = output.parent / f".{output.name}.new-{os.getpid()}"
-    stale = output.parent / f".{output.name}.old-{os.getpid()}"
+    spare = output.parent / f".{output.name}.{SPARE}"
     target = fresh
-    made = renamed = False
+    made = False
+    old: Path | None = None
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
         if (fresh / MARKER).is_file() and not fresh.is_symlink():
             shutil.rmtree(fresh)  # left by an earlier build that had this process number
-        fresh.mkdir()
+        base = _take(spare, fresh)
         made = True
+        names = sorted({*written, *base})
         # The names first, so that a build killed while writing leaves a folder `recover` knows.
-        _write_manifest(fresh, dict.fromkeys(written))
-        entries: dict[str, Entry] = {}
-        folders = _Folders(str(fresh))
-        for page in pages:
-            target = fresh / page.path
-            folders.make_parent(page.path)
-            if _reuse(output, before, page.path, digests[page.path], target):
-                entries[page.path] = [*(before[page.path] or [])[:3], *([keys[page.path]] if page.path in keys else [])]
-                continue
-            if page.content is None:  # checked before it was left unrendered: someone is changing output/
-                raise ContentErrors.one(output / page.path, "this file was changed while the build ran", None,
-                                        "build again; the published output was left as it was")
-            target.write_bytes(page.content if isinstance(page.content, bytes) else page.content.encode("utf-8"))
-            entries[page.path] = _entry(target, digests[page.path], keys.get(page.path))
-        for name, source in [*files.items(), *((name, output / name) for name in kept)]:
-            target = fresh / name
-            folders.make_parent(name)
-            if name.endswith("/"):
-                target.mkdir(exist_ok=True)
-            elif name in kept or not _reuse(output, before, name, digests[name], target):
-                shutil.copy2(source, target, follow_symlinks=False)
-            if name in digests:
-                entries[name] = _entry(target, digests[name], None)
+        _write_manifest(fresh, dict.fromkeys(names))
+        plan = _Plan(fresh, output, before, digests, keys, rendered.known)
+        try:
+            entries = plan.fill(base, pages, files, kept)
+        except OSError:
+            if not base:
+                raise
+            # The spare was not as its manifest says: the new archive is made from nothing.
+            shutil.rmtree(fresh)
+            fresh.mkdir()
+            _write_manifest(fresh, dict.fromkeys(written))
+            entries = plan.fill({}, pages, files, kept)
         target = fresh / MARKER
         _write_manifest(fresh, {name: entries.get(name) for name in written})
         target = output
-        if output.exists():
-            output.rename(stale)
-            renamed = True
-        fresh.rename(output)
+        old = _swap(fresh, output)
     except OSError as exc:
         raise ContentErrors.one(target, f"the build cannot write here: {exc.strerror or exc}", None,
                                 f"check that you may write to {output.parent} and that the disk has room; "
                                 "the published output was left as it was") from None
     finally:
-        if made and fresh.exists():
+        if made and fresh.exists() and old != fresh:
             shutil.rmtree(fresh, ignore_errors=True)
-            if stale.exists() and not output.exists():
-                stale.rename(output)
-    if renamed:  # only the folder this build moved aside: a leftover of another is not ours to judge here
-        _remove(stale, len(written))
+    if old is not None:  # the archive just replaced: the next build's spare
+        try:
+            old.rename(spare)
+        except OSError:
+            _remove(old, len(written))
     return kept
+
+
+# The archive that the last build replaced, kept beside output/ under this name: the next
+# build brings it up to date, changing only the files that differ, and swaps it in. Two
+# folders whose unchanged files are hard links of one another: a build of one changed
+# article makes no thousands of folders, and never writes into the published one.
+SPARE = "spare"
+
+
+def _take(spare: Path, fresh: Path) -> dict[str, Entry]:
+    """The spare archive moved to `fresh` to be brought up to date, and what its digests
+    say of its files; or `fresh` made empty, when there is no spare of ours."""
+    if spare.is_dir() and not spare.is_symlink() and (spare / MARKER).is_file():
+        entries = _entries(spare)
+        if entries:
+            spare.rename(fresh)
+            return entries
+    fresh.mkdir()
+    return {}
+
+
+def _swap(fresh: Path, output: Path) -> Path | None:
+    """`fresh` becomes output/; returns where the replaced archive now is. Both names
+    swapped by one rename where the system can (Linux renameat2), else in two, `recover`
+    undoing a build killed between them."""
+    if not output.exists():
+        fresh.rename(output)
+        return None
+    if _exchange(fresh, output):
+        return fresh
+    stale = output.parent / f".{output.name}.old-{os.getpid()}"
+    output.rename(stale)
+    try:
+        fresh.rename(output)
+    except OSError:
+        stale.rename(output)
+        raise
+    return stale
+
+
+def _exchange(first: Path, second: Path) -> bool:
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    return renameat2(at_fdcwd, os.fsencode(first), at_fdcwd, os.fsencode(second), rename_exchange) == 0
+
+
+@dataclass
+class _Plan:
+    """The files of the new archive put into `fresh`: those it holds already (the spare's,
+    as their digests say) kept, the rest linked from output/ or written; nothing ever
+    written into a file that exists (it may be a hard link of a published one)."""
+
+    fresh: Path
+    output: Path
+    before: dict[str, Entry]
+    digests: dict[str, str]
+    keys: dict[str, str]
+    known: Mapping[str, str]
+
+    def fill(self, base: dict[str, Entry], pages: Sequence[Page], files: Mapping[str, Path],
+             kept: Sequence[str]) -> dict[str, Entry]:
+        fresh, output, before, digests, keys = self.fresh, self.output, self.before, self.digests, self.keys
+        wanted = {page.path for page in pages} | set(files)
+        gone = [name for name in base if name not in wanted]
+        if base:
+            gone += _strays(fresh, set(base))  # the files the spare carried over for an editor
+        for name in gone:
+            (fresh / name).unlink(missing_ok=True)
+        folders = _Folders(str(fresh))
+        entries: dict[str, Entry] = {}
+        for page in pages:
+            name = page.path
+            key = [keys[name]] if name in keys else []
+            if name in base and _as_left(fresh, name, base[name], digests[name]):
+                entries[name] = [*(base[name] or [])[:3], *key]
+                continue
+            target = fresh / name
+            if name in base:
+                target.unlink(missing_ok=True)
+            folders.make_parent(name)
+            if _reuse(output, before, name, digests[name], target):
+                entries[name] = [*(before[name] or [])[:3], *key]
+                continue
+            if page.content is None:  # checked before it was left unrendered: someone is changing output/
+                raise ContentErrors.one(output / name, "this file was changed while the build ran", None,
+                                        "build again; the published output was left as it was")
+            target.write_bytes(page.content if isinstance(page.content, bytes) else page.content.encode("utf-8"))
+            entries[name] = _entry(target, digests[name], keys.get(name))
+        for name, source in [*files.items(), *((name, output / name) for name in kept)]:
+            target = fresh / name
+            if name.endswith("/"):
+                folders.make_parent(name + ".")
+                target.mkdir(exist_ok=True)
+                continue
+            if name in base and name not in kept and _as_left(fresh, name, base[name], digests[name]):
+                entries[name] = base[name]
+                continue
+            if name in base or name in kept:
+                target.unlink(missing_ok=True)
+            folders.make_parent(name)
+            if name in kept or not _reuse(output, before, name, digests[name], target):
+                _copy(source, target, share=name in self.known)
+            if name in digests:
+                entries[name] = _entry(target, digests[name], None)
+        for name in gone:
+            _prune_folders(fresh, name)
+        return entries
+
+
+def _copy(source: Path, target: Path, share: bool) -> None:
+    """`source` copied to `target`; or, for a file of the builder's cache (`share`),
+    linked there, where the two are on one file system (the cache replaces its files,
+    never writes into them)."""
+    if share:
+        try:
+            os.link(source, target, follow_symlinks=False)
+            return
+        except OSError:
+            pass
+    shutil.copy2(source, target, follow_symlinks=False)
+
+
+def _strays(folder: Path, listed: set[str]) -> list[str]:
+    """The files under `folder` that neither `listed` nor the manifest name."""
+    return [name for name in _walk(folder) if name not in listed and name not in (MARKER, DIGESTS, MARKER + ".part")
+            and not name.endswith("/")]
+
+
+def _walk(top: Path) -> list[str]:
+    """Every file under `top` (links as files, never followed), and every empty folder
+    (its name ending in '/'), relative to `top`."""
+    found = []
+    stack = [(str(top), "")]
+    while stack:
+        place, inner = stack.pop()
+        try:
+            entries = list(os.scandir(place))
+        except OSError:
+            continue
+        if not entries and inner:
+            found.append(inner)
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                stack.append((entry.path, inner + entry.name + "/"))
+            else:
+                found.append(inner + entry.name)
+    return found
+
+
+def _prune_folders(top: Path, name: str) -> None:
+    """The folders of a deleted file that are now empty, deleted."""
+    parts = name.split("/")[:-1]
+    while parts:
+        try:
+            (top / "/".join(parts)).rmdir()
+        except OSError:
+            return
+        parts.pop()
 
 
 class _Folders:
@@ -265,7 +421,7 @@ def _write_manifest(folder: Path, entries: dict[str, Entry]) -> None:
     the digests, which the manifest lists as the build's own."""
     names = sorted({*entries, DIGESTS})
     if any(entry is not None for entry in entries.values()):
-        (folder / DIGESTS).write_text(json.dumps(dict(sorted(entries.items())), ensure_ascii=False, indent=0),
+        (folder / DIGESTS).write_text(json.dumps(dict(sorted(entries.items())), ensure_ascii=False),
                                       encoding="utf-8")
     partial = folder / (MARKER + ".part")
     partial.write_text(MANIFEST_HEAD + json.dumps(names, ensure_ascii=False, indent=0), encoding="utf-8")
@@ -303,22 +459,18 @@ def _files_not_written(output: Path, written: set[str]) -> tuple[str, ...]:
         return ()  # from before manifests: all of it is the build's
     folders: set[str] | None = None
     theirs = []
-    top = str(output)
-    for folder, dirs, names in os.walk(output):  # links are kept as links, never followed
-        names += [d for d in dirs if os.path.islink(os.path.join(folder, d))]
-        inner = folder[len(top) + 1:] + "/" if folder != top else ""
-        if not dirs and not names and inner:
-            theirs.append(inner)  # an empty folder: .well-known/
-        for name in names:
-            relative = inner + name
-            if relative == MARKER or relative in listed:
-                continue
-            if folders is None:
-                folders = {parent for name in written for parent in _parents(name)}
-            if relative in written or relative in folders or any(p in written for p in _parents(relative)):
-                raise ContentErrors.one(Path(folder, name), "this file was not written by a build, and the build "
-                                        "would now replace it", None, "move it out of the output folder")
-            theirs.append(relative)
+    for relative in _walk(output):  # links are kept as links, never followed
+        if relative.endswith("/"):
+            theirs.append(relative)  # an empty folder: .well-known/
+            continue
+        if relative == MARKER or relative in listed:
+            continue
+        if folders is None:
+            folders = {parent for name in written for parent in _parents(name)}
+        if relative in written or relative in folders or any(p in written for p in _parents(relative)):
+            raise ContentErrors.one(output / relative, "this file was not written by a build, and the build "
+                                    "would now replace it", None, "move it out of the output folder")
+        theirs.append(relative)
     return tuple(sorted(theirs))
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Callable
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import jinja2
@@ -116,3 +118,20 @@ def templates_digest(site: Site) -> str:
             elif not path.is_dir():  # a pipe or device: never read, but a change (the loader refuses it)
                 digest.update(name + f"{path.lstat().st_mode}".encode() + b"\2")
     return digest.hexdigest()
+
+
+@contextmanager
+def template_errors() -> Iterator[None]:
+    """A mistake in a template, reported like a mistake in the content: file, line, what to do."""
+    try:
+        yield
+    except jinja2.TemplateSyntaxError as exc:
+        raise ContentErrors.one(Path(exc.filename or exc.name or "template"), f"template error: {exc.message}",
+                                exc.lineno, "correct the template, or delete it to use the theme's") from None
+    except jinja2.TemplateError as exc:
+        # Jinja puts the template's own file and line into the traceback.
+        frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.endswith((".html", ".css", ".xml"))]
+        place = frames[-1] if frames else None
+        raise ContentErrors.one(Path(place.filename) if place else None, f"template error: {exc}",
+                                place.lineno if place else None,
+                                "correct the template, or delete it to use the theme's") from None

@@ -5,16 +5,18 @@ from __future__ import annotations
 import hashlib
 import math
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
 import jinja2
 
 from builder import routes
+from builder.forked import fork_map
 from builder.model import Archive, Article, Issue, Section
 from builder.render import markdown
 from builder.render.output import Page
+from builder.render.themes import template_errors
 from builder.routes import page_url
 
 # Whether the last build wrote `path` from inputs of this key, and left it as it was.
@@ -23,18 +25,21 @@ Reusable = Callable[[str, str], bool]
 
 def render_archive(archive: Archive, env: jinja2.Environment, pdfs: frozenset[str] = frozenset(),
                    reusable: Reusable = lambda path, key: False, base: str = "",
-                   digests: Mapping[str, str] | None = None) -> list[Page]:
+                   digests: Mapping[str, str] | None = None, jobs: int = 1) -> list[Page]:
     """Every HTML page of the archive. `pdfs` holds the slugs of the issues that have a
     print edition. A page whose inputs are those the last build wrote it from (the same
     key: `base`, a digest of the templates, the site and the code, and `digests` of its
     issues) and that is still as it was left is not rendered again: `reusable` says so,
-    and its Page has no content."""
+    and its Page has no content. The issues' pages are rendered over `jobs` processes."""
     pages = _Pages(archive, env, reusable, base, digests or {})
     result = [pages.home(), pages.issue_list(), pages.section_list(), pages.not_found()]
-    for issue in archive.issues:
-        result.append(pages.issue(issue, issue.slug in pdfs))
-        for previous, article, following in _neighbours(issue.articles):
-            result.append(pages.article(issue, article, previous, following))
+    issues = archive.issues
+    # A few runs of issues for each worker, so that one slow run does not keep the others waiting.
+    runs = max(1, min(len(issues), 4 * jobs))
+    ranges = [range(len(issues) * i // runs, len(issues) * (i + 1) // runs) for i in range(runs)]
+    for rendered, records in fork_map(lambda numbers: pages.issues(numbers, pdfs), ranges, jobs):
+        markdown.merge_records(records)
+        result.extend(rendered)
     for section in archive.site.sections:
         result.extend(pages.section(section))
     return result
@@ -47,12 +52,16 @@ class _Pages:
     reusable: Reusable
     base: str
     digests: Mapping[str, str]
+    computed: dict[str, str] = field(default_factory=dict)
 
     def _digest(self, issue: Issue) -> str:
         """What the pages made of `issue` depend on: the key its folder was read under, or
         (without one: the folder changed a moment ago, or no cache) its content."""
-        kept = self.digests.get(issue.slug)
-        return kept or hashlib.sha256(repr(issue).encode("utf-8", "surrogateescape")).hexdigest()
+        kept = self.digests.get(issue.slug) or self.computed.get(issue.slug)
+        if kept is None:
+            digest = hashlib.sha256(repr(issue).encode("utf-8", "surrogateescape")).hexdigest()
+            kept = self.computed[issue.slug] = digest
+        return kept
 
     def _page(self, template: str, path: str, depends: Iterable[str], context: Callable[[], dict[str, Any]],
               root: str | None = None) -> Page:
@@ -99,6 +108,19 @@ class _Pages:
         # Served for any missing address, so its links must not depend on where it is.
         return self._page("404.html", routes.NOT_FOUND, [], dict,
                           root=urlsplit(self.archive.site.base_url).path)
+
+    def issues(self, numbers: range, pdfs: frozenset[str]) -> tuple[list[Page], object]:
+        """The page of each of these issues and of each of their articles, and (in a worker
+        process) the conversions taken from and added to the build's cache."""
+        markdown.worker_records()  # what the worker inherited from the build is the build's
+        result = []
+        with template_errors():  # here, where the traceback says which template went wrong
+            for number in numbers:
+                issue = self.archive.issues[number]
+                result.append(self.issue(issue, issue.slug in pdfs))
+                for previous, article, following in _neighbours(issue.articles):
+                    result.append(self.article(issue, article, previous, following))
+        return result, markdown.worker_records()
 
     def issue(self, issue: Issue, has_pdf: bool) -> Page:
         return self._page("issue.html", routes.issue_page(issue.slug), [self._digest(issue), str(has_pdf)], lambda: {

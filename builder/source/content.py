@@ -22,7 +22,7 @@ from builder.source.issue_files import (
     check_local_file,
     published_files,
 )
-from builder.source.issue_memo import IssueMemo, load_kept
+from builder.source.issue_memo import IssueMemo, load_all
 from builder.source.references import (
     is_local,
 )
@@ -65,9 +65,11 @@ ORDERED_NAME = re.compile(r"^(\d+)[-_](.+)$")
 FENCE = "---"
 
 
-def load_archive(site: Site, log: ErrorLog, drafts: bool = False, memo: IssueMemo | None = None) -> Archive | None:
+def load_archive(site: Site, log: ErrorLog, drafts: bool = False, memo: IssueMemo | None = None,
+                 jobs: int = 1) -> Archive | None:
     """Every issue under content/issues/, newest first; None if anything is wrong. With a
-    `memo`, an issue whose folder is as an earlier build saw it is taken from there."""
+    `memo`, an issue whose folder is as an earlier build saw it is taken from there; the
+    others are read over `jobs` processes."""
     issues_dir = site.issues_dir
     if not issues_dir.is_dir():
         log.error(issues_dir, "there is no content/issues/ folder",
@@ -79,11 +81,9 @@ def load_archive(site: Site, log: ErrorLog, drafts: bool = False, memo: IssueMem
         log.error(issues_dir, f"the issues cannot be read: content/issues/ {exc}",
                   hint="keep content/ and content/issues/ as folders of the site, not links to elsewhere")
         return None
-    issues = []
-    for folder in _issue_folders(issues_dir, log):
-        issue = load_kept(memo, folder, site, log, lambda f, s, found: load_issue(f, s, found, drafts))
-        if issue is not None and (drafts or not issue.draft):
-            issues.append(issue)
+    folders = _issue_folders(issues_dir, log)
+    loaded = load_all(memo, folders, site, log, lambda f, s, found: load_issue(f, s, found, drafts), jobs)
+    issues = [issue for issue in loaded if issue is not None and (drafts or not issue.draft)]
     _check_unique_issues(issues, log)
     if log:
         return None

@@ -16,12 +16,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from builder.errors import ContentError, ErrorLog
 from builder.files import snapshot
+from builder.forked import fork_map
 from builder.model import Article, Attachment, Issue, Site
 
 KIND = "issue"
@@ -58,31 +60,50 @@ class IssueMemo:
         except (ValueError, KeyError, TypeError, AttributeError, IndexError):
             return None
 
-    def put(self, key: str, issue: Issue, warnings: list[ContentError]) -> None:
+    def put(self, key: str, issue: Issue, warnings: Sequence[ContentError]) -> None:
         self.memo.put(KIND, key, json.dumps(_encode(issue, warnings), ensure_ascii=False).encode("utf-8"))
 
 
-def load_kept(memo: IssueMemo | None, folder: Path, site: Site, log: ErrorLog,
-              load: Any) -> Issue | None:
-    """`load(folder, site, log)`, or what it returned for this folder as it is now."""
-    if memo is None:
-        return load(folder, site, log)
-    key, keep = memo.key(folder, site)
-    if keep:
-        memo.keys[folder] = key
-    kept = memo.get(key, folder, site)
-    if kept is not None:
-        issue, warnings = kept
-        log.add(warnings=warnings)
-        return issue
-    found = log.scope()
+def load_all(memo: IssueMemo | None, folders: Sequence[Path], site: Site, log: ErrorLog,
+             load: Callable[[Path, Site, ErrorLog], Issue | None], jobs: int = 1) -> list[Issue | None]:
+    """`load(folder, site, log)` for each folder, or what it returned for the folder as
+    it is now; the folders not kept are read over `jobs` processes. What is found is
+    reported in the order of the folders, whichever way each was read."""
+    kept: dict[int, tuple[Issue, tuple[ContentError, ...]]] = {}
+    keys: dict[int, tuple[str, bool]] = {}
+    for index, folder in enumerate(folders):
+        if memo is None:
+            continue
+        key, keep = keys[index] = memo.key(folder, site)
+        if keep:
+            memo.keys[folder] = key
+        found = memo.get(key, folder, site)
+        if found is not None:
+            kept[index] = found
+    missing = [index for index in range(len(folders)) if index not in kept]
+    read = dict(zip(missing, fork_map(lambda index: _read(load, folders[index], site), missing, jobs)))
+    issues: list[Issue | None] = []
+    for index in range(len(folders)):
+        if index in kept:
+            issue, warnings = kept[index]
+            log.add(warnings=warnings)
+        else:
+            issue, errors, warnings = read[index]
+            log.add(errors, warnings)
+            if memo is not None and issue is not None and not errors and keys[index][1]:
+                memo.put(keys[index][0], issue, warnings)
+        issues.append(issue)
+    return issues
+
+
+def _read(load: Callable[[Path, Site, ErrorLog], Issue | None], folder: Path,
+          site: Site) -> tuple[Issue | None, list[ContentError], list[ContentError]]:
+    found = ErrorLog()
     issue = load(folder, site, found)
-    if issue is not None and not found.errors and keep:
-        memo.put(key, issue, found.warnings)
-    return issue
+    return issue, found.errors, found.warnings
 
 
-def _encode(issue: Issue, warnings: list[ContentError]) -> dict[str, Any]:
+def _encode(issue: Issue, warnings: Sequence[ContentError]) -> dict[str, Any]:
     return {
         "issue": [issue.slug, issue.year, issue.number, issue.total, issue.date.isoformat(), issue.title,
                   issue.note, issue.draft, list(issue.files), [list(pair) for pair in issue.lines]],

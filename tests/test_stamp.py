@@ -1,0 +1,123 @@
+"""A build that would change nothing says so and writes nothing (builder/cache/stamp.py);
+the archive read and rendered over several processes is the archive made in one."""
+
+import os
+
+import pytest
+from conftest import article, snapshot, write
+
+from builder import files
+from builder.cache import stamp
+from builder.routes import BUILD_CACHE, OUTPUT_DIGESTS
+
+UNCHANGED = "nothing changed since the last build, so nothing was written"
+PAGE = "output/issues/2017-01/carbon-price/index.html"
+
+
+@pytest.fixture
+def settled(monkeypatch):
+    """Time stamps trusted at once (in these tests no file changes twice in one tick)."""
+    monkeypatch.setattr(files, "RACY_NS", 0)
+
+
+def inode(path):
+    return os.stat(path).st_ino
+
+
+def test_a_build_that_would_change_nothing_writes_nothing_and_says_so(site, newsletter, settled):
+    first = newsletter("build", "--site", site, "--no-pdf")
+    assert first.code == 0 and UNCHANGED not in first.out
+    before = (inode(site / "output"), inode(site / PAGE), snapshot(site / "output"))
+    again = newsletter("build", "--site", site, "--no-pdf")
+    assert again.code == 0
+    assert UNCHANGED in again.out
+    assert (inode(site / "output"), inode(site / PAGE), snapshot(site / "output")) == before
+
+
+def test_the_warnings_of_the_last_build_are_said_again(site, newsletter, settled):
+    write(site / "content/issues/2017-02/notes.markdown", "---\ntitle: x\n---\n")  # warned about: not .md
+    first = newsletter("build", "--site", site, "--no-pdf")
+    assert "only files ending in .md are" in first.err
+    again = newsletter("build", "--site", site, "--no-pdf")
+    assert UNCHANGED in again.out
+    assert again.err == first.err
+
+
+@pytest.mark.parametrize("change", ["article", "new file", "site.yaml", "template", "output page edited",
+                                    "output page deleted", "output manifest", "other options", "no cache"])
+def test_any_change_makes_a_real_build(site, newsletter, settled, change):
+    assert newsletter("build", "--site", site, "--no-pdf").code == 0
+    options = ["build", "--site", site, "--no-pdf"]
+    if change == "article":
+        path = site / "content/issues/2017-01/01-carbon-price.md"
+        path.write_text(path.read_text(encoding="utf-8") + "\n补充。\n", encoding="utf-8")
+    elif change == "new file":
+        write(site / "content/issues/2017-02/09-new.md", article(title="新的一篇"))
+    elif change == "site.yaml":
+        path = site / "site.yaml"
+        path.write_text(path.read_text(encoding="utf-8").replace("测试简报", "测试简报二"), encoding="utf-8")
+    elif change == "template":
+        write(site / "templates/404.html", "<p>找不到</p>\n")
+    elif change == "output page edited":
+        (site / PAGE).write_text("edited by hand", encoding="utf-8")
+    elif change == "output page deleted":
+        (site / PAGE).unlink()
+    elif change == "output manifest":
+        (site / "output" / OUTPUT_DIGESTS).write_text("{}", encoding="utf-8")
+    elif change == "other options":
+        options.append("--drafts")
+    else:
+        options.append("--no-cache")
+    run = newsletter(*options)
+    assert run.code == 0 and UNCHANGED not in run.out and run.out.startswith(("  loaded", "built"))
+    if change.startswith("output page"):
+        assert "edited by hand" not in (site / PAGE).read_text(encoding="utf-8")
+
+
+def test_a_site_changed_a_moment_before_the_build_is_not_stamped(site, newsletter):
+    # The files were just copied: their time stamps cannot vouch for them yet.
+    assert newsletter("build", "--site", site, "--no-pdf").code == 0
+    assert not (site / BUILD_CACHE / stamp.FILE).exists()
+    assert UNCHANGED not in newsletter("build", "--site", site, "--no-pdf").out
+
+
+def test_a_damaged_or_foreign_stamp_means_a_real_build(site, newsletter, settled):
+    assert newsletter("build", "--site", site, "--no-pdf").code == 0
+    place = site / BUILD_CACHE / stamp.FILE
+    for damage in ("", "not json", "[]", '{"version": 1, "code": "x"}', '{"version": 99}'):
+        place.write_text(damage, encoding="utf-8")
+        run = newsletter("build", "--site", site, "--no-pdf")
+        assert run.code == 0 and UNCHANGED not in run.out, damage
+
+
+def test_a_stamp_reached_through_a_link_out_of_the_site_is_not_used(site, newsletter, settled, tmp_path):
+    assert newsletter("build", "--site", site, "--no-pdf").code == 0
+    elsewhere = tmp_path / "elsewhere"
+    (site / ".cache").rename(elsewhere)
+    (site / ".cache").symlink_to(elsewhere, target_is_directory=True)
+    run = newsletter("build", "--site", site, "--no-pdf")
+    assert run.code == 0 and UNCHANGED not in run.out
+
+
+def test_the_archive_made_over_two_processes_is_the_one_made_in_one(site, newsletter, tmp_path):
+    assert newsletter("build", "--site", site, "--no-pdf", "--no-cache", "--jobs", "1",
+                      "--output", tmp_path / "one").code == 0
+    assert newsletter("build", "--site", site, "--no-pdf", "--no-cache", "--jobs", "2",
+                      "--output", tmp_path / "two").code == 0
+    one, two = snapshot(tmp_path / "one"), snapshot(tmp_path / "two")
+    one.pop(OUTPUT_DIGESTS), two.pop(OUTPUT_DIGESTS)
+    assert one == two
+
+
+def test_a_template_error_in_a_worker_names_the_template_and_line(site, newsletter):
+    write(site / "templates/article.html", "{% extends 'base.html' %}\n{% block main %}\n"
+                                           "{{ article.title }}\n{{ article.no_such_field.x }}\n{% endblock %}\n")
+    run = newsletter("build", "--site", site, "--no-pdf", "--jobs", "2")
+    assert run.code == 1
+    assert "templates/article.html:4: template error" in run.err and "Traceback" not in run.err
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "two", "1000"])
+def test_jobs_must_be_a_number_of_processes(site, newsletter, value):
+    run = newsletter("build", "--site", site, "--no-pdf", "--jobs", value)
+    assert run.code == 2 and "is not a number of processes" in run.err
