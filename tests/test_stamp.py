@@ -121,3 +121,37 @@ def test_a_template_error_in_a_worker_names_the_template_and_line(site, newslett
 def test_jobs_must_be_a_number_of_processes(site, newsletter, value):
     run = newsletter("build", "--site", site, "--no-pdf", "--jobs", value)
     assert run.code == 2 and "is not a number of processes" in run.err
+
+
+@pytest.mark.parametrize("kind", ["link", "folder", "empty folder", "file"])
+def test_a_spare_archive_that_is_not_the_builds_is_left_alone(site, newsletter, tmp_path, kind):
+    spare = site / ".output.spare"
+    elsewhere = tmp_path / "elsewhere"
+    write(elsewhere / "keep.txt", "mine")
+    if kind == "link":
+        spare.symlink_to(elsewhere, target_is_directory=True)
+    elif kind == "folder":
+        write(spare / "keep.txt", "mine")
+    elif kind == "empty folder":
+        spare.mkdir()
+    else:
+        spare.write_text("mine", encoding="utf-8")
+    before = (spare.is_symlink(), snapshot(spare) if spare.is_dir() else spare.read_text(encoding="utf-8"))
+    for title in ("第一次", "第二次", "第三次"):  # each build replaces output/ with one that differs
+        write(site / "content/issues/2017-02/09-new.md", article(title=title))
+        assert newsletter("build", "--site", site, "--no-pdf").code == 0
+        assert title in (site / "output/issues/2017-02/new/index.html").read_text(encoding="utf-8")
+    assert (spare.is_symlink(), snapshot(spare) if spare.is_dir() else spare.read_text(encoding="utf-8")) == before
+    assert snapshot(elsewhere) == {"keep.txt": snapshot(elsewhere)["keep.txt"]}
+    assert not list(site.glob(".output.new-*")) and not list(site.glob(".output.old-*"))
+
+
+def test_the_spare_archive_is_brought_up_to_date_and_swapped_in(site, newsletter):
+    for title in ("第一次", "第二次", "第三次", "第四次"):
+        write(site / "content/issues/2017-02/09-new.md", article(title=title))
+        assert newsletter("build", "--site", site, "--no-pdf").code == 0
+        spare, published = site / ".output.spare", site / "output"
+        assert title in (published / "issues/2017-02/new/index.html").read_text(encoding="utf-8")
+    # The two archives share the files that did not change, and differ where they did.
+    assert inode(spare / "issues/2017-01/carbon-price/index.html") == inode(published / PAGE.removeprefix("output/"))
+    assert "第三次" in (spare / "issues/2017-02/new/index.html").read_text(encoding="utf-8")

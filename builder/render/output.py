@@ -119,6 +119,8 @@ def write(rendered: Rendered, output: Path) -> tuple[str, ...]:
             shutil.rmtree(fresh, ignore_errors=True)
     if old is not None:  # the archive just replaced: the next build's spare
         try:
+            if spare.exists() or spare.is_symlink():  # not ours to replace (ours was taken)
+                raise FileExistsError(spare)
             old.rename(spare)
         except OSError:
             _remove(old, len(written))
