@@ -49,6 +49,8 @@ class Store:
         self.path = folder / FILE
         self.worker_db: sqlite3.Connection | None = None
         self.made: list[tuple[str, str, bytes]] = []
+        self.keys: dict[str, set[str]] = {}  # kind -> the keys the store holds (`index`)
+        self.pending: list[tuple[str, str, bytes]] = []  # written in batches
         path = folder / FILE
         try:
             inside(folder, root)
@@ -105,6 +107,18 @@ class Store:
             return
         self.preloaded.update(((kind, key), bytes(value)) for key, value in rows)
 
+    def index(self, kind: str) -> None:
+        """Learn once which keys of `kind` the store holds, so that asking for one it does
+        not hold costs no query (a cold build asks for thousands)."""
+        if kind in self.keys or self.db is None or not self.read:
+            return
+        try:
+            db = self._connection()
+            rows = db.execute("SELECT key FROM entries WHERE kind = ?", (kind,)).fetchall() if db else []
+        except sqlite3.DatabaseError:
+            return
+        self.keys[kind] = {key for (key,) in rows}
+
     def _connection(self) -> sqlite3.Connection | None:
         if os.getpid() == self.pid:
             return self.db
@@ -120,6 +134,9 @@ class Store:
         if kept is not None:
             self.hits += 1
             return kept
+        if kind in self.keys and key not in self.keys[kind]:
+            self.misses += 1
+            return None
         try:
             db = self._connection()
             row = db.execute("SELECT value FROM entries WHERE kind = ? AND key = ?", (kind, key)).fetchone() \
@@ -139,10 +156,18 @@ class Store:
         if os.getpid() != self.pid:
             self.made.append((kind, key, value))
             return
+        self.pending.append((kind, key, value))
+        if len(self.pending) >= 256:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self.db is None or not self.pending:
+            return
         try:
-            self.db.execute("INSERT OR REPLACE INTO entries VALUES (?, ?, ?)", (kind, key, value))
+            self.db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?, ?)", self.pending)
         except sqlite3.DatabaseError:
             pass  # a full disk: the cache only loses what it would have saved
+        self.pending = []
 
     def worker_records(self) -> tuple[set[tuple[str, str]], list[tuple[str, str, bytes]]] | None:
         """In a forked worker: what it used and made since it last said, for the build to
@@ -166,6 +191,7 @@ class Store:
         early and used only some)."""
         if self.db is None:
             return
+        self._flush()
         try:
             if not keep_unused and not self.partial:
                 self.db.execute("CREATE TEMP TABLE used (kind TEXT, key TEXT, PRIMARY KEY (kind, key))")
