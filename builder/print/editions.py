@@ -126,7 +126,8 @@ class PendingEditions:
     collects them."""
 
     archive: Archive
-    documents: dict[str, PrintDocument]
+    documents: dict[str, PrintDocument]  # those being typeset (a cached one's HTML is not kept)
+    digests: dict[str, str]  # issue slug -> its document's digest, for every edition
     cached: dict[str, Path]
     futures: dict[str, Future]
     refused: list[ContentError]  # issues beyond what the typesetter sets in reasonable time
@@ -175,9 +176,9 @@ class PendingEditions:
             if not failed[slug] and not unreadable:
                 pdfs[slug] = result.pdf
                 if not cut and self.cache is not None:
-                    pdfs[slug] = _store(self.cache, slug, self.documents[slug].digest, result.pdf)
+                    pdfs[slug] = _store(self.cache, slug, self.digests[slug], result.pdf)
             progress.done(f"typeset {slug}.pdf: {result.pages} pages, {len(result.pdf) / 1e6:.2f} MB")
-        digests = {slug: f"pdf {self.documents[slug].digest}" for slug in pdfs}
+        digests = {slug: f"pdf {self.digests[slug]}" for slug in pdfs}
         return Editions(pdfs, digests, tuple(errors), tuple(warnings))
 
 
@@ -196,17 +197,23 @@ def start_editions(archive: Archive, env: jinja2.Environment, workers: Typesette
     folder = _cache(archive.site.root)
     limits = {issue.slug: print_limits(issue) for issue in archive.issues}
     refused = [error for errors in limits.values() for error in errors]
-    documents = {issue.slug: print_document(archive, issue, env) for issue in archive.issues
-                 if not limits[issue.slug]}
     cached: dict[str, Path] = {}
     futures: dict[str, Future] = {}
-    for slug, document in documents.items():
-        pdf = _from_cache(_cached(folder, slug, document.digest)) if folder is not None and cache else None
+    typeset: dict[str, PrintDocument] = {}
+    digests: dict[str, str] = {}
+    for issue in archive.issues:
+        if limits[issue.slug]:
+            continue
+        # One document at a time: a cached edition's print HTML is not kept (240 issues' would be 70 MB).
+        document = print_document(archive, issue, env)
+        digests[issue.slug] = document.digest
+        pdf = _from_cache(_cached(folder, issue.slug, document.digest)) if folder is not None and cache else None
         if pdf is not None:
-            cached[slug] = pdf
+            cached[issue.slug] = pdf
         else:
-            futures[slug] = workers.typeset(document)
-    return PendingEditions(archive, documents, cached, futures, refused, folder)
+            futures[issue.slug] = workers.typeset(document)
+            typeset[issue.slug] = document
+    return PendingEditions(archive, typeset, digests, cached, futures, refused, folder)
 
 
 def _completed(futures: dict[str, Future], report: Callable[[str], None]
