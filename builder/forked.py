@@ -39,11 +39,28 @@ def fork_map(task: Callable[[Any], Any], items: Sequence[Any], jobs: int) -> lis
     if jobs <= 1 or threading.active_count() > 1 or "fork" not in multiprocessing.get_all_start_methods():
         return [task(item) for item in items]
     _work = (task, items)
+    results: list[Any] = [None] * len(items)
     try:
         with multiprocessing.get_context("fork").Pool(jobs, initializer=_worker_start) as pool:
-            return pool.map(_run, range(len(items)), chunksize=1)
+            finished = pool.imap_unordered(_run, range(len(items)))
+            for _ in items:
+                try:
+                    index, result = finished.next(timeout=STALL_SECONDS)
+                except multiprocessing.TimeoutError:
+                    raise Stalled(f"no worker process finished its part for {STALL_SECONDS} s: the build was "
+                                  "stopped; build again, or with --jobs 1") from None
+                results[index] = result
     finally:
         _work = None
+    return results
+
+
+# A part of the work takes seconds (a few dozen issues); a worker silent for this long is stuck.
+STALL_SECONDS = 300
+
+
+class Stalled(RuntimeError):
+    """The forked workers stopped answering."""
 
 
 def _worker_start() -> None:
@@ -52,7 +69,7 @@ def _worker_start() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
-def _run(index: int) -> Any:
+def _run(index: int) -> tuple[int, Any]:
     assert _work is not None
     task, items = _work
-    return task(items[index])
+    return index, task(items[index])
