@@ -155,3 +155,25 @@ def test_the_spare_archive_is_brought_up_to_date_and_swapped_in(site, newsletter
     # The two archives share the files that did not change, and differ where they did.
     assert inode(spare / "issues/2017-01/carbon-price/index.html") == inode(published / PAGE.removeprefix("output/"))
     assert "第三次" in (spare / "issues/2017-02/new/index.html").read_text(encoding="utf-8")
+
+
+def test_a_spare_made_apart_from_the_published_archive_links_only_files_as_the_build_left_them(site, newsletter,
+                                                                                              tmp_path):
+    from builder.render.output import make_spare
+
+    assert newsletter("build", "--site", site, "--no-pdf").code == 0
+    assert not (site / ".output.spare").exists()  # the first build replaced nothing
+    (site / PAGE).write_text("edited by hand", encoding="utf-8")
+    make_spare(site / "output")
+    spare = site / ".output.spare"
+    index = "issues/2017-02/index.html"
+    assert inode(spare / index) == inode(site / "output" / index)
+    assert not (spare / PAGE.removeprefix("output/")).exists()  # not as the build left it: left out
+    make_spare(site / "output")  # a spare there already: nothing done
+    write(site / "content/issues/2017-02/09-new.md", article(title="新的一篇"))
+    assert newsletter("build", "--site", site, "--no-pdf").code == 0
+    assert newsletter("build", "--site", site, "--no-pdf", "--no-cache", "--output", tmp_path / "clean").code == 0
+    built, clean = snapshot(site / "output"), snapshot(tmp_path / "clean")
+    built.pop(OUTPUT_DIGESTS), clean.pop(OUTPUT_DIGESTS)
+    assert built == clean
+    assert not list(site.glob(".output.new-*"))

@@ -124,6 +124,8 @@ def write(rendered: Rendered, output: Path) -> tuple[str, ...]:
             old.rename(spare)
         except OSError:
             _remove(old, len(written))
+    elif len(written) >= APART and not (spare.exists() or spare.is_symlink()):
+        _apart("make_spare", output)
     return kept
 
 
@@ -306,23 +308,69 @@ class _Folders:
         self.made.add(parent)
 
 
-# An archive this large is removed by a process of its own once replaced: the editor has
-# the new archive without waiting for the old one's thousands of files to be deleted.
-REMOVE_APART = 2000
+# In an archive this large, deleting a replaced archive and making a spare are done by a
+# process of their own once the new archive is in place: the editor does not wait for
+# thousands of files to be deleted or linked.
+APART = 2000
 
 
 def _remove(folder: Path, files: int) -> None:
     """Delete `folder`, the output/ this build replaced (named so that `recover` deletes it
     too, should this be stopped)."""
-    if files >= REMOVE_APART:
-        try:
-            subprocess.Popen([sys.executable, "-c", "import shutil, sys; shutil.rmtree(sys.argv[1], True)",
-                              str(folder)], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL, start_new_session=True, close_fds=True)
-            return
-        except OSError:
-            pass
+    if files < APART or not _apart("remove", folder):
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _apart(job: str, folder: Path) -> bool:
+    """Start `job`(folder) of this module in a process of its own; whether it started."""
+    try:
+        subprocess.Popen([sys.executable, "-c", f"import sys; from builder.render.output import {job}; "
+                          f"{job}(__import__('pathlib').Path(sys.argv[1]))", str(folder)],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                         start_new_session=True, close_fds=True)
+    except OSError:
+        return False
+    return True
+
+
+def remove(folder: Path) -> None:
     shutil.rmtree(folder, ignore_errors=True)
+
+
+def make_spare(output: Path) -> None:
+    """A spare archive made of output/'s files (hard links, each checked against the
+    digests as it is linked), for the next build to bring up to date: after a build that
+    had no spare, so that the first change after it is as quick as the next. Made under
+    the name of an unfinished build (`recover` deletes it, should this be stopped) and
+    renamed only if no build has made a spare meanwhile."""
+    output = output.resolve()
+    spare = output.parent / f".{output.name}.{SPARE}"
+    entries = _entries(output)
+    if spare.exists() or spare.is_symlink() or not entries:
+        return
+    making = output.parent / f".{output.name}.new-{os.getpid()}"
+    try:
+        making.mkdir()
+    except OSError:
+        return
+    try:
+        _write_manifest(making, dict.fromkeys(entries))  # the names first, as a build does
+        folders = _Folders(str(making))
+        linked: dict[str, Entry] = {}
+        for name, entry in entries.items():
+            if not isinstance(entry, list) or len(entry) < 3 or not _as_left(output, name, entry, entry[2]):
+                continue
+            folders.make_parent(name)
+            os.link(f"{output}/{name}", f"{making}/{name}", follow_symlinks=False)
+            info = os.lstat(f"{making}/{name}")
+            if [info.st_size, info.st_mtime_ns] == entry[:2]:
+                linked[name] = entry
+            else:  # output/ was replaced meanwhile: not the file the digests describe
+                os.unlink(f"{making}/{name}")
+        _write_manifest(making, linked)
+        making.rename(spare)
+    except OSError:
+        shutil.rmtree(making, ignore_errors=True)
 
 
 # Beside the manifest: [size, mtime_ns, sha256, key] of each file as the build left it.

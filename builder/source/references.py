@@ -34,6 +34,11 @@ MAX_NESTING = 24
 # The most work one paragraph may ask of Python-Markdown (see markdown_work): a few
 # seconds. Ordinary text asks a thousandth of it.
 MAX_MARKDOWN_WORK = 10_000_000
+# A paragraph this short cannot ask more than MAX_MARKDOWN_WORK of the parsers counted
+# in markdown_work, whatever it holds: its bracket spans come to at most len² (each
+# character opens at most one), its splits to (len + 1)·len/40, its inline marks and line
+# breaks to len²/100; 1.04·3000² < 10,000,000. Most paragraphs are shorter: not counted.
+SHORT_BLOCK = 3000
 _OPEN_TAG = re.compile(r"<[A-Za-z][^<>]*(?=<|\Z)")
 _INLINE = re.compile(r"[\\`*_<&!\[{]")
 _FOOTNOTE_CALL = re.compile(r"\[\^([^\]\s]+)\](?!:)")
@@ -130,7 +135,7 @@ def markdown_work(text: str) -> tuple[int, int] | None:
     if work > MAX_MARKDOWN_WORK:
         return 1, work
     for block in blocks:
-        if block.strip():
+        if len(block) > SHORT_BLOCK and block.strip():
             work = _spans(block, "[", "]") + _spans(block, "(", ")")
             work += len(_SPLITS.findall(block)) * len(block) // 40
             work += (len(_INLINE.findall(block)) + block.count("\n")) * len(block) // 100
