@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 # The print editions' modules (WeasyPrint's helpers, Beautiful Soup) are imported by the
 # builds that make PDFs: a build with --no-pdf does without them.
 from builder.render import markdown
-from builder.render.feeds import render_feed, render_sitemap
+from builder.render.feeds import render_sitemap
 from builder.render.output import LastBuild, Page, Rendered, check_output, recover, write
 from builder.render.themes import static_files, template_env, template_errors, templates_digest
 from builder.render.web import render_archive
@@ -124,7 +124,6 @@ def _render(archive: Archive, env: jinja2.Environment, workers: Typesetters | No
                                earlier.digests, earlier.jobs)
     if any(page.content is None for page in pages):
         earlier.store.partial = True  # the Markdown of the pages left as they were is still wanted
-    pages.append(render_feed(archive))
     pages.append(render_sitemap(archive, [p.path for p in pages if p.path.endswith(".html")]))
     warnings: tuple[ContentError, ...] = ()
     if pending is not None:

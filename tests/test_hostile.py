@@ -743,7 +743,7 @@ def test_a_fault_of_the_builder_is_one_line_not_a_traceback(published, newslette
     def broken(*_, **__):
         raise RuntimeError("an unforeseen fault")
 
-    monkeypatch.setattr(builder.pipeline, "render_feed", broken)
+    monkeypatch.setattr(builder.pipeline, "render_sitemap", broken)
     run = newsletter("build", "--site", published.site, "--no-pdf")
     assert run.code == 3
     assert "Traceback" not in run.err

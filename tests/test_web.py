@@ -29,7 +29,8 @@ def render(root: Path, pdfs: frozenset[str] = frozenset()) -> dict[str, Beautifu
     archive, _ = load(root)
     pages = render_archive(archive, template_env(archive.site), pdfs)
     assert all(isinstance(page, Page) for page in pages)
-    return {page.path: BeautifulSoup(page.content, "html.parser") for page in pages}
+    assert [page.path for page in pages if not page.path.endswith(".html")] == ["feed.xml"]
+    return {page.path: BeautifulSoup(page.content, "html.parser") for page in pages if page.path.endswith(".html")}
 
 
 def text(soup) -> str:

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
-
-from feedgen.feed import FeedGenerator
 
 from builder import routes
 from builder.model import Archive, Article, Issue
 from builder.render import markdown
 from builder.render.output import Page
 from builder.routes import page_url
+
+if TYPE_CHECKING:
+    from feedgen.feed import FeedGenerator
 
 
 def absolute(archive: Archive, path: str) -> str:
@@ -21,6 +23,8 @@ def absolute(archive: Archive, path: str) -> str:
 
 def render_feed(archive: Archive) -> Page:
     """feed.xml: the articles of the newest issues, newest issue first, in issue order."""
+    from feedgen.feed import FeedGenerator  # lxml and dateutil: only when the feed is made
+
     site = archive.site
     zone = ZoneInfo(site.timezone)
     feed = FeedGenerator()

@@ -15,6 +15,7 @@ from builder import routes
 from builder.forked import fork_map
 from builder.model import Archive, Article, Issue, Section
 from builder.render import markdown
+from builder.render.feeds import render_feed
 from builder.render.output import Page
 from builder.render.themes import template_errors
 from builder.routes import page_url
@@ -26,7 +27,7 @@ Reusable = Callable[[str, str], bool]
 def render_archive(archive: Archive, env: jinja2.Environment, pdfs: frozenset[str] = frozenset(),
                    reusable: Reusable = lambda path, key: False, base: str = "",
                    digests: Mapping[str, str] | None = None, jobs: int = 1) -> list[Page]:
-    """Every HTML page of the archive. `pdfs` holds the slugs of the issues that have a
+    """Every HTML page of the archive, and its feed. `pdfs` holds the slugs of the issues that have a
     print edition. A page whose inputs are those the last build wrote it from (the same
     key: `base`, a digest of the templates, the site and the code, and `digests` of its
     issues) and that is still as it was left is not rendered again: `reusable` says so,
@@ -34,6 +35,9 @@ def render_archive(archive: Archive, env: jinja2.Environment, pdfs: frozenset[st
     pages = _Pages(archive, env, reusable, base, digests or {})
     result = [pages.home(), pages.issue_list(), pages.section_list(), pages.not_found()]
     issues = archive.issues
+    # Processes pay only for much work (starting them takes as long as a hundred pages).
+    if pages.to_render(range(len(issues)), pdfs) < FORK_PAGES:
+        jobs = 1
     # A few runs of issues for each worker, so that one slow run does not keep the others waiting.
     runs = max(1, min(len(issues), 4 * jobs))
     ranges = [range(len(issues) * i // runs, len(issues) * (i + 1) // runs) for i in range(runs)]
@@ -42,7 +46,11 @@ def render_archive(archive: Archive, env: jinja2.Environment, pdfs: frozenset[st
         result.extend(rendered)
     for section in archive.site.sections:
         result.extend(pages.section(section))
+    result.append(pages.feed())
     return result
+
+
+FORK_PAGES = 300
 
 
 @dataclass
@@ -53,6 +61,8 @@ class _Pages:
     base: str
     digests: Mapping[str, str]
     computed: dict[str, str] = field(default_factory=dict)
+    planning: bool = False  # `_page` only counts the pages it would render (`to_render`)
+    planned: int = 0
 
     def _digest(self, issue: Issue) -> str:
         """What the pages made of `issue` depend on: the key its folder was read under, or
@@ -63,20 +73,31 @@ class _Pages:
             kept = self.computed[issue.slug] = digest
         return kept
 
+    def _made(self, path: str, maker: str, depends: Iterable[str], make: Callable[[], str]) -> Page:
+        """The page at `path` made by `make` (with `maker`, a template), unless the last
+        build made it from the same inputs."""
+        key = hashlib.sha256("\0".join((self.base, maker, path, *depends)).encode("utf-8", "surrogateescape")
+                             ).hexdigest()
+        if self.planning or self.reusable(path, key):
+            self.planned += self.planning and not self.reusable(path, key)
+            return Page(path, None, key)
+        return Page(path, make(), key)
+
     def _page(self, template: str, path: str, depends: Iterable[str], context: Callable[[], dict[str, Any]],
               root: str | None = None) -> Page:
-        key = hashlib.sha256("\0".join((self.base, template, path, *depends)).encode("utf-8", "surrogateescape")
-                             ).hexdigest()
-        if self.reusable(path, key):
-            return Page(path, None, key)
         # Links are relative to the page, so the archive works wherever it is served from.
         prefix = root if root is not None else "../" * path.count("/")
 
         def url(target: str) -> str:
             return (prefix + page_url(target)) or "./"
 
-        html = self.env.get_template(template).render(site=self.archive.site, url=url, page_path=path, **context())
-        return Page(path, html, key)
+        return self._made(path, template, depends, lambda: self.env.get_template(template).render(
+            site=self.archive.site, url=url, page_path=path, **context()))
+
+    def feed(self) -> Page:
+        issues = self.archive.issues[: self.archive.site.feed_issues]
+        return self._made(routes.FEED, "feed", map(self._digest, issues),
+                          lambda: str(render_feed(self.archive).content))
 
     def home(self) -> Page:
         archive = self.archive
@@ -108,6 +129,15 @@ class _Pages:
         # Served for any missing address, so its links must not depend on where it is.
         return self._page("404.html", routes.NOT_FOUND, [], dict,
                           root=urlsplit(self.archive.site.base_url).path)
+
+    def to_render(self, numbers: range, pdfs: frozenset[str]) -> int:
+        """How many pages of these issues `issues` would render, rendering none."""
+        self.planning, self.planned = True, 0
+        try:
+            self.issues(numbers, pdfs)
+        finally:
+            self.planning = False
+        return self.planned
 
     def issues(self, numbers: range, pdfs: frozenset[str]) -> tuple[list[Page], object]:
         """The page of each of these issues and of each of their articles, and (in a worker
