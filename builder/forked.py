@@ -14,7 +14,11 @@ import os
 import signal
 import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
+
+from builder.errors import SetupProblem
 
 # The task of the current fork_map and its items, as the forked workers inherit them (a
 # closure cannot be pickled; globals are copied with the process).
@@ -41,15 +45,22 @@ def fork_map(task: Callable[[Any], Any], items: Sequence[Any], jobs: int) -> lis
     _work = (task, items)
     results: list[Any] = [None] * len(items)
     try:
-        with multiprocessing.get_context("fork").Pool(jobs, initializer=_worker_start) as pool:
-            finished = pool.imap_unordered(_run, range(len(items)))
-            for _ in items:
-                try:
-                    index, result = finished.next(timeout=STALL_SECONDS)
-                except multiprocessing.TimeoutError:
-                    raise Stalled(f"no worker process finished its part for {STALL_SECONDS} s: the build was "
-                                  "stopped; build again, or with --jobs 1") from None
-                results[index] = result
+        # concurrent.futures, not multiprocessing.Pool: a worker that dies (killed for want of
+        # memory) fails the build at once, where a Pool would wait for its lost part forever.
+        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"),
+                                 initializer=_worker_start) as pool:
+            pending = {pool.submit(_run, index) for index in range(len(items))}
+            while pending:
+                done, pending = wait(pending, timeout=STALL_SECONDS, return_when=FIRST_COMPLETED)
+                if not done:
+                    raise WorkersFailed(f"no worker process finished its part for {STALL_SECONDS} s")
+                for future in done:
+                    try:
+                        index, result = future.result()
+                    except BrokenProcessPool:
+                        raise WorkersFailed("a worker process died (out of memory, or a crash in a "
+                                            "library)") from None
+                    results[index] = result
     finally:
         _work = None
     return results
@@ -59,8 +70,12 @@ def fork_map(task: Callable[[Any], Any], items: Sequence[Any], jobs: int) -> lis
 STALL_SECONDS = 300
 
 
-class Stalled(RuntimeError):
-    """The forked workers stopped answering."""
+class WorkersFailed(SetupProblem):
+    """The forked workers died or stopped answering: the machine's trouble, said as such."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(f"{what}; the build was stopped and output/ left as it was: build again, "
+                         "or with --jobs 1")
 
 
 def _worker_start() -> None:

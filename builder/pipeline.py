@@ -122,8 +122,18 @@ def _render(archive: Archive, env: jinja2.Environment, workers: Typesetters | No
         pages = render_archive(archive, env, frozenset(i.slug for i in archive.issues) if pdf else frozenset(),
                                last.reusable if last is not None else lambda path, key: False, base,
                                earlier.digests, earlier.jobs)
+    store = earlier.store
+    store.complete.add(KIND)  # every issue was looked up: those not are gone
     if any(page.content is None for page in pages):
-        earlier.store.partial = True  # the Markdown of the pages left as they were is still wanted
+        # The Markdown of the pages left as they were is still wanted, though not asked for:
+        # kept. Once the store holds far more than the archive needs, the articles' own are
+        # named and the rest dropped.
+        store.partial = True
+        articles = archive.articles()
+        if store.count("markdown") > 3 * len(articles) + 1000:
+            for article in articles:
+                markdown.keep(article.body, "../", site.raw_html)
+            store.complete.add("markdown")
     pages.append(render_sitemap(archive, [p.path for p in pages if p.path.endswith(".html")]))
     warnings: tuple[ContentError, ...] = ()
     if pending is not None:
@@ -162,7 +172,7 @@ def build(root: Path, output: Path, drafts: bool = False, pdf: bool = True,
         from builder.print.editions import Typesetters
     with Typesetters(issues=_issue_folders(root)) if pdf else nullcontext() as workers, \
             Store(root / routes.BUILD_CACHE, root, report, read=cache) as store:
-        memo = IssueMemo(store, f"{code_identity()} drafts={drafts}") if cache else None
+        memo = IssueMemo(store, f"{code_identity()} drafts={drafts}")  # with --no-cache, written, not read
         store.preload(KIND)
         # With print editions, the typesetters have the cores (and a thread of this process
         # waits for them, which rules out forking): the archive is made here alone.
@@ -173,7 +183,9 @@ def build(root: Path, output: Path, drafts: bool = False, pdf: bool = True,
                    if memo is not None and issue.folder in memo.keys}
         earlier = Earlier(store, LastBuild(output) if cache else None, digests, jobs)
         rendered = render(archive, workers, report, cache, earlier)
-        kept = write(rendered, output)
+        # The replaced archive is kept beside output/ only inside the site: beside a folder
+        # elsewhere (a web server's), its old pages could be served.
+        kept = write(rendered, output, keep_spare=output.resolve() == (root / routes.OUTPUT_DIR).resolve())
     return BuildResult(
         issues=len(archive.issues),
         articles=len(archive.articles()),

@@ -129,3 +129,21 @@ def test_a_store_file_that_is_a_link_is_not_used(tmp_path):
         store.put("markdown", "k", b"v")
     assert "is a link to outside the site" in said[0]
     assert elsewhere.read_bytes() == b"someone's database"
+
+
+def test_a_build_cache_copied_from_elsewhere_is_started_anew_and_none_of_it_is_used(site, newsletter, tmp_path):
+    import shutil
+
+    assert newsletter("build", "--site", site, "--no-pdf").code == 0
+    from builder.pipeline import load
+
+    archive, _ = load(site)
+    first = archive.issues[0].articles[0]
+    poison(site, first.body, "../", "<p>FROM THE CACHE</p><script>alert(1)</script>")
+    copy = tmp_path / "copy"  # as a site whose .cache/ was committed to a repository and checked out
+    shutil.copytree(site, copy, symlinks=True)
+    shutil.rmtree(copy / "output")
+    run = newsletter("build", "--site", copy, "--no-pdf")
+    assert run.code == 0
+    assert "made elsewhere and copied here" in run.out and "started anew" in run.out
+    assert "FROM THE CACHE" not in (copy / "output" / first.url_path / "index.html").read_text(encoding="utf-8")

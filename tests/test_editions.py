@@ -46,8 +46,17 @@ def editions_of(root: Path, workers, report=lambda _: None):
 
 
 def cached(root: Path) -> dict[str, bytes]:
+    """The cached PDFs (not the file that says the cache was made here)."""
     folder = root / PDF_CACHE
-    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())} if folder.is_dir() else {}
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.name != ".home"} if folder.is_dir() else {}
+
+
+def moved_here(root: Path) -> None:
+    """The PDF cache of a copied site, as if the site had been moved (a copied cache is not trusted)."""
+    folder = root / PDF_CACHE
+    if folder.is_dir() and not folder.is_symlink():
+        info = folder.stat()
+        (folder / ".home").write_text(f"{info.st_dev} {info.st_ino}", encoding="utf-8")
 
 
 def pdfs(editions) -> dict[str, bytes]:
@@ -74,6 +83,7 @@ def typeset_copy(typeset, tmp_path) -> Path:
     """A copy of the typeset site, its cache included, to change."""
     copy = tmp_path / "site"
     shutil.copytree(typeset[0], copy, symlinks=True)
+    moved_here(copy)
     return copy
 
 
@@ -290,3 +300,15 @@ def test_a_worker_stops_an_edition_set_longer_than_the_limit_and_is_free_again(m
     monkeypatch.setattr(editions, "render_pdf", lambda document: "set")
     assert editions._typeset(document) == "set"  # no alarm left behind
     time.sleep(1.2)
+
+
+def test_a_pdf_cache_copied_from_elsewhere_is_not_taken(typeset, tmp_path):
+    copy = tmp_path / "site"
+    shutil.copytree(typeset[0], copy, symlinks=True)  # as a cache committed to a repository and checked out
+    for name in cached(copy):
+        (copy / PDF_CACHE / name).write_bytes(b"%PDF-1.7 forged")
+    workers = Recorder()
+    _, editions = editions_of(copy, workers)
+    assert sorted(workers.slugs) == ["2017-01", "2017-02"]  # typeset here, none taken
+    assert b"forged" not in b"".join(pdfs(editions).values())
+    assert b"forged" not in b"".join(cached(copy).values())  # and the forged ones gone from the cache

@@ -177,3 +177,123 @@ def test_a_spare_made_apart_from_the_published_archive_links_only_files_as_the_b
     built.pop(OUTPUT_DIGESTS), clean.pop(OUTPUT_DIGESTS)
     assert built == clean
     assert not list(site.glob(".output.new-*"))
+
+
+@pytest.mark.parametrize("name", ["/{victim}", "../{victim_name}", "issues/../../{victim_name}", "a\\\\b", ""])
+def test_names_in_the_digests_that_no_build_writes_make_nothing_deleted_or_linked(site, newsletter, tmp_path, name):
+    import json
+
+    victim = write(site / "notes.txt", "the editor's")
+    outside = write(tmp_path / "outside.txt", "not the site's")
+    assert newsletter("build", "--site", site, "--no-pdf").code == 0
+    for title in ("一", "二", "三"):
+        for folder in ("output", ".output.spare"):
+            digests = site / folder / OUTPUT_DIGESTS
+            if digests.is_file():
+                entries = json.loads(digests.read_text(encoding="utf-8"))
+                for target in (victim, outside):
+                    entries[name.format(victim=target, victim_name=target.name)] = [1, 1, "x"]
+                digests.write_text(json.dumps(entries), encoding="utf-8")
+        write(site / "content/issues/2017-02/09-new.md", article(title=title))
+        assert newsletter("build", "--site", site, "--no-pdf").code == 0
+    assert victim.read_text(encoding="utf-8") == "the editor's" and outside.read_text(encoding="utf-8") == "not the site's"
+
+
+def test_a_spare_copied_from_elsewhere_is_not_used(site, newsletter, tmp_path):
+    import shutil
+
+    for title in ("一", "二"):
+        write(site / "content/issues/2017-02/09-new.md", article(title=title))
+        assert newsletter("build", "--site", site, "--no-pdf").code == 0
+    spare = site / ".output.spare"
+    assert spare.is_dir()
+    # As a spare committed to a repository and checked out: the same files, another folder.
+    elsewhere = tmp_path / "outside"
+    write(elsewhere / "precious.txt", "mine")
+    shutil.copytree(spare, tmp_path / "copy", symlinks=True)
+    shutil.rmtree(spare)
+    (tmp_path / "copy").rename(spare)
+    (spare / "issues/2017-02/new").rename(spare / "issues/2017-02/new-moved")
+    (spare / "issues/2017-02/new").symlink_to(elsewhere, target_is_directory=True)
+    write(site / "content/issues/2017-02/09-new.md", article(title="三"))
+    assert newsletter("build", "--site", site, "--no-pdf").code == 0
+    assert snapshot(elsewhere) == {"precious.txt": snapshot(elsewhere)["precious.txt"]}
+    assert "三" in (site / "output/issues/2017-02/new/index.html").read_text(encoding="utf-8")
+
+
+def test_builds_work_where_files_cannot_be_hard_linked(site, newsletter, monkeypatch, tmp_path):
+    def no_links(*_, **__):
+        raise OSError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", no_links)
+    for title in ("一", "二", "三"):
+        write(site / "content/issues/2017-02/09-new.md", article(title=title))
+        assert newsletter("build", "--site", site, "--no-pdf").code == 0
+    assert newsletter("build", "--site", site, "--no-pdf", "--no-cache", "--output", tmp_path / "clean").code == 0
+    built, clean = snapshot(site / "output"), snapshot(tmp_path / "clean")
+    built.pop(OUTPUT_DIGESTS), clean.pop(OUTPUT_DIGESTS)
+    assert built == clean
+
+
+def test_a_withdrawn_article_is_not_left_in_the_spare(site, newsletter):
+    write(site / "content/issues/2017-02/09-new.md", article(title="要撤下的一篇"))
+    assert newsletter("build", "--site", site, "--no-pdf").code == 0
+    (site / "content/issues/2017-02/09-new.md").unlink()
+    assert newsletter("build", "--site", site, "--no-pdf").code == 0
+    assert (site / ".output.spare").is_dir()
+    assert not (site / ".output.spare/issues/2017-02/new").exists()
+
+
+def test_no_spare_is_kept_beside_an_output_folder_outside_the_site(site, newsletter, tmp_path):
+    for title in ("一", "二", "三"):
+        write(site / "content/issues/2017-02/09-new.md", article(title=title))
+        assert newsletter("build", "--site", site, "--no-pdf", "--output", tmp_path / "www").code == 0
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name != "site") == ["www"]
+
+
+@pytest.mark.parametrize("linked", ["file", "folder"])
+def test_a_template_linked_inside_the_site_is_part_of_the_pages_key(site, newsletter, tmp_path, linked):
+    shared = write(site / "shared/404.html", "<p>第一版</p>\n")
+    if linked == "file":
+        (site / "templates").mkdir()
+        (site / "templates/404.html").symlink_to("../shared/404.html")
+    else:
+        (site / "templates").symlink_to("shared", target_is_directory=True)
+    assert newsletter("build", "--site", site, "--no-pdf").code == 0
+    assert "第一版" in (site / "output/404.html").read_text(encoding="utf-8")
+    shared.write_text("<p>第二版</p>\n", encoding="utf-8")
+    assert newsletter("build", "--site", site, "--no-pdf").code == 0
+    assert "第二版" in (site / "output/404.html").read_text(encoding="utf-8")
+
+
+def test_the_build_cache_holds_one_entry_an_issue_however_often_the_issues_change(site, newsletter, settled):
+    import sqlite3
+
+    from builder.cache.store import FILE
+
+    for title in ("一", "二", "三", "四", "五"):
+        write(site / "content/issues/2017-02/09-new.md", article(title=title))
+        assert newsletter("build", "--site", site, "--no-pdf").code == 0
+        db = sqlite3.connect(site / BUILD_CACHE / FILE)
+        issues = db.execute("SELECT count(*) FROM entries WHERE kind = 'issue'").fetchone()[0]
+        db.close()
+        assert issues == 3  # the fixture's three issue folders (one a draft), not one more each build
+
+
+def test_a_worker_that_dies_stops_the_build_at_once_with_a_message(site, newsletter, monkeypatch):
+    import builder.render.web
+
+    real = builder.render.web._Pages.issues
+
+    def dies_in_a_worker(self, numbers, pdfs):
+        if os.getpid() != parent and not self.planning:
+            os._exit(9)  # as the kernel's out-of-memory killer would leave it
+        return real(self, numbers, pdfs)
+
+    parent = os.getpid()
+    monkeypatch.setattr(builder.render.web, "FORK_PAGES", 0)
+    monkeypatch.setattr(builder.render.web._Pages, "issues", dies_in_a_worker)
+    run = newsletter("build", "--site", site, "--no-pdf", "--jobs", "2")
+    assert run.code == 4
+    assert "a worker process died" in run.err and "--jobs 1" in run.err and "Traceback" not in run.err
+    assert not (site / "output").exists()

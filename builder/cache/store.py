@@ -40,6 +40,7 @@ class Store:
         # A build that did only part of the work (pages left as they were) did not ask for
         # every entry it needs: it drops none.
         self.partial = False
+        self.complete: set[str] = set()  # kinds every entry of which the build asked for, partial or not
         self.preloaded: dict[tuple[str, str], bytes] = {}
         self.hits = self.misses = 0
         # In a process forked from the build (builder.forked), the build's connection is not
@@ -90,6 +91,13 @@ class Store:
             (schema,) = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
             if schema != SCHEMA:
                 raise _OtherSchema(f"written by another version (schema {schema})")
+            # The file's own inode, as the build that made it found it: a store copied or
+            # checked out from elsewhere (whose entries anyone could have written) has another.
+            info = path.stat()
+            db.execute("INSERT OR IGNORE INTO meta VALUES ('home', ?)", (f"{info.st_dev} {info.st_ino}",))
+            (home,) = db.execute("SELECT value FROM meta WHERE key = 'home'").fetchone()
+            if home != f"{info.st_dev} {info.st_ino}":
+                raise _OtherSchema("made elsewhere and copied here, so what it holds is not trusted")
             db.execute("SELECT count(*) FROM entries").fetchone()  # a damaged file fails here at the latest
             db.execute("BEGIN IMMEDIATE")  # this build's, committed on close; another build waits no longer
         except BaseException:
@@ -169,6 +177,13 @@ class Store:
             pass  # a full disk: the cache only loses what it would have saved
         self.pending = []
 
+    def count(self, kind: str) -> int:
+        try:
+            db = self._connection()
+            return db.execute("SELECT count(*) FROM entries WHERE kind = ?", (kind,)).fetchone()[0] if db else 0
+        except sqlite3.DatabaseError:
+            return 0
+
     def worker_records(self) -> tuple[set[tuple[str, str]], list[tuple[str, str, bytes]]] | None:
         """In a forked worker: what it used and made since it last said, for the build to
         `merge`; in the build's own process, None."""
@@ -193,10 +208,13 @@ class Store:
             return
         self._flush()
         try:
-            if not keep_unused and not self.partial:
+            if not keep_unused:
                 self.db.execute("CREATE TEMP TABLE used (kind TEXT, key TEXT, PRIMARY KEY (kind, key))")
                 self.db.executemany("INSERT OR IGNORE INTO used VALUES (?, ?)", self.used)
-                self.db.execute("DELETE FROM entries WHERE (kind, key) NOT IN (SELECT kind, key FROM used)")
+                kinds = "" if not self.partial else \
+                    f" AND kind IN ({','.join('?' * len(self.complete))})" if self.complete else " AND 0"
+                self.db.execute(f"DELETE FROM entries WHERE (kind, key) NOT IN (SELECT kind, key FROM used){kinds}",
+                                tuple(self.complete) if self.partial else ())
             self.db.execute("COMMIT")
         except sqlite3.DatabaseError:
             pass

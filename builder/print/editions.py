@@ -201,13 +201,15 @@ def start_editions(archive: Archive, env: jinja2.Environment, workers: Typesette
     futures: dict[str, Future] = {}
     typeset: dict[str, PrintDocument] = {}
     digests: dict[str, str] = {}
+    trusted = folder is not None and _trusted(folder)
     for issue in archive.issues:
         if limits[issue.slug]:
             continue
         # One document at a time: a cached edition's print HTML is not kept (240 issues' would be 70 MB).
         document = print_document(archive, issue, env)
         digests[issue.slug] = document.digest
-        pdf = _from_cache(_cached(folder, issue.slug, document.digest)) if folder is not None and cache else None
+        pdf = _from_cache(_cached(folder, issue.slug, document.digest)) if folder is not None and cache \
+            and trusted else None
         if pdf is not None:
             cached[issue.slug] = pdf
         else:
@@ -309,12 +311,38 @@ def _from_cache(path: Path) -> Path | None:
         return None
 
 
+# In the PDF cache: the folder's own inode, as the build that made it found it. A cache
+# copied or checked out from elsewhere (its PDFs anyone's, under names anyone can work out)
+# has another, and none of its PDFs is taken.
+HOME = ".home"
+CACHED = re.compile(r"^.+-[0-9a-f]{16}\.pdf$")
+
+
+def _trusted(cache: Path) -> bool:
+    try:
+        info = os.stat(cache, follow_symlinks=False)
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    try:
+        return (cache / HOME).read_text(encoding="utf-8") == f"{info.st_dev} {info.st_ino}"
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
 def _cached(cache: Path, slug: str, digest: str) -> Path:
     return cache / f"{slug}-{digest[:16]}.pdf"
 
 
 def _store(cache: Path, slug: str, digest: str, pdf: bytes) -> Path:
     cache.mkdir(parents=True, exist_ok=True)
+    if not _trusted(cache):  # PDFs of unknown origin: none is ever published
+        for old in cache.iterdir():
+            if CACHED.match(old.name):
+                old.unlink()
+        info = cache.stat()
+        (cache / HOME).write_text(f"{info.st_dev} {info.st_ino}", encoding="utf-8")
     earlier = re.compile(rf"^{re.escape(slug)}-[0-9a-f]{{16}}\.pdf$")  # not 2017-18's for issue 2017
     for old in cache.iterdir():
         if earlier.match(old.name):
@@ -342,4 +370,10 @@ def print_depends() -> tuple[str, ...]:
     for face in PRINT_FACES:
         with suppress(OSError, subprocess.SubprocessError):
             found.append(str(font_file(face)))
+    # Which file a face is: installing or removing fonts changes fontconfig's settings or
+    # its cache (fc-cache runs after every font package).
+    found += [str(path) for place in FONTCONFIG for path in (place, *sorted(Path(place).glob("*")))]
     return tuple(found)
+
+
+FONTCONFIG = ("/etc/fonts", "/etc/fonts/conf.d", "/var/cache/fontconfig")

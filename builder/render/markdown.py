@@ -82,13 +82,24 @@ def render(text: str, base: str | None = None, ids: str = "", image_base: str | 
     if store is None:
         return _convert(text, base, ids, image_base, raw_html)
     store.index("markdown")
-    key = hashlib.sha256("\0".join((_code(), text, repr((base, ids, image_base, raw_html)))).encode()).hexdigest()
+    key = _key(text, base, ids, image_base, raw_html)
     kept = store.get("markdown", key)
     if kept is not None:
         return kept.decode("utf-8")
     html = _convert(text, base, ids, image_base, raw_html)
     store.put("markdown", key, html.encode("utf-8"))
     return html
+
+
+def keep(text: str, base: str | None = None, raw_html: bool = False) -> None:
+    """Within `memo`: the conversion of `text` is still wanted, though not asked for (its
+    page was not rendered again), so the store keeps it."""
+    if _store is not None:
+        _store.used.add(("markdown", _key(text, base, "", None, raw_html)))
+
+
+def _key(text: str, base: str | None, ids: str, image_base: str | None, raw_html: bool) -> str:
+    return hashlib.sha256("\0".join((_code(), text, repr((base, ids, image_base, raw_html)))).encode()).hexdigest()
 
 
 @functools.cache

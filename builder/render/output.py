@@ -55,7 +55,7 @@ MANIFEST_HEAD = ("Written by `newsletter build`; the next build replaces this fo
                  "Files the build wrote (any other file in this folder is kept by the next build), in JSON:\n")
 
 
-def write(rendered: Rendered, output: Path) -> tuple[str, ...]:
+def write(rendered: Rendered, output: Path, keep_spare: bool = True) -> tuple[str, ...]:
     """Stage 3: a complete new output/ in place of the old one, or no change at all.
     Files an editor put into output/ (a CNAME for the web host) are carried over; their
     names are returned.
@@ -63,7 +63,9 @@ def write(rendered: Rendered, output: Path) -> tuple[str, ...]:
     A file whose bytes the last build wrote already is not written again: the new folder
     takes it from the old one by a hard link (its manifest entry says its digest, size and
     time, so a file changed since is written anew). When every file is as the last build
-    left it, output/ is not touched at all."""
+    left it, output/ is not touched at all. With `keep_spare` (output/ inside the site, not
+    a folder a web server may serve), the archive replaced is kept beside it as the next
+    build's starting point."""
     output = output.resolve()
     pages, files = rendered.pages, rendered.files
     written = [page.path for page in pages] + list(files)
@@ -90,7 +92,7 @@ def write(rendered: Rendered, output: Path) -> tuple[str, ...]:
         output.parent.mkdir(parents=True, exist_ok=True)
         if (fresh / MARKER).is_file() and not fresh.is_symlink():
             shutil.rmtree(fresh)  # left by an earlier build that had this process number
-        base = _take(spare, fresh)
+        base = _take(spare if keep_spare else None, fresh)
         made = True
         names = sorted({*written, *base})
         # The names first, so that a build killed while writing leaves a folder `recover` knows.
@@ -117,14 +119,20 @@ def write(rendered: Rendered, output: Path) -> tuple[str, ...]:
     finally:
         if made and fresh.exists() and old != fresh:
             shutil.rmtree(fresh, ignore_errors=True)
-    if old is not None:  # the archive just replaced: the next build's spare
+    if old is not None and not keep_spare:
+        _remove(old, len(written))
+    elif old is not None:  # the archive just replaced: the next build's spare
         try:
             if spare.exists() or spare.is_symlink():  # not ours to replace (ours was taken)
                 raise FileExistsError(spare)
             old.rename(spare)
+            for name in set(before) - set(written):  # what the new archive withdrew goes now
+                (spare / name).unlink(missing_ok=True)
+                _prune_folders(spare, name)
+            _mark_spare(spare)
         except OSError:
-            _remove(old, len(written))
-    elif len(written) >= APART and not (spare.exists() or spare.is_symlink()):
+            _remove(old if old.exists() else spare, len(written))
+    elif keep_spare and len(written) >= APART and not (spare.exists() or spare.is_symlink()):
         _apart("make_spare", output)
     return kept
 
@@ -136,16 +144,36 @@ def write(rendered: Rendered, output: Path) -> tuple[str, ...]:
 SPARE = "spare"
 
 
-def _take(spare: Path, fresh: Path) -> dict[str, Entry]:
+def _take(spare: Path | None, fresh: Path) -> dict[str, Entry]:
     """The spare archive moved to `fresh` to be brought up to date, and what its digests
     say of its files; or `fresh` made empty, when there is no spare of ours."""
-    if spare.is_dir() and not spare.is_symlink() and (spare / MARKER).is_file():
+    if spare is not None and _ours(spare):
         entries = _entries(spare)
         if entries:
             spare.rename(fresh)
             return entries
     fresh.mkdir()
     return {}
+
+
+# Inside a spare archive: the file system and inode of the folder itself, as the build that
+# made it the spare found them. A folder copied or checked out from elsewhere (a spare
+# committed to a repository, with links to delete through) has another inode: not ours.
+SPARE_ID = ".newsletter-spare"
+
+
+def _mark_spare(spare: Path) -> None:
+    info = spare.stat()
+    (spare / SPARE_ID).write_text(f"{info.st_dev} {info.st_ino}", encoding="utf-8")
+
+
+def _ours(spare: Path) -> bool:
+    try:
+        info = os.stat(spare, follow_symlinks=False)
+        return statmod.S_ISDIR(info.st_mode) and (spare / MARKER).is_file() and \
+            (spare / SPARE_ID).read_text(encoding="utf-8") == f"{info.st_dev} {info.st_ino}"
+    except (OSError, UnicodeDecodeError):
+        return False
 
 
 def _swap(fresh: Path, output: Path) -> Path | None:
@@ -369,6 +397,7 @@ def make_spare(output: Path) -> None:
                 os.unlink(f"{making}/{name}")
         _write_manifest(making, linked)
         making.rename(spare)
+        _mark_spare(spare)
     except OSError:
         shutil.rmtree(making, ignore_errors=True)
 
@@ -418,8 +447,8 @@ def _reuse(output: Path, before: dict[str, Entry], name: str, digest: str, targe
         return False
     try:
         os.link(f"{output}/{name}", target, follow_symlinks=False)
-    except OSError:  # a file system without hard links: write it
-        return False
+    except OSError:  # a file system without hard links: a copy
+        shutil.copy2(f"{output}/{name}", target, follow_symlinks=False)
     return True
 
 
@@ -463,7 +492,16 @@ def _entries(output: Path) -> dict[str, Entry]:
         listed = json.loads((output / DIGESTS).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError):
         return {}
-    return listed if isinstance(listed, dict) else {}
+    # A name the build could not have written (absolute, `..`, a backslash) means the file
+    # was not the build's: its names are not to be trusted to delete or link anything.
+    if not isinstance(listed, dict) or not all(isinstance(name, str) and _plain(name) for name in listed):
+        return {}
+    return listed
+
+
+def _plain(name: str) -> bool:
+    parts = name.split("/")
+    return "" not in parts and "." not in parts and ".." not in parts and "\\" not in name and "\0" not in name
 
 
 def _write_manifest(folder: Path, entries: dict[str, Entry]) -> None:
