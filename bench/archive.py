@@ -655,6 +655,16 @@ def build(tool: Tool, phase: str, log: Path) -> tuple[float, int]:
     return seconds, usage.ru_maxrss * (1 if sys.platform == "darwin" else 1024)
 
 
+def remove(folder: Path) -> None:
+    """Delete a run's folder; ours may still be deleting an archive it replaced, in a process of its own."""
+    for _ in range(50):
+        shutil.rmtree(folder, ignore_errors=True)
+        if not folder.exists():
+            return
+        time.sleep(0.2)
+    shutil.rmtree(folder)
+
+
 def prepare(tool: Tool, phase: str, newest: str) -> None:
     """What comes before the phase's build."""
     if phase == "cold":
@@ -789,7 +799,7 @@ def main() -> None:
                 memory[name].append(peaks[name])
             counts = [check(runs[name], newest, expected) for name in tools]
             if not args.keep:
-                shutil.rmtree(folder)
+                remove(folder)
     finally:
         if not args.keep:
             shutil.rmtree(ARCHIVE, ignore_errors=True)
