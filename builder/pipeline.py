@@ -183,9 +183,7 @@ def build(root: Path, output: Path, drafts: bool = False, pdf: bool = True,
                    if memo is not None and issue.folder in memo.keys}
         earlier = Earlier(store, LastBuild(output) if cache else None, digests, jobs)
         rendered = render(archive, workers, report, cache, earlier)
-        # The replaced archive is kept beside output/ only inside the site: beside a folder
-        # elsewhere (a web server's), its old pages could be served.
-        kept = write(rendered, output, keep_spare=output.resolve() == (root / routes.OUTPUT_DIR).resolve())
+        kept = write(rendered, output)
     return BuildResult(
         issues=len(archive.issues),
         articles=len(archive.articles()),

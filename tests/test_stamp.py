@@ -152,9 +152,10 @@ def test_the_spare_archive_is_brought_up_to_date_and_swapped_in(site, newsletter
         assert newsletter("build", "--site", site, "--no-pdf").code == 0
         spare, published = site / ".output.spare", site / "output"
         assert title in (published / "issues/2017-02/new/index.html").read_text(encoding="utf-8")
-    # The two archives share the files that did not change, and differ where they did.
+    # The two archives share the files that did not change; what changed is not in the spare.
     assert inode(spare / "issues/2017-01/carbon-price/index.html") == inode(published / PAGE.removeprefix("output/"))
-    assert "第三次" in (spare / "issues/2017-02/new/index.html").read_text(encoding="utf-8")
+    assert not (spare / "issues/2017-02/new/index.html").exists()
+    assert (spare / "issues/2017-02/new").is_dir()  # its folder kept for the next build
 
 
 def test_a_spare_made_apart_from_the_published_archive_links_only_files_as_the_build_left_them(site, newsletter,
@@ -244,11 +245,23 @@ def test_a_withdrawn_article_is_not_left_in_the_spare(site, newsletter):
     assert not (site / ".output.spare/issues/2017-02/new").exists()
 
 
-def test_no_spare_is_kept_beside_an_output_folder_outside_the_site(site, newsletter, tmp_path):
-    for title in ("一", "二", "三"):
-        write(site / "content/issues/2017-02/09-new.md", article(title=title))
-        assert newsletter("build", "--site", site, "--no-pdf", "--output", tmp_path / "www").code == 0
-    assert sorted(p.name for p in tmp_path.iterdir() if p.name != "site") == ["www"]
+def test_the_spare_holds_only_what_is_published(site, newsletter, tmp_path):
+    """Beside a web server's folder, a spare must show nothing the archive does not."""
+    write(site / "content/issues/2017-02/09-new.md", article(title="撤下", body="要撤下的一段。"))
+    assert newsletter("build", "--site", site, "--no-pdf", "--output", tmp_path / "www").code == 0
+    path = site / "content/issues/2017-01/01-carbon-price.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("---\n", "---\n", 1) + "\n改过的一段。\n",
+                    encoding="utf-8")
+    (site / "content/issues/2017-02/09-new.md").unlink()
+    assert newsletter("build", "--site", site, "--no-pdf", "--output", tmp_path / "www").code == 0
+    spare = tmp_path / ".www.spare"
+    assert spare.is_dir()
+    published = snapshot(tmp_path / "www")
+    for name, digest in snapshot(spare).items():
+        if name not in (".newsletter-output", OUTPUT_DIGESTS, ".newsletter-spare"):
+            assert published.get(name) == digest, name
+    assert not (spare / "issues/2017-02/new").exists()
+    assert not (spare / "issues/2017-01/carbon-price/index.html").exists()
 
 
 @pytest.mark.parametrize("linked", ["file", "folder"])

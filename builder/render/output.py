@@ -63,9 +63,8 @@ def write(rendered: Rendered, output: Path, keep_spare: bool = True) -> tuple[st
     A file whose bytes the last build wrote already is not written again: the new folder
     takes it from the old one by a hard link (its manifest entry says its digest, size and
     time, so a file changed since is written anew). When every file is as the last build
-    left it, output/ is not touched at all. With `keep_spare` (output/ inside the site, not
-    a folder a web server may serve), the archive replaced is kept beside it as the next
-    build's starting point."""
+    left it, output/ is not touched at all. With `keep_spare`, what the archive replaced
+    has in common with the new one is kept beside it as the next build's starting point."""
     output = output.resolve()
     pages, files = rendered.pages, rendered.files
     written = [page.path for page in pages] + list(files)
@@ -125,10 +124,18 @@ def write(rendered: Rendered, output: Path, keep_spare: bool = True) -> tuple[st
         try:
             if spare.exists() or spare.is_symlink():  # not ours to replace (ours was taken)
                 raise FileExistsError(spare)
+            # Only what is published stays in it: every file the new archive withdrew or
+            # changed goes (still under the name `recover` deletes, should this be stopped),
+            # so that a spare beside a web server's folder shows nothing it does not.
+            for name in before:
+                if name not in digests:  # withdrawn: its folder too, if empty
+                    (old / name).unlink(missing_ok=True)
+                    _prune_folders(old, name)
+                elif _entry_digest(before, name) != digests[name]:  # changed: its folder stays for the next
+                    (old / name).unlink(missing_ok=True)
+            for name in kept:
+                (old / name).unlink(missing_ok=True)
             old.rename(spare)
-            for name in set(before) - set(written):  # what the new archive withdrew goes now
-                (spare / name).unlink(missing_ok=True)
-                _prune_folders(spare, name)
             _mark_spare(spare)
         except OSError:
             _remove(old if old.exists() else spare, len(written))
