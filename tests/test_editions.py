@@ -312,3 +312,17 @@ def test_a_pdf_cache_copied_from_elsewhere_is_not_taken(typeset, tmp_path):
     assert sorted(workers.slugs) == ["2017-01", "2017-02"]  # typeset here, none taken
     assert b"forged" not in b"".join(pdfs(editions).values())
     assert b"forged" not in b"".join(cached(copy).values())  # and the forged ones gone from the cache
+
+
+def test_the_time_left_is_reckoned_from_when_the_typesetting_began(site, monkeypatch):
+    """By the time the build collects the editions (after rendering the archive), many may
+    be done: the time they took counts from when the first went to a worker."""
+    import builder.print.editions as editions
+
+    now = [1000.0]
+    monkeypatch.setattr(editions.time, "monotonic", lambda: now[0])
+    lines: list[str] = []
+    progress = editions._Progress(10, lines.append, started=800.0)  # typesetting began 200 s ago
+    progress.done("typeset a.pdf")
+    progress.done("typeset b.pdf")
+    assert lines[-1] == "typeset b.pdf (2 of 10, about 13 min left)"  # 100 s each, 8 to go

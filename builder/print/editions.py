@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import jinja2
@@ -132,6 +132,9 @@ class PendingEditions:
     futures: dict[str, Future]
     refused: list[ContentError]  # issues beyond what the typesetter sets in reasonable time
     cache: Path | None  # None: not to be used
+    # When the first edition went to a worker: the time left is reckoned from then (by the
+    # time `finish` is called, the archive rendered, many editions may be done already).
+    started: float = field(default_factory=time.monotonic)
 
     def finish(self, report: Callable[[str], None] = lambda _: None) -> Editions:
         archive = self.archive
@@ -153,7 +156,7 @@ class PendingEditions:
                                          "remove the link; the build makes the folder itself"))
         for slug in self.futures:
             errors.extend(failed[slug])  # characters no font has, whatever becomes of the typesetting
-        progress = _Progress(len(self.futures), report)
+        progress = _Progress(len(self.futures), report, self.started)
         for slug, result in _completed(self.futures, report):
             if isinstance(result, TimeoutError):
                 errors.append(ContentError(issues[slug].folder, f"the typesetting of this issue took more than "
@@ -201,6 +204,7 @@ def start_editions(archive: Archive, env: jinja2.Environment, workers: Typesette
     futures: dict[str, Future] = {}
     typeset: dict[str, PrintDocument] = {}
     digests: dict[str, str] = {}
+    started = time.monotonic()
     trusted = folder is not None and _trusted(folder)
     for issue in archive.issues:
         if limits[issue.slug]:
@@ -215,7 +219,7 @@ def start_editions(archive: Archive, env: jinja2.Environment, workers: Typesette
         else:
             futures[issue.slug] = workers.typeset(document)
             typeset[issue.slug] = document
-    return PendingEditions(archive, typeset, digests, cached, futures, refused, folder)
+    return PendingEditions(archive, typeset, digests, cached, futures, refused, folder, started)
 
 
 def _completed(futures: dict[str, Future], report: Callable[[str], None]
@@ -262,9 +266,9 @@ def _typeset(document: PrintDocument) -> RenderedPdf:
 class _Progress:
     """`typeset 2017-18.pdf: …`, with how many are done and the time left once there are several."""
 
-    def __init__(self, total: int, report: Callable[[str], None]) -> None:
+    def __init__(self, total: int, report: Callable[[str], None], started: float) -> None:
         self.total, self.report, self.count = total, report, 0
-        self.started = time.monotonic()
+        self.started = started
 
     def done(self, line: str) -> None:
         self.count += 1
