@@ -170,19 +170,20 @@ def build(root: Path, output: Path, drafts: bool = False, pdf: bool = True,
     recover(output.resolve())
     if pdf:
         from builder.print.editions import Typesetters
-    with Typesetters(issues=_issue_folders(root)) if pdf else nullcontext() as workers, \
-            Store(root / routes.BUILD_CACHE, root, report, read=cache) as store:
-        memo = IssueMemo(store, f"{code_identity()} drafts={drafts}")  # with --no-cache, written, not read
-        store.preload(KIND)
-        # With print editions, the typesetters have the cores (and a thread of this process
-        # waits for them, which rules out forking): the archive is made here alone.
-        jobs = jobs if workers is None else 1
-        archive, log = load(root, drafts, memo, jobs)
-        report(f"loaded {len(archive.issues)} issues, {len(archive.articles())} articles")
-        digests = {issue.slug: memo.keys[issue.folder] for issue in archive.issues
-                   if memo is not None and issue.folder in memo.keys}
-        earlier = Earlier(store, LastBuild(output) if cache else None, digests, jobs)
-        rendered = render(archive, workers, report, cache, earlier)
+    with Store(root / routes.BUILD_CACHE, root, report, read=cache) as store:
+        # The typesetters stop before the archive is written: their memory is free by then.
+        with Typesetters(issues=_issue_folders(root)) if pdf else nullcontext() as workers:
+            memo = IssueMemo(store, f"{code_identity()} drafts={drafts}")  # with --no-cache, written, not read
+            store.preload(KIND)
+            # With print editions, the typesetters have the cores (and a thread of this process
+            # waits for them, which rules out forking): the archive is made here alone.
+            jobs = jobs if workers is None else 1
+            archive, log = load(root, drafts, memo, jobs)
+            report(f"loaded {len(archive.issues)} issues, {len(archive.articles())} articles")
+            digests = {issue.slug: memo.keys[issue.folder] for issue in archive.issues
+                       if issue.folder in memo.keys}
+            earlier = Earlier(store, LastBuild(output) if cache else None, digests, jobs)
+            rendered = render(archive, workers, report, cache, earlier)
         kept = write(rendered, output)
     return BuildResult(
         issues=len(archive.issues),
