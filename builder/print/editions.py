@@ -27,6 +27,7 @@ import jinja2
 
 from builder.errors import ContentError, Findings
 from builder.files import UnsafePath, inside, regular_file
+from builder.forked import default_jobs
 from builder.model import Archive, Issue, Site
 from builder.print.document import PrintDocument, article_anchors, code_files, print_document, print_limits
 from builder.print.glyphs import PRINT_FACES, check_issue, font_file, missing_faces
@@ -58,7 +59,7 @@ class Typesetters:
 
     def __init__(self, jobs: int | None = None, issues: int | None = None) -> None:
         """`jobs` workers (default: one per core), but no more than the `issues` expected."""
-        jobs = jobs or os.cpu_count() or 1
+        jobs = jobs or default_jobs()
         workers = max(1, min(jobs, jobs if issues is None else issues))
         self.pool = ProcessPoolExecutor(workers, multiprocessing.get_context("fork"), initializer=_warm_up,
                                         initargs=(os.getpid(),))
