@@ -184,57 +184,66 @@ def read_text(path: Path, log: ErrorLog, folder: Path | None = None, page_breaks
 RACY_NS = 2_000_000_000
 
 
-def snapshot(folder: Path, within: Path | None = None) -> tuple[str, bool]:
-    """What the files under `folder` are now, without reading them: every name with its
-    kind, size, inode, modification and change times (links named and followed), as one
-    digest; and whether any of them changed so recently that equal times could hide a
-    change made since. Equal digests: the same files, unless someone set the clock back.
-    A linked folder is walked if it lies inside `within` (default: `folder`); one outside
-    is named, not walked (the build uses nothing from there: a link to / is not a reason to
-    look at every file of the machine)."""
+def tree(folder: Path, within: Path | None = None) -> Iterator[tuple[str, str, bool]]:
+    """`folder` (named ".") and everything under it, depth first in name order, as (name
+    relative to `folder`, path, walked): walked for a folder whose entries follow. A linked
+    folder is walked too if it lies inside `within` (default: `folder`), each real folder
+    once; one outside, or met again, is named and not walked (the build uses nothing from
+    there: a link to / is no reason to look at every file of the machine, and links in a
+    circle end). A list rather than recursion: a folder may be nested deeper than Python recurses."""
     bound = os.path.realpath(within if within is not None else folder)
+    seen: set[tuple[int, int]] = set()
+
+    def enter(path: str) -> bool:
+        try:
+            info = os.stat(path)
+        except OSError:
+            return False
+        real = os.path.realpath(path)
+        if not stat.S_ISDIR(info.st_mode) or (info.st_dev, info.st_ino) in seen or \
+                (real != bound and not real.startswith(bound.rstrip("/") + "/")):
+            return False
+        seen.add((info.st_dev, info.st_ino))
+        return True
+
+    walked = enter(str(folder))
+    yield ".", str(folder), walked
+    stack = [(str(folder), "")] if walked else []
+    while stack:
+        place, prefix = stack.pop()
+        try:
+            entries = sorted(os.scandir(place), key=lambda e: e.name)
+        except OSError:
+            continue
+        inner = []
+        for entry in entries:
+            walked = _is_folder(entry) and enter(entry.path)
+            yield prefix + entry.name, entry.path, walked
+            if walked:
+                inner.append((entry.path, prefix + entry.name + "/"))
+        stack.extend(reversed(inner))
+
+
+def snapshot(folder: Path, within: Path | None = None) -> tuple[str, bool]:
+    """What the files under `folder` are now (`tree`), without reading them: every name
+    with its kind, size, inode, modification and change times (links named and followed),
+    as one digest; and whether any of them changed so recently that equal times could hide
+    a change made since. Equal digests: the same files, unless someone set the clock back."""
     digest = hashlib.sha256()
     newest = 0
-
-    def add(name: str, path: str | Path) -> None:
-        nonlocal newest
+    for name, path, _ in tree(folder, within):
         digest.update(name.encode("utf-8", "surrogateescape") + b"\0")
         for follow in (False, True):
             try:
                 info = os.stat(path, follow_symlinks=follow)
             except OSError as exc:
                 digest.update(f"-{exc.errno}\0".encode())
-                return
+                break
             newest = max(newest, info.st_mtime_ns, info.st_ctime_ns)
             digest.update(f"{info.st_mode} {info.st_size} {info.st_ino} {info.st_dev} {info.st_mtime_ns} "
                           f"{info.st_ctime_ns}\0".encode())
             if not stat.S_ISLNK(info.st_mode):
-                return
-
-    add(".", folder)
-    # Depth first, by a list rather than recursion: a folder may be nested deeper than Python
-    # recurses. A linked folder is walked too (a theme may be a link to a folder of the site),
-    # each real folder once, so that links in a circle end.
-    seen: set[tuple[int, int]] = set()
-    stack = [(str(folder), "")]
-    while stack:
-        place, prefix = stack.pop()
-        try:
-            info = os.stat(place)
-            if not stat.S_ISDIR(info.st_mode) or (info.st_dev, info.st_ino) in seen:
-                continue
-            real = os.path.realpath(place)
-            if real != bound and not real.startswith(bound.rstrip("/") + "/"):
-                continue
-            seen.add((info.st_dev, info.st_ino))
-            entries = sorted(os.scandir(place), key=lambda e: e.name)
-        except OSError as exc:
-            digest.update(f"-{exc.errno}\0".encode())
-            continue
-        for entry in entries:
-            add(prefix + entry.name, entry.path)
-        stack.extend((entry.path, prefix + entry.name + "/") for entry in reversed(entries)
-                     if _is_folder(entry))
+                break
     return digest.hexdigest(), newest > time.time_ns() - RACY_NS
 
 

@@ -15,7 +15,7 @@ from jinja2.loaders import split_template_path
 
 from builder import routes
 from builder.errors import ContentErrors
-from builder.files import UnsafePath, read_bytes, regular_file
+from builder.files import UnsafePath, read_bytes, regular_file, tree
 from builder.model import Site
 from builder.render.dates import format_date
 from builder.routes import BUILTIN_THEMES, STATIC, TEMPLATES_DIR, THEMES_DIR
@@ -111,45 +111,15 @@ def templates_digest(site: Site) -> str:
     is named, not read (the loader refuses it)."""
     digest = hashlib.sha256()
     for number, folder in enumerate([site.root / TEMPLATES_DIR, *(d / TEMPLATES_DIR for d in theme_dirs(site))]):
-        for name, path in _files_under(folder, boundary(folder, site)[0]):
+        for name, path, walked in tree(folder, boundary(folder, site)[0]):
+            if walked or not os.path.lexists(path):
+                continue
             digest.update(f"{number} {name}\0".encode("utf-8", "surrogateescape"))
             try:
-                digest.update(read_bytes(regular_file(path, *boundary(path, site))) + b"\0")
+                digest.update(read_bytes(regular_file(Path(path), *boundary(Path(path), site))) + b"\0")
             except UnsafePath as exc:  # a link out, a pipe: never read, but a change (the loader refuses it)
                 digest.update(f"{exc}\2".encode("utf-8", "surrogateescape"))
     return digest.hexdigest()
-
-
-def _files_under(folder: Path, bound: Path) -> list[tuple[str, Path]]:
-    """(name relative to `folder`, path) of every file under it, linked folders inside
-    `bound` walked (each real folder once), in name order."""
-    found: list[tuple[str, Path]] = []
-    top = os.path.realpath(bound)
-    seen: set[str] = set()
-    stack = [(folder, "")]
-    while stack:
-        place, prefix = stack.pop()
-        real = os.path.realpath(place)
-        if real in seen:
-            continue
-        if not (real == top or real.startswith(top.rstrip("/") + "/")):
-            found.append((prefix or ".", place))  # named, not walked: its files are refused
-            continue
-        seen.add(real)
-        try:
-            entries = sorted(os.scandir(place), key=lambda entry: entry.name)
-        except OSError:
-            continue
-        for entry in entries:
-            try:
-                is_folder = entry.is_dir()
-            except OSError:
-                is_folder = False
-            if is_folder:
-                stack.append((Path(entry.path), f"{prefix}{entry.name}/"))
-            else:
-                found.append((prefix + entry.name, Path(entry.path)))
-    return sorted(found)
 
 
 @contextmanager
