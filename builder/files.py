@@ -144,6 +144,22 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+# A file the builder writes for itself (a manifest, the digests, the stamp) is never this large.
+OWN_FILE_LIMIT = 64 * 1024 * 1024
+
+
+def own_text(path: Path) -> str:
+    """A UTF-8 file the builder wrote for itself, read as a regular file without blocking:
+    a pipe or device put in its place raises OSError (FileNotFoundError if there is
+    nothing), as does one too large to be the builder's."""
+    try:
+        return read_bytes(path, OWN_FILE_LIMIT).decode("utf-8")
+    except UnsafePath as exc:
+        if not os.path.lexists(path):
+            raise FileNotFoundError(errno.ENOENT, "no such file", str(path)) from None
+        raise OSError(errno.EINVAL, str(exc), str(path)) from None
+
+
 def read_text(path: Path, log: ErrorLog, folder: Path | None = None, page_breaks: bool = False) -> str | None:
     """An editor's UTF-8 text file, line breaks made `\\n`; None (reported) if it is not a
     regular file inside `folder` (default: its own folder), too large, not UTF-8, or
@@ -194,33 +210,36 @@ def tree(folder: Path, within: Path | None = None) -> Iterator[tuple[str, str, b
     bound = os.path.realpath(within if within is not None else folder)
     seen: set[tuple[int, int]] = set()
 
-    def enter(path: str) -> bool:
+    def enter(path: str, real: str) -> bool:
         try:
             info = os.stat(path)
         except OSError:
             return False
-        real = os.path.realpath(path)
         if not stat.S_ISDIR(info.st_mode) or (info.st_dev, info.st_ino) in seen or \
                 (real != bound and not real.startswith(bound.rstrip("/") + "/")):
             return False
         seen.add((info.st_dev, info.st_ino))
         return True
 
-    walked = enter(str(folder))
+    top = os.path.realpath(folder)
+    walked = enter(str(folder), top)
     yield ".", str(folder), walked
-    stack = [(str(folder), "")] if walked else []
+    stack = [(str(folder), "", top)] if walked else []
     while stack:
-        place, prefix = stack.pop()
+        place, prefix, real = stack.pop()
         try:
             entries = sorted(os.scandir(place), key=lambda e: e.name)
         except OSError:
             continue
         inner = []
         for entry in entries:
-            walked = _is_folder(entry) and enter(entry.path)
+            # Where it really is: the folder's place and its name, unless it is a link (a
+            # realpath for every folder would cost as much again for every level of depth).
+            where = os.path.realpath(entry.path) if entry.is_symlink() else f"{real}/{entry.name}"
+            walked = _is_folder(entry) and enter(entry.path, where)
             yield prefix + entry.name, entry.path, walked
             if walked:
-                inner.append((entry.path, prefix + entry.name + "/"))
+                inner.append((entry.path, prefix + entry.name + "/", where))
         stack.extend(reversed(inner))
 
 

@@ -310,3 +310,35 @@ def test_a_worker_that_dies_stops_the_build_at_once_with_a_message(site, newslet
     assert run.code == 4
     assert "a worker process died" in run.err and "--jobs 1" in run.err and "Traceback" not in run.err
     assert not (site / "output").exists()
+
+
+@pytest.mark.parametrize("where", [".cache/build/last-build.json", "output/.newsletter-digests",
+                                   "output/.newsletter-output"])
+@pytest.mark.parametrize("what", ["pipe", "deeply nested JSON"])
+def test_a_pipe_or_a_deeply_nested_file_in_place_of_the_builds_own_is_no_hang_and_no_fault(site, newsletter,
+                                                                                            settled, where, what):
+    assert newsletter("build", "--site", site, "--no-pdf").code == 0
+    path = site / where
+    path.unlink(missing_ok=True)
+    if what == "pipe":
+        os.mkfifo(path)
+    else:
+        path.write_text(("" if "output" not in where else
+                         "Written by `newsletter build`; the next build replaces this folder.\nFiles the build "
+                         "wrote (any other file in this folder is kept by the next build), in JSON:\n")
+                        + "[" * 1_000_000, encoding="utf-8")
+    write(site / "content/issues/2017-02/09-new.md", article(title="再建"))
+    run = newsletter("build", "--site", site, "--no-pdf")
+    assert "Traceback" not in run.err and "failed unexpectedly" not in run.err
+    if where.endswith(".newsletter-output") and what != "pipe":  # a damaged manifest: the editor is asked to look
+        assert run.code == 1 and "the list of the files the last build wrote is damaged" in run.err
+    else:
+        assert run.code == 0 and "再建" in (site / "output/issues/2017-02/new/index.html").read_text(encoding="utf-8")
+
+
+def test_a_folder_nested_fifteen_hundred_levels_deep_in_an_issue_is_no_hang(site, newsletter):
+    place = str(site / "content/issues/2017-01")
+    for _ in range(1500):  # walked in a second, where a realpath for each level took minutes
+        place += "/d"
+        os.mkdir(place)
+    assert newsletter("build", "--site", site, "--no-pdf").code == 0

@@ -23,7 +23,7 @@ from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
-from builder.files import UnsafePath, inside, snapshot
+from builder.files import UnsafePath, inside, own_text, snapshot
 from builder.routes import (
     BUILD_CACHE,
     BUILTIN_THEMES,
@@ -78,8 +78,8 @@ def _output_state(output: Path) -> str | None:
     name is not as the build left it (size and time)."""
     output = output.resolve()
     try:
-        entries = json.loads((output / OUTPUT_DIGESTS).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError):
+        entries = json.loads(own_text(output / OUTPUT_DIGESTS))
+    except (OSError, ValueError, RecursionError):
         return None
     if not isinstance(entries, dict):
         return None
@@ -112,7 +112,7 @@ def up_to_date(root: Path, output: Path, drafts: bool, pdf: bool, now: Inputs) -
     if place is None:
         return None
     try:
-        stamp = json.loads(place.read_text(encoding="utf-8"))
+        stamp = json.loads(own_text(place))
         if not isinstance(stamp, dict) or stamp.get("version") != VERSION:
             return None
         if stamp.get("options") != _options(output, drafts, pdf):
@@ -122,7 +122,7 @@ def up_to_date(root: Path, output: Path, drafts: bool, pdf: bool, now: Inputs) -
             return None
         if not now.settled or stamp.get("inputs") != now.digest or stamp.get("output") != _output_state(output):
             return None
-    except (OSError, UnicodeDecodeError, ValueError, TypeError):
+    except (OSError, ValueError, TypeError, RecursionError):
         return None
     report = stamp.get("report")
     return report if isinstance(report, dict) else None

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from builder.errors import ContentError, ContentErrors
-from builder.files import UnsafePath, inside
+from builder.files import UnsafePath, inside, own_text
 from builder.routes import OUTPUT_DIGESTS, OUTPUT_DIR
 from builder.routes import OUTPUT_MARKER as MARKER
 
@@ -178,7 +178,7 @@ def _ours(spare: Path) -> bool:
     try:
         info = os.stat(spare, follow_symlinks=False)
         return statmod.S_ISDIR(info.st_mode) and (spare / MARKER).is_file() and \
-            (spare / SPARE_ID).read_text(encoding="utf-8") == f"{info.st_dev} {info.st_ino}"
+            own_text(spare / SPARE_ID) == f"{info.st_dev} {info.st_ino}"
     except (OSError, UnicodeDecodeError):
         return False
 
@@ -465,9 +465,9 @@ def _unchanged(output: Path, before: dict[str, Entry], digests: dict[str, str], 
     exactly those (a file written beside the build since, such as the mail previews, makes
     it a change)."""
     try:
-        manifest = (output / MARKER).read_text(encoding="utf-8")
+        manifest = own_text(output / MARKER)
         listed = json.loads(manifest[len(MANIFEST_HEAD):]) if manifest.startswith(MANIFEST_HEAD) else None
-    except (OSError, UnicodeDecodeError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return False
     return (bool(before) and set(before) == set(written) and isinstance(listed, list)
             and set(listed) == {*written, DIGESTS}
@@ -496,8 +496,8 @@ def _entries(output: Path) -> dict[str, Entry]:
     """What the last build wrote, with each file's digest, size and time (none before
     builds kept them; then every file is written anew)."""
     try:
-        listed = json.loads((output / DIGESTS).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError):
+        listed = json.loads(own_text(output / DIGESTS))
+    except (OSError, ValueError, RecursionError):
         return {}
     # A name the build could not have written (absolute, `..`, a backslash) means the file
     # was not the build's: its names are not to be trusted to delete or link anything.
@@ -531,7 +531,7 @@ def _files_not_written(output: Path, written: set[str]) -> tuple[str, ...]:
     if not output.is_dir():
         return ()
     try:
-        manifest = (output / MARKER).read_text(encoding="utf-8")
+        manifest = own_text(output / MARKER)
     except FileNotFoundError:
         manifest = MANIFEST_HEAD + "[]"  # output/ made by hand before the first build: all of it is the editor's
     except (OSError, UnicodeDecodeError):
@@ -540,7 +540,7 @@ def _files_not_written(output: Path, written: set[str]) -> tuple[str, ...]:
         # JSON, not lines: a file name may hold a line break.
         try:
             listed = json.loads(manifest[len(MANIFEST_HEAD):])
-        except ValueError:
+        except (ValueError, RecursionError):
             listed = None
         if not isinstance(listed, list) or not all(isinstance(name, str) for name in listed):
             raise ContentErrors.one(output / MARKER, "the list of the files the last build wrote is "
@@ -629,9 +629,9 @@ def write_beside(output: Path, folder: str, files: Sequence[tuple[str, Callable[
     their owner alone: a web server running as another user does not serve them."""
     marker = output / MARKER
     try:
-        manifest = marker.read_text(encoding="utf-8")
+        manifest = own_text(marker)
         listed = json.loads(manifest[len(MANIFEST_HEAD):]) if manifest.startswith(MANIFEST_HEAD) else None
-    except (OSError, UnicodeDecodeError, ValueError):
+    except (OSError, ValueError, RecursionError):
         listed = None
     if not isinstance(listed, list):
         raise ContentErrors.one(output, "this is not a folder a build wrote", None,

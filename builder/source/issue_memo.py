@@ -57,7 +57,7 @@ class IssueMemo:
             return None
         try:
             return _decode(json.loads(kept), folder, site)
-        except (ValueError, KeyError, TypeError, AttributeError, IndexError):
+        except (ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError):
             return None
 
     def put(self, key: str, issue: Issue, warnings: Sequence[ContentError]) -> None:
