@@ -1,3 +1,5 @@
+import pytest
+
 from builder.render.markdown import render
 
 
@@ -50,3 +52,47 @@ def test_a_paragraph_of_one_image_is_a_figure_with_caption():
     assert render("![碳价走势](a.png)") == \
         '<figure><img alt="碳价走势" src="a.png"><figcaption>碳价走势</figcaption></figure>'
     assert render("文字![x](b.png)").startswith("<p>")
+
+
+# The converter's two shortcuts for plain Chinese paragraphs (a block whose every line
+# starts with a Chinese character goes straight to the paragraph processor; a text none of
+# the inline patterns can match is left alone) must give what Python-Markdown gives without
+# them, for every kind of text: the sample's articles, and texts that mix Chinese lines
+# with every block and inline syntax, and full-width digits (which `\d` takes for a list
+# number).
+_SYNTAX = ["中文", "，。", "“引”", "（一）", "１２", "１. ", "1. ", "- ", "* ", "> ", "# ", "    ",
+           "\n", "\n\n", "  \n", "\n===", "\n---", "**粗**", "_斜_", "`码`", "\\*", "[链](a.md)",
+           "![图](b.png)", "[^1]", "\n[^1]: 注", "\n[a]: /u", "<http://x.y>", "<b>", "&amp;",
+           "| 甲 | 乙 |\n|---|---|\n| 1 | 2 |", "中|文\n-|-", "{: .x }", "abc", "2017"]
+
+
+def _mixed_texts(count: int) -> list[str]:
+    import random
+
+    chooser = random.Random(20170505)
+    return ["".join(chooser.choice(_SYNTAX) for _ in range(chooser.randint(1, 24))) for _ in range(count)]
+
+
+@pytest.mark.parametrize("raw_html", [False, True])
+def test_the_shortcuts_for_plain_chinese_text_change_no_conversion(monkeypatch, raw_html):
+    from pathlib import Path
+
+    from builder.render import markdown as pipeline
+
+    sample = sorted(Path(__file__).resolve().parent.parent.joinpath("content").rglob("*.md"))
+    texts = [path.read_text(encoding="utf-8") for path in sample] + _mixed_texts(3000)
+    pipeline._converter.cache_clear()
+    quick = pipeline._converter("../", "", None, raw_html)
+    assert "quick_paragraph" in quick.parser.blockprocessors
+    assert isinstance(quick.treeprocessors["inline"], pipeline._QuickInline)
+    with_shortcuts = [pipeline._convert(text, "../", "", None, raw_html) for text in texts]
+    pipeline._converter.cache_clear()
+    monkeypatch.setattr(pipeline, "_BLOCK_PROCESSORS", set())
+    monkeypatch.setattr(pipeline, "_INLINE_PATTERNS", set())
+    try:
+        assert "quick_paragraph" not in pipeline._converter("../", "", None, raw_html).parser.blockprocessors
+        without = [pipeline._convert(text, "../", "", None, raw_html) for text in texts]
+    finally:
+        pipeline._converter.cache_clear()
+    differing = [text for text, a, b in zip(texts, with_shortcuts, without) if a != b]
+    assert differing == []
