@@ -191,7 +191,7 @@ class _QuickInline(InlineProcessor):
     def _InlineProcessor__handleInline(self, data: str, patternIndex: int = 0) -> str:  # noqa: N802,N803 (Markdown's)
         if _MAY_MATCH.search(data) is None:
             return data
-        return super()._InlineProcessor__handleInline(data, patternIndex)  # type: ignore[misc]
+        return super()._InlineProcessor__handleInline(data, patternIndex)
 
 
 def join_lines(text: str) -> str:
