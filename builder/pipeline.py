@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 from builder.render import markdown
 from builder.render.feeds import render_sitemap
 from builder.render.output import LastBuild, Page, Rendered, check_output, recover, write
-from builder.render.themes import static_files, template_env, template_errors, templates_digest
+from builder.render.themes import TemplateDigests, static_files, template_env, template_errors
 from builder.render.web import render_archive
 from builder.source.config import load_site
 from builder.source.content import load_archive
@@ -116,12 +116,12 @@ def _render(archive: Archive, env: jinja2.Environment, workers: Typesetters | No
 
             pending = start_editions(archive, env, workers, cache)
     last = earlier.last
-    base = hashlib.sha256("\0".join((code_identity(), templates_digest(site), repr(site))).encode()).hexdigest()
+    base = hashlib.sha256("\0".join((code_identity(), repr(site))).encode()).hexdigest()
     with template_errors():
         # Every issue gets its PDF, or the build stops: the pages may link them all.
         pages = render_archive(archive, env, frozenset(i.slug for i in archive.issues) if pdf else frozenset(),
                                last.reusable if last is not None else lambda path, key: False, base,
-                               earlier.digests, earlier.jobs)
+                               earlier.digests, earlier.jobs, TemplateDigests(env, site))
     store = earlier.store
     store.complete.add(KIND)  # every issue was looked up: those not are gone
     if any(page.content is None for page in pages):

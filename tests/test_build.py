@@ -212,11 +212,11 @@ def test_failure_while_writing_keeps_the_previous_output(site, newsletter, monke
     def broken_copy(source, target, **_):
         raise OSError(28, "No space left on device")
 
-    def broken_write(self, data):
+    def broken_write(target, data):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(builder.render.output.shutil, "copyfile", broken_copy)
-    monkeypatch.setattr(builder.render.output.Path, "write_bytes", broken_write)
+    monkeypatch.setattr(builder.render.output, "_write_new", broken_write)
     write(site / "content/issues/2017-02/03-new.md", article(title="新文章"))  # so that there is something to write
     run = newsletter("build", "--site", site, "--no-pdf")
     assert run.code == 1

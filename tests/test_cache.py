@@ -2,9 +2,11 @@
 a damaged cache is started anew with one line saying so; --no-cache reads nothing of it."""
 
 import hashlib
+import shutil
 import sqlite3
 
-from conftest import article, snapshot, write
+import pytest
+from conftest import FIXTURES, article, snapshot, write
 
 from builder.cache.store import FILE, Store
 from builder.render import markdown
@@ -147,3 +149,47 @@ def test_a_build_cache_copied_from_elsewhere_is_started_anew_and_none_of_it_is_u
     assert run.code == 0
     assert "made elsewhere and copied here" in run.out and "started anew" in run.out
     assert "FROM THE CACHE" not in (copy / "output" / first.url_path / "index.html").read_text(encoding="utf-8")
+
+
+class _Entries(dict):
+    """A memo in memory: what the build cache holds, as (kind, key) -> bytes."""
+
+    def get(self, kind, key):  # type: ignore[override]
+        return super().get((kind, key))
+
+    def put(self, kind, key, value):
+        self[(kind, key)] = value
+
+
+def _kept_issue(tmp_path):
+    from builder.errors import ErrorLog
+    from builder.source.config import load_site
+    from builder.source.content import load_issue
+    from builder.source.issue_memo import IssueMemo
+
+    site = load_site(shutil.copytree(FIXTURES / "site-basic", tmp_path / "site"), ErrorLog())
+    folder = site.root / "content/issues/2017-01"
+    issue = load_issue(folder, site, ErrorLog(), drafts=True)
+    memo = IssueMemo(_Entries(), "salt")
+    memo.put("k", issue, ())
+    return memo, issue, folder, site
+
+
+def test_an_issue_taken_from_the_cache_is_the_issue_read_from_its_folder(tmp_path):
+    memo, issue, folder, site = _kept_issue(tmp_path)
+    assert memo.get("k", folder, site) == (issue, ())
+    assert any(len(article.body) > 50 for article in issue.articles)
+
+
+@pytest.mark.parametrize("damage", [
+    lambda value: value[:-1],  # a body cut short
+    lambda value: value + "多".encode(),  # bytes after the last body
+    lambda value: value.replace(b"\n", b" ", 1),  # no line between the fields and the bodies
+    lambda value: b"[" * 100_000 + value,  # nested past what JSON is parsed to
+    lambda value: value.replace(b'"2017-01"', b'"2017-02"', 1),  # another folder's issue
+], ids=["short", "long", "one-line", "nested", "other-folder"])
+def test_a_damaged_issue_in_the_cache_is_read_from_its_folder_again(tmp_path, damage):
+    memo, issue, folder, site = _kept_issue(tmp_path)
+    entries = memo.memo
+    entries[("issue", "k")] = damage(entries[("issue", "k")])
+    assert memo.get("k", folder, site) is None

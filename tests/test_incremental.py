@@ -331,6 +331,19 @@ CHANGES: dict[str, tuple[Step, ...]] = {
              lambda s: TEMPLATE_MARKER not in page(s, CARBON_PAGE) and "各交易所碳价走势" in page(s, CARBON_PAGE))),
     "included template overridden": (Step(override_template("_toc.html", "<!-- 本站自己的目录 -->"),
                                           lambda s: "<!-- 本站自己的目录 -->" in page(s, "issues/2017-01/index.html")),),
+    # Every page template extends base.html: the pages are made again from their own template's
+    # digest, which takes in the templates it extends.
+    "base template overridden": (Step(override_template("base.html", "<!-- 本站自己的外框 -->"),
+                                      lambda s: all("<!-- 本站自己的外框 -->" in page(s, path) for path in
+                                                    ("index.html", "issues/2017-01/index.html", CARBON_PAGE))),),
+    # A template named by a variable cannot be known from the template's text: a change to any
+    # template file makes its pages again.
+    "template included by a variable's name": (
+        Step(lambda s: (write(s / "templates/article.html", '{% extends "base.html" %}{% block main %}'
+                              '{% set part = "_part.html" %}{% include part %}{% endblock %}'),
+                        write(s / "templates/_part.html", "<p>部件：一</p>")),
+             lambda s: "部件：一" in page(s, CARBON_PAGE)),
+        Step(edit("templates/_part.html", "部件：一", "部件：二"), lambda s: "部件：二" in page(s, CARBON_PAGE))),
     "theme static file overridden then edited": (
         Step(lambda s: write(s / SITE_CSS, "body { color: #123456; }\n"),
              lambda s: page(s, "static/site.css") == "body { color: #123456; }\n"),
@@ -538,3 +551,30 @@ def test_a_failed_incremental_build_leaves_the_output_as_it_was_and_the_mended_b
     rebuild(newsletter, site)
     assert_same(tree(site / OUTPUT_DIR), clean())
     assert breakage.shows(site)
+
+
+def test_a_template_s_digest_changes_with_the_templates_it_is_made_of_and_no_other(tmp_path):
+    from builder.errors import ErrorLog
+    from builder.render.themes import TemplateDigests, template_env
+    from builder.source.config import load_site
+
+    site_folder = shutil.copytree(FIXTURES / "site-basic", tmp_path / "site", symlinks=True)
+
+    def digests() -> dict[str, str]:
+        site = load_site(site_folder, ErrorLog())
+        assert site is not None
+        known = TemplateDigests(template_env(site), site)
+        return {name: known(name) for name in ("article.html", "issue.html", "index.html", "section.html")}
+
+    first = digests()
+    override_template("article.html", "<!-- 一 -->")(site_folder)
+    second = digests()
+    assert second["article.html"] != first["article.html"]
+    assert {k: v for k, v in second.items() if k != "article.html"} == \
+        {k: v for k, v in first.items() if k != "article.html"}
+    override_template("_toc.html", "<!-- 目录 -->")(site_folder)  # included by the issue page and the home page
+    third = digests()
+    assert [name for name in third if third[name] != second[name]] == ["issue.html", "index.html"]
+    override_template("base.html", "<!-- 外框 -->")(site_folder)
+    fourth = digests()
+    assert all(fourth[name] != third[name] for name in fourth)

@@ -341,4 +341,43 @@ def test_a_folder_nested_fifteen_hundred_levels_deep_in_an_issue_is_no_hang(site
     for _ in range(1500):  # walked in a second, where a realpath for each level took minutes
         place += "/d"
         os.mkdir(place)
+    try:
+        assert newsletter("build", "--site", site, "--no-pdf").code == 0
+    finally:
+        # Removed here, from the deepest up: pytest's own clean-up (shutil.rmtree) of a later
+        # run would recurse past Python's limit.
+        while place != str(site / "content/issues/2017-01"):
+            os.rmdir(place)
+            place = os.path.dirname(place)
+
+
+def test_a_file_put_into_the_spare_by_hand_is_not_published(site, newsletter):
+    for title in ("第一次", "第二次"):
+        write(site / "content/issues/2017-02/09-new.md", article(title=title))
+        assert newsletter("build", "--site", site, "--no-pdf").code == 0
+    write(site / ".output.spare/issues/2017-01/planted.html", "<script>alert(1)</script>")
+    write(site / ".output.spare/planted.js", "alert(1)")
+    write(site / "content/issues/2017-02/09-new.md", article(title="第三次"))
     assert newsletter("build", "--site", site, "--no-pdf").code == 0
+    assert "第三次" in (site / "output/issues/2017-02/new/index.html").read_text(encoding="utf-8")
+    assert not (site / "output/issues/2017-01/planted.html").exists()
+    assert not (site / "output/planted.js").exists()
+
+
+def test_a_spare_from_which_many_files_went_lists_only_those_it_holds(site, newsletter, monkeypatch):
+    import json
+
+    from builder.render import output
+
+    monkeypatch.setattr(output, "SPARE_RELIST", 1)
+    for title in ("第一次", "第二次", "第三次"):
+        write(site / "content/issues/2017-02/09-new.md", article(title=title))
+        assert newsletter("build", "--site", site, "--no-pdf").code == 0
+        assert title in (site / "output/issues/2017-02/new/index.html").read_text(encoding="utf-8")
+        spare = site / ".output.spare"
+        if title == "第一次":  # no archive replaced yet
+            continue
+        listed = set(json.loads((spare / OUTPUT_DIGESTS).read_text(encoding="utf-8")))
+        held = {path.relative_to(spare).as_posix() for path in spare.rglob("*") if path.is_file()}
+        assert listed == held - {".newsletter-output", OUTPUT_DIGESTS, ".newsletter-spare"}
+        assert "issues/2017-02/new/index.html" not in listed

@@ -29,6 +29,11 @@ class _OtherSchema(sqlite3.DatabaseError):
     pass
 
 
+# The store is read through a memory map rather than a system call for each page of it (a
+# rebuild of 6,000 pages asks for their conversions: 185,000 reads otherwise).
+MAP_BYTES = 1 << 30
+
+
 class Store:
     def __init__(self, folder: Path, root: Path, report: Callable[[str], None] = lambda _: None,
                  read: bool = True) -> None:
@@ -84,6 +89,7 @@ class Store:
         db = sqlite3.connect(path, isolation_level=None, timeout=2)
         try:
             db.execute("PRAGMA journal_mode = WAL")
+            db.execute(f"PRAGMA mmap_size = {MAP_BYTES}")
             db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
             db.execute("CREATE TABLE IF NOT EXISTS entries (kind TEXT NOT NULL, key TEXT NOT NULL, "
                        "value BLOB NOT NULL, PRIMARY KEY (kind, key)) WITHOUT ROWID")
@@ -132,6 +138,7 @@ class Store:
             return self.db
         if self.worker_db is None:
             self.worker_db = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=2)
+            self.worker_db.execute(f"PRAGMA mmap_size = {MAP_BYTES}")
         return self.worker_db
 
     def get(self, kind: str, key: str) -> bytes | None:

@@ -17,7 +17,8 @@ import shutil
 import stat as statmod
 import subprocess
 import sys
-from collections.abc import Callable, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,7 +69,12 @@ def write(rendered: Rendered, output: Path, keep_spare: bool = True) -> tuple[st
     output = output.resolve()
     pages, files = rendered.pages, rendered.files
     written = [page.path for page in pages] + list(files)
-    kept = _files_not_written(output, set(written))
+    spare = output.parent / f".{output.name}.{SPARE}"
+    look = _SpareLook(spare if keep_spare else None)  # the spare's files listed meanwhile, by a thread
+    try:
+        kept = _files_not_written(output, set(written))
+    finally:
+        in_spare = look.result()
     before = _entries(output)
     keys = {page.path: page.key for page in pages if page.key}
     digests = {page.path: _digest(page.content) if page.content is not None else _entry_digest(before, page.path)
@@ -83,7 +89,6 @@ def write(rendered: Rendered, output: Path, keep_spare: bool = True) -> tuple[st
     if _unchanged(output, before, digests, written, keys):
         return kept
     fresh = output.parent / f".{output.name}.new-{os.getpid()}"
-    spare = output.parent / f".{output.name}.{SPARE}"
     target = fresh
     made = False
     old: Path | None = None
@@ -96,7 +101,7 @@ def write(rendered: Rendered, output: Path, keep_spare: bool = True) -> tuple[st
         names = sorted({*written, *base})
         # The names first, so that a build killed while writing leaves a folder `recover` knows.
         _write_manifest(fresh, dict.fromkeys(names))
-        plan = _Plan(fresh, output, before, digests, keys, rendered.known)
+        plan = _Plan(fresh, output, before, digests, keys, rendered.known, in_spare)
         try:
             entries = plan.fill(base, pages, files, kept)
         except OSError:
@@ -127,14 +132,20 @@ def write(rendered: Rendered, output: Path, keep_spare: bool = True) -> tuple[st
             # Only what is published stays in it: every file the new archive withdrew or
             # changed goes (still under the name `recover` deletes, should this be stopped),
             # so that a spare beside a web server's folder shows nothing it does not.
+            removed = 0
             for name in before:
                 if name not in digests:  # withdrawn: its folder too, if empty
                     (old / name).unlink(missing_ok=True)
                     _prune_folders(old, name)
+                    removed += 1
                 elif _entry_digest(before, name) != digests[name]:  # changed: its folder stays for the next
                     (old / name).unlink(missing_ok=True)
+                    removed += 1
             for name in kept:
                 (old / name).unlink(missing_ok=True)
+            if removed >= SPARE_RELIST:  # what is left listed, so the next build looks for no missing file
+                _write_manifest(old, {name: entry for name, entry in before.items()
+                                      if name in digests and _entry_digest(before, name) == digests[name]})
             old.rename(spare)
             _mark_spare(spare)
         except OSError:
@@ -149,6 +160,9 @@ def write(rendered: Rendered, output: Path, keep_spare: bool = True) -> tuple[st
 # folders whose unchanged files are hard links of one another: a build of one changed
 # article makes no thousands of folders, and never writes into the published one.
 SPARE = "spare"
+# A spare from which this many files were removed gets a list of its own (else it keeps the
+# archive's, and the next build looks for each of them in vain).
+SPARE_RELIST = 1000
 
 
 def _take(spare: Path | None, fresh: Path) -> dict[str, Entry]:
@@ -224,6 +238,7 @@ class _Plan:
     digests: dict[str, str]
     keys: dict[str, str]
     known: Mapping[str, str]
+    in_spare: tuple[tuple[int, int], list[str]] | None = None  # the spare's folder (device, inode) and files
 
     def fill(self, base: dict[str, Entry], pages: Sequence[Page], files: Mapping[str, Path],
              kept: Sequence[str]) -> dict[str, Entry]:
@@ -231,10 +246,10 @@ class _Plan:
         wanted = {page.path for page in pages} | set(files)
         gone = [name for name in base if name not in wanted]
         if base:
-            gone += _strays(fresh, set(base))  # the files the spare carried over for an editor
+            gone += _strays(fresh, set(base), self.in_spare)  # the files the spare carried over for an editor
         for name in gone:
             (fresh / name).unlink(missing_ok=True)
-        folders = _Folders(str(fresh))
+        folders = _Folders(str(fresh), base)
         entries: dict[str, Entry] = {}
         for page in pages:
             name = page.path
@@ -252,7 +267,7 @@ class _Plan:
             if page.content is None:  # checked before it was left unrendered: someone is changing output/
                 raise ContentErrors.one(output / name, "this file was changed while the build ran", None,
                                         "build again; the published output was left as it was")
-            target.write_bytes(page.content if isinstance(page.content, bytes) else page.content.encode("utf-8"))
+            _write_new(target, page.content if isinstance(page.content, bytes) else page.content.encode("utf-8"))
             entries[name] = _entry(target, digests[name], keys.get(name))
         for name, source in [*files.items(), *((name, output / name) for name in kept)]:
             target = fresh / name
@@ -275,6 +290,18 @@ class _Plan:
         return entries
 
 
+def _write_new(target: Path, data: bytes) -> None:
+    """A new file at `target` holding `data`; never into one that exists (it may be a
+    hard link of a published file)."""
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    finally:
+        os.close(fd)
+
+
 def _copy(source: Path, target: Path, share: bool) -> None:
     """`source` copied to `target`; or, for a file of the builder's cache (`share`),
     linked there, where the two are on one file system (the cache replaces its files,
@@ -288,10 +315,38 @@ def _copy(source: Path, target: Path, share: bool) -> None:
     shutil.copy2(source, target, follow_symlinks=False)
 
 
-def _strays(folder: Path, listed: set[str]) -> list[str]:
-    """The files under `folder` that neither `listed` nor the manifest name."""
-    return [name for name in _walk(folder) if name not in listed and name not in (MARKER, DIGESTS, MARKER + ".part")
+def _strays(folder: Path, listed: set[str], found: tuple[tuple[int, int], list[str]] | None = None) -> list[str]:
+    """The files under `folder` that neither `listed` nor the manifest name. `found`: the
+    files of a folder listed earlier, taken if it is this one."""
+    info = folder.stat()
+    names = found[1] if found is not None and found[0] == (info.st_dev, info.st_ino) else _walk(folder)
+    return [name for name in names if name not in listed and name not in (MARKER, DIGESTS, MARKER + ".part")
             and not name.endswith("/")]
+
+
+class _SpareLook:
+    """The files of the spare archive, listed by a thread of its own while the build lists
+    output/'s (two folders of thousands: the waits for the disk overlap). Only the builder
+    writes into its spare, which it renames but does not change before it uses the list."""
+
+    def __init__(self, spare: Path | None) -> None:
+        self.found: tuple[tuple[int, int], list[str]] | None = None
+        self.thread = threading.Thread(target=self._look, args=(spare,), daemon=True) if spare else None
+        if self.thread is not None:
+            self.thread.start()
+
+    def _look(self, spare: Path) -> None:
+        try:
+            if _ours(spare):
+                info = spare.stat()
+                self.found = ((info.st_dev, info.st_ino), _walk(spare))
+        except OSError:
+            pass
+
+    def result(self) -> tuple[tuple[int, int], list[str]] | None:
+        if self.thread is not None:
+            self.thread.join()
+        return self.found
 
 
 def _walk(top: Path) -> list[str]:
@@ -329,9 +384,15 @@ def _prune_folders(top: Path, name: str) -> None:
 class _Folders:
     """The folders of the new output/, each made once."""
 
-    def __init__(self, top: str) -> None:
+    def __init__(self, top: str, holding: Iterable[str] = ()) -> None:
+        """`holding`: files the folder holds already, so their folders are there."""
         self.top = top
         self.made: set[str] = set()
+        for name in holding:
+            parent = name.rpartition("/")[0]
+            while parent and parent not in self.made:
+                self.made.add(parent)
+                parent = parent.rpartition("/")[0]
 
     def make_parent(self, name: str) -> None:
         parent = name.rpartition("/")[0]

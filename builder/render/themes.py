@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import jinja2
+from jinja2 import meta
 from jinja2.loaders import split_template_path
 
 from builder import routes
@@ -70,6 +71,7 @@ def template_env(site: Site) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        auto_reload=False,  # an environment serves one build: its templates are read once, not checked per page
     )
     env.filters["date"] = format_date
     env.filters["css_string"] = css_string
@@ -120,6 +122,49 @@ def templates_digest(site: Site) -> str:
             except UnsafePath as exc:  # a link out, a pipe: never read, but a change (the loader refuses it)
                 digest.update(f"{exc}\2".encode("utf-8", "surrogateescape"))
     return digest.hexdigest()
+
+
+class TemplateDigests:
+    """For each template: a digest of the files it is made of (itself, and those it
+    extends, includes or imports, as the loader finds them), so that a page is made again
+    when one of its own templates changed, not another page's. A template that names
+    another by a variable, or that cannot be read or parsed, gets the digest of every
+    template file instead (`templates_digest`)."""
+
+    def __init__(self, env: jinja2.Environment, site: Site) -> None:
+        self.env, self.site = env, site
+        self.known: dict[str, str] = {}
+
+    def __call__(self, name: str) -> str:
+        if name not in self.known:
+            self.known[name] = self._digest(name)
+        return self.known[name]
+
+    def _digest(self, name: str) -> str:
+        loader = self.env.loader
+        assert loader is not None
+        digest = hashlib.sha256()
+        seen: set[str] = set()
+        todo = [name]
+        try:
+            while todo:
+                current = todo.pop()
+                if current in seen:
+                    continue
+                seen.add(current)
+                try:
+                    source, filename, _ = loader.get_source(self.env, current)
+                except jinja2.TemplateNotFound:  # `ignore missing`: one added later is a change
+                    digest.update(f"{current}\0-\0".encode("utf-8", "surrogateescape"))
+                    continue
+                digest.update(f"{current}\0{filename}\0{source}\0".encode("utf-8", "surrogateescape"))
+                named = list(meta.find_referenced_templates(self.env.parse(source)))
+                if None in named:
+                    return "every template " + templates_digest(self.site)
+                todo.extend(sorted(n for n in named if n is not None))
+        except (jinja2.TemplateError, OSError, UnicodeDecodeError):  # reported when the page is rendered
+            return "every template " + templates_digest(self.site)
+        return digest.hexdigest()
 
 
 @contextmanager

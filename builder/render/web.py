@@ -26,24 +26,30 @@ Reusable = Callable[[str, str], bool]
 
 def render_archive(archive: Archive, env: jinja2.Environment, pdfs: frozenset[str] = frozenset(),
                    reusable: Reusable = lambda path, key: False, base: str = "",
-                   digests: Mapping[str, str] | None = None, jobs: int = 1) -> list[Page]:
+                   digests: Mapping[str, str] | None = None, jobs: int = 1,
+                   templates: Callable[[str], str] = lambda name: "") -> list[Page]:
     """Every HTML page of the archive, and its feed. `pdfs` holds the slugs of the issues that have a
     print edition. A page whose inputs are those the last build wrote it from (the same
-    key: `base`, a digest of the templates, the site and the code, and `digests` of its
-    issues) and that is still as it was left is not rendered again: `reusable` says so,
-    and its Page has no content. The issues' pages are rendered over `jobs` processes."""
-    pages = _Pages(archive, env, reusable, base, digests or {})
+    key: `base`, a digest of the site and the code, `templates`' digest of its template,
+    and `digests` of its issues) and that is still as it was left is not rendered again:
+    `reusable` says so, and its Page has no content. The issues' pages are rendered over
+    `jobs` processes."""
+    pages = _Pages(archive, env, reusable, base, digests or {}, templates)
     result = [pages.home(), pages.issue_list(), pages.section_list(), pages.not_found()]
     issues = archive.issues
-    # Processes pay only for much work (starting them takes as long as a hundred pages).
-    if pages.to_render(range(len(issues)), pdfs) < FORK_PAGES:
-        jobs = 1
-    # A few runs of issues for each worker, so that one slow run does not keep the others waiting.
-    runs = max(1, min(len(issues), 4 * jobs))
-    ranges = [range(len(issues) * i // runs, len(issues) * (i + 1) // runs) for i in range(runs)]
-    for rendered, records in fork_map(lambda numbers: pages.issues(numbers, pdfs), ranges, jobs):
-        markdown.merge_records(records)
-        result.extend(rendered)
+    planned, makers = pages.plan(range(len(issues)), pdfs)
+    if len(makers) < FORK_PAGES or jobs <= 1:
+        # Processes pay only for much work (starting them takes as long as a hundred pages).
+        with template_errors():
+            result.extend(Page(page.path, makers[page.path](), page.key) if page.path in makers else page
+                          for page in planned)
+    else:
+        # A few runs of issues for each worker, so that one slow run does not keep the others waiting.
+        runs = max(1, min(len(issues), 4 * jobs))
+        ranges = [range(len(issues) * i // runs, len(issues) * (i + 1) // runs) for i in range(runs)]
+        for rendered, records in fork_map(lambda numbers: pages.issues(numbers, pdfs), ranges, jobs):
+            markdown.merge_records(records)
+            result.extend(rendered)
     for section in archive.site.sections:
         result.extend(pages.section(section))
     result.append(pages.feed())
@@ -60,9 +66,11 @@ class _Pages:
     reusable: Reusable
     base: str
     digests: Mapping[str, str]
+    templates: Callable[[str], str]  # template name -> a digest of the files it is made of
     computed: dict[str, str] = field(default_factory=dict)
-    planning: bool = False  # `_page` only counts the pages it would render (`to_render`)
-    planned: int = 0
+    decided: dict[str, tuple[str, bool]] = field(default_factory=dict)  # path -> its key, and whether reusable
+    planning: bool = False  # `_made` renders nothing, and keeps how it would (`plan`)
+    makers: dict[str, Callable[[], str]] = field(default_factory=dict)
 
     def _digest(self, issue: Issue) -> str:
         """What the pages made of `issue` depend on: the key its folder was read under, or
@@ -76,10 +84,15 @@ class _Pages:
     def _made(self, path: str, maker: str, depends: Iterable[str], make: Callable[[], str]) -> Page:
         """The page at `path` made by `make` (with `maker`, a template), unless the last
         build made it from the same inputs."""
-        key = hashlib.sha256("\0".join((self.base, maker, path, *depends)).encode("utf-8", "surrogateescape")
-                             ).hexdigest()
-        if self.planning or self.reusable(path, key):
-            self.planned += self.planning and not self.reusable(path, key)
+        decided = self.decided.get(path)
+        if decided is None:  # not yet planned
+            key = hashlib.sha256("\0".join((self.base, maker, path, *depends)).encode("utf-8", "surrogateescape")
+                                 ).hexdigest()
+            decided = self.decided[path] = (key, self.reusable(path, key))
+        key, reuse = decided
+        if self.planning and not reuse:
+            self.makers[path] = make
+        if self.planning or reuse:
             return Page(path, None, key)
         return Page(path, make(), key)
 
@@ -91,7 +104,8 @@ class _Pages:
         def url(target: str) -> str:
             return (prefix + page_url(target)) or "./"
 
-        return self._made(path, template, depends, lambda: self.env.get_template(template).render(
+        return self._made(path, f"{template} {self.templates(template)}", depends,
+                          lambda: self.env.get_template(template).render(
             site=self.archive.site, url=url, page_path=path, **context()))
 
     def feed(self) -> Page:
@@ -130,14 +144,15 @@ class _Pages:
         return self._page("404.html", routes.NOT_FOUND, [], dict,
                           root=urlsplit(self.archive.site.base_url).path)
 
-    def to_render(self, numbers: range, pdfs: frozenset[str]) -> int:
-        """How many pages of these issues `issues` would render, rendering none."""
-        self.planning, self.planned = True, 0
+    def plan(self, numbers: range, pdfs: frozenset[str]) -> tuple[list[Page], dict[str, Callable[[], str]]]:
+        """The pages of these issues as `issues` would give them, rendering none: those
+        to render have no content, and their makers by path."""
+        self.planning, self.makers = True, {}
         try:
-            self.issues(numbers, pdfs)
+            planned, _ = self.issues(numbers, pdfs)
         finally:
             self.planning = False
-        return self.planned
+        return planned, self.makers
 
     def issues(self, numbers: range, pdfs: frozenset[str]) -> tuple[list[Page], object]:
         """The page of each of these issues and of each of their articles, and (in a worker

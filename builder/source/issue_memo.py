@@ -56,12 +56,17 @@ class IssueMemo:
         if kept is None:
             return None
         try:
-            return _decode(json.loads(kept), folder, site)
+            head, _, bodies = kept.partition(b"\n")
+            return _decode(json.loads(head), bodies, folder, site)
         except (ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError):
             return None
 
     def put(self, key: str, issue: Issue, warnings: Sequence[ContentError]) -> None:
-        self.memo.put(KIND, key, json.dumps(_encode(issue, warnings), ensure_ascii=False).encode("utf-8"))
+        # The articles' bodies after the rest (one line of JSON), as they are: most of the
+        # bytes, and read again much faster as text than as JSON strings.
+        bodies = [article.body.encode("utf-8", "surrogateescape") for article in issue.articles]
+        head = json.dumps(_encode(issue, warnings, [len(body) for body in bodies]), ensure_ascii=False)
+        self.memo.put(KIND, key, head.encode("utf-8", "surrogateescape") + b"\n" + b"".join(bodies))
 
 
 def load_all(memo: IssueMemo | None, folders: Sequence[Path], site: Site, log: ErrorLog,
@@ -103,37 +108,43 @@ def _read(load: Callable[[Path, Site, ErrorLog], Issue | None], folder: Path,
     return issue, found.errors, found.warnings
 
 
-def _encode(issue: Issue, warnings: Sequence[ContentError]) -> dict[str, Any]:
+def _encode(issue: Issue, warnings: Sequence[ContentError], sizes: Sequence[int]) -> dict[str, Any]:
     return {
         "issue": [issue.slug, issue.year, issue.number, issue.total, issue.date.isoformat(), issue.title,
                   issue.note, issue.draft, list(issue.files), [list(pair) for pair in issue.lines]],
         "articles": [[a.slug, a.title, a.date.isoformat(), a.source, a.section.slug, a.order, a.path.name,
-                      a.body, a.body_line, a.author, a.summary, list(a.tags), a.link,
+                      size, a.body_line, a.author, a.summary, list(a.tags), a.link,
                       [[t.title, t.url, t.local] for t in a.attachments], a.draft,
-                      [list(pair) for pair in a.lines]] for a in issue.articles],
+                      [list(pair) for pair in a.lines]] for a, size in zip(issue.articles, sizes)],
         "warnings": [[str(w.path) if w.path is not None else None, w.message, w.line, w.hint] for w in warnings],
     }
 
 
-def _decode(data: dict[str, Any], folder: Path, site: Site) -> tuple[Issue, tuple[ContentError, ...]]:
+def _decode(data: dict[str, Any], bodies: bytes, folder: Path, site: Site) -> tuple[Issue, tuple[ContentError, ...]]:
     (slug, year, number, total, date, title, note, draft, files, lines) = data["issue"]
     sections = {section.slug: section for section in site.sections}
     if slug != folder.name or any(not _plain_name(name) for name in files):
         raise ValueError("not this folder's issue")
     articles = []
-    for (a_slug, a_title, a_date, source, section, order, name, body, body_line, author, summary, tags, link,
+    start = 0
+    for (a_slug, a_title, a_date, source, section, order, name, size, body_line, author, summary, tags, link,
          attachments, a_draft, a_lines) in data["articles"]:
         if "/" in name or name in ("", ".", ".."):
             raise ValueError("not a file of this folder")
+        if not isinstance(size, int) or size < 0:
+            raise ValueError("not a body's length")
+        body, start = bodies[start:start + size].decode("utf-8", "surrogateescape"), start + size
         articles.append(Article(
             issue_slug=slug, slug=str(a_slug), title=str(a_title), date=dt.date.fromisoformat(a_date),
-            source=str(source), section=sections[section], order=int(order), path=folder / name, body=str(body),
+            source=str(source), section=sections[section], order=int(order), path=folder / name, body=body,
             body_line=int(body_line), author=str(author), summary=str(summary), tags=tuple(map(str, tags)),
             link=str(link), attachments=tuple(Attachment(str(t), str(u), bool(local)) for t, u, local in attachments),
             draft=bool(a_draft), lines=tuple((str(k), int(v)) for k, v in a_lines)))
     issue = Issue(slug=slug, year=int(year), number=int(number), total=int(total), date=dt.date.fromisoformat(date),
                   folder=folder, articles=tuple(articles), title=str(title), note=str(note), draft=bool(draft),
                   files=tuple(map(str, files)), lines=tuple((str(k), int(v)) for k, v in lines))
+    if start != len(bodies):
+        raise ValueError("bodies left over")
     warnings = tuple(ContentError(Path(path) if path is not None else None, str(message),
                                   int(line) if line is not None else None, str(hint))
                      for path, message, line, hint in data["warnings"])
