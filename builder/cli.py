@@ -90,7 +90,7 @@ def _build(args: argparse.Namespace, root: Path) -> int:
     from builder.pipeline import build
 
     result = build(root, output, drafts=args.drafts, pdf=pdf, report=lambda line: print(f"  {line}"),
-                   cache=not args.no_cache, jobs=args.jobs or default_jobs())
+                   cache=not args.no_cache, jobs=args.jobs or default_jobs(), seen=read.issues)
     _print_warnings(result.warnings, root)
     if result.kept:
         shown = ", ".join(result.kept[:5]) + (f" and {len(result.kept) - 5} more" if len(result.kept) > 5 else "")

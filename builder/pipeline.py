@@ -163,8 +163,10 @@ def _issue_folders(root: Path) -> int:
 
 
 def build(root: Path, output: Path, drafts: bool = False, pdf: bool = True,
-          report: Report = lambda _: None, cache: bool = True, jobs: int = 1) -> BuildResult:
-    """load -> render -> write. Raises ContentErrors (output untouched) if the content has errors."""
+          report: Report = lambda _: None, cache: bool = True, jobs: int = 1,
+          seen: Mapping[str, tuple[str, bool]] | None = None) -> BuildResult:
+    """load -> render -> write. Raises ContentErrors (output untouched) if the content has errors.
+    `seen`: the issue folders' snapshots by name, if taken at the start of the build."""
     started = time.perf_counter()
     check_output(root, output)
     recover(output.resolve())
@@ -173,7 +175,8 @@ def build(root: Path, output: Path, drafts: bool = False, pdf: bool = True,
     with Store(root / routes.BUILD_CACHE, root, report, read=cache) as store:
         # The typesetters stop before the archive is written: their memory is free by then.
         with Typesetters(issues=_issue_folders(root)) if pdf else nullcontext() as workers:
-            memo = IssueMemo(store, f"{code_identity()} drafts={drafts}")  # with --no-cache, written, not read
+            # with --no-cache, written, not read
+            memo = IssueMemo(store, f"{code_identity()} drafts={drafts}", seen=seen or {})
             store.preload(KIND)
             # With print editions, the typesetters have the cores (and a thread of this process
             # waits for them, which rules out forking): the archive is made here alone.

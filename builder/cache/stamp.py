@@ -18,9 +18,9 @@ import hashlib
 import json
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from builder.files import UnsafePath, inside, own_text, snapshot
@@ -45,16 +45,44 @@ class Inputs:
 
     digest: str
     settled: bool  # no input changed in the last seconds: the digest vouches for the content
+    # The snapshot of each folder of content/issues/ by its name, as the issue memo takes
+    # it (builder.source.issue_memo): the build need not look at every file a second time.
+    issues: Mapping[str, tuple[str, bool]] = field(default_factory=dict)
 
 
 def inputs(root: Path) -> Inputs:
     digest = hashlib.sha256()
     settled = True
+    issues: dict[str, tuple[str, bool]] = {}
     for place in (root / SITE_FILE, root / ISSUES_DIR, root / TEMPLATES_DIR, root / THEMES_DIR, BUILTIN_THEMES):
-        state, racy = snapshot(place, BUILTIN_THEMES if place == BUILTIN_THEMES else root)
+        if place == root / ISSUES_DIR and place.is_dir() and not place.is_symlink():
+            state, racy = _issues_snapshot(place, root, issues)
+        else:
+            state, racy = snapshot(place, BUILTIN_THEMES if place == BUILTIN_THEMES else root)
         digest.update(f"{place}\0{state}\0".encode("utf-8", "surrogateescape"))
         settled = settled and not racy
-    return Inputs(digest.hexdigest(), settled)
+    return Inputs(digest.hexdigest(), settled, issues)
+
+
+def _issues_snapshot(folder: Path, root: Path, issues: dict[str, tuple[str, bool]]) -> tuple[str, bool]:
+    """content/issues/ as one digest, made of a `snapshot` of each issue folder in it as
+    the issue memo takes one (links followed inside the issue's folder only: the loader
+    reads nothing through a link out of it), kept in `issues` by name; and of every other
+    entry (a file, a link) as a snapshot of its own, links followed inside the site."""
+    digest = hashlib.sha256()
+    racy = False
+    try:
+        entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
+    except OSError:
+        return snapshot(folder, root)
+    for entry in entries:
+        if entry.is_dir(follow_symlinks=False):
+            state, recent = issues[entry.name] = snapshot(Path(entry.path))
+        else:
+            state, recent = snapshot(Path(entry.path), root)
+        digest.update(f"{entry.name}\0{state}\0".encode("utf-8", "surrogateescape"))
+        racy = racy or recent
+    return digest.hexdigest(), racy
 
 
 def _options(output: Path, drafts: bool, pdf: bool) -> dict[str, object]:

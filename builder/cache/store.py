@@ -29,6 +29,10 @@ class _OtherSchema(sqlite3.DatabaseError):
     pass
 
 
+# After this many entries of one kind asked for and not found, the store learns which it
+# holds (`index`: a read of the whole table) rather than asking for each.
+INDEX_AFTER = 32
+
 # The store is read through a memory map rather than a system call for each page of it (a
 # rebuild of 6,000 pages asks for their conversions: 185,000 reads otherwise).
 MAP_BYTES = 1 << 30
@@ -48,6 +52,7 @@ class Store:
         self.complete: set[str] = set()  # kinds every entry of which the build asked for, partial or not
         self.preloaded: dict[tuple[str, str], bytes] = {}
         self.hits = self.misses = 0
+        self.asked: dict[str, int] = {}  # kind -> entries asked for in vain, one by one
         # In a process forked from the build (builder.forked), the build's connection is not
         # to be touched: the worker reads through a connection of its own and hands what it
         # used and made back to the build (`worker_records`, `merge`).
@@ -160,6 +165,9 @@ class Store:
             row = None
         if row is None:
             self.misses += 1
+            self.asked[kind] = self.asked.get(kind, 0) + 1
+            if self.asked[kind] == INDEX_AFTER:  # a build that asks for many it lacks: a cold one
+                self.index(kind)
             return None
         self.hits += 1
         return bytes(row[0])

@@ -82,7 +82,6 @@ def render(text: str, base: str | None = None, ids: str = "", image_base: str | 
     store = _store
     if store is None:
         return _convert(text, base, ids, image_base, raw_html)
-    store.index("markdown")
     key = _key(text, base, ids, image_base, raw_html)
     kept = store.get("markdown", key)
     if kept is not None:

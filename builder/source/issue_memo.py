@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -44,10 +44,12 @@ class IssueMemo:
     # folder -> the key of the issue read from it, where the key vouches for its content
     # (the folder had not changed in the last seconds): what the pages made of it depend on.
     keys: dict[Path, str] = field(default_factory=dict)
+    # An issue folder's snapshot by its name, taken earlier in the build (builder.cache.stamp)
+    seen: Mapping[str, tuple[str, bool]] = field(default_factory=dict)
 
     def key(self, folder: Path, site: Site) -> tuple[str, bool]:
         """The issue's key, and whether it may be kept (see `snapshot`)."""
-        state, racy = snapshot(folder)
+        state, racy = self.seen.get(folder.name) or snapshot(folder)
         parts = (self.salt, repr(site), str(folder), state)
         return hashlib.sha256("\0".join(parts).encode("utf-8", "surrogateescape")).hexdigest(), not racy
 
