@@ -9,13 +9,10 @@ where there is no fork, the work is done here, in order: same results, one core.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import signal
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from builder.errors import SetupProblem
@@ -40,8 +37,13 @@ def fork_map(task: Callable[[Any], Any], items: Sequence[Any], jobs: int) -> lis
     only for a fault or an interruption."""
     global _work
     jobs = min(jobs, len(items))
-    if jobs <= 1 or threading.active_count() > 1 or "fork" not in multiprocessing.get_all_start_methods():
+    if jobs <= 1 or threading.active_count() > 1 or not hasattr(os, "fork"):
         return [task(item) for item in items]
+    # Imported here: a rebuild of a few pages forks nothing, and does without them.
+    import multiprocessing
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
+
     _work = (task, items)
     results: list[Any] = [None] * len(items)
     try:

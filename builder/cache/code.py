@@ -20,12 +20,12 @@ def code_identity() -> str:
     for path in sorted(PACKAGE.rglob("*.py")):
         digest.update(path.relative_to(PACKAGE).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     for name in LIBRARIES:
-        digest.update(f"{name} {_version(name)}\0".encode())
+        digest.update(f"{name} {library_version(name)}\0".encode())
     digest.update(sys.version.encode())  # the standard library's html, re, json and xml.etree
     return digest.hexdigest()
 
 
-def _version(name: str) -> str:
+def library_version(name: str) -> str:
     """The library's version as it says itself (importlib.metadata takes tens of
     milliseconds to find a distribution), else a digest of its main file."""
     module = importlib.import_module(name)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from html import escape
 from typing import TYPE_CHECKING
-from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
 from builder import routes
@@ -59,7 +59,7 @@ def _entry(feed: FeedGenerator, archive: Archive, issue: Issue, article: Article
     if article.summary:
         entry.summary(article.summary)
     body = markdown.render(article.body, folder, raw_html=archive.site.raw_html)
-    meta = f"<p>{escape(issue.label)}　来源：{escape(article.source)}</p>"
+    meta = f"<p>{escape(issue.label, quote=False)}　来源：{escape(article.source, quote=False)}</p>"
     entry.content(meta + body, type="html")
 
 
@@ -74,7 +74,7 @@ def render_sitemap(archive: Archive, paths: list[str]) -> Page:
         url = page_url(path)
         parts = url.split("/")
         lastmod = dates.get("/".join(parts[:2]) + "/") if len(parts) > 2 else None
-        lines.append(f"  <url><loc>{escape(archive.site.base_url + url)}</loc>"
+        lines.append(f"  <url><loc>{escape(archive.site.base_url + url, quote=False)}</loc>"
                      + (f"<lastmod>{lastmod.isoformat()}</lastmod>" if lastmod else "") + "</url>")
     lines.append("</urlset>\n")
     return Page(routes.SITEMAP, "\n".join(lines))

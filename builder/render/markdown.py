@@ -17,15 +17,18 @@ import sys
 import xml.etree.ElementTree as etree
 from collections.abc import Iterator
 from contextlib import contextmanager
-from importlib.metadata import version
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import markdown
 from markdown.blockprocessors import BlockProcessor
 from markdown.extensions import Extension
+from markdown.extensions.attr_list import AttrListExtension
+from markdown.extensions.footnotes import FootnoteExtension
+from markdown.extensions.tables import TableExtension
 from markdown.treeprocessors import InlineProcessor, Treeprocessor
 
+from builder.cache.code import library_version
 from builder.cache.store import Store
 from builder.chinese import CJK_CLASS
 from builder.files import reference_path
@@ -34,7 +37,9 @@ from builder.source.references import is_local
 
 _JOIN = re.compile(rf"(?<=[{CJK_CLASS}])[ \t]*\n[ \t]*(?=[{CJK_CLASS}])")
 
-EXTENSIONS = ["tables", "footnotes", "attr_list"]
+# Python-Markdown's own, named by their classes: a name would have it look through every
+# installed package's entry points first (importlib.metadata: tens of milliseconds).
+EXTENSIONS = (TableExtension, FootnoteExtension, AttrListExtension)
 
 
 def relocate(ref: str, base: str) -> str:
@@ -110,7 +115,7 @@ def _code() -> str:
     for name in ("render/markdown.py", "render/sanitize.py", "chinese.py", "files.py", "source/references.py"):
         digest.update((package / name).read_bytes())
     for library in ("markdown", "nh3"):
-        digest.update(version(library).encode())
+        digest.update(library_version(library).encode())
     digest.update(sys.version.encode())  # the standard library's html, re and xml.etree
     return digest.hexdigest()
 
@@ -128,10 +133,10 @@ def _converter(base: str | None, ids: str, image_base: str | None, raw_html: boo
     """A converter for these options, made once (making one takes as long as converting
     a short article) and reset after each text."""
     image_base = base if image_base is None else image_base
+    table, footnotes, attributes = EXTENSIONS
     md = markdown.Markdown(
-        extensions=[*EXTENSIONS, _Bulletin(base, image_base)],
-        extension_configs={"footnotes": {"BACKLINK_TITLE": "返回正文第 %d 处",
-                                         "SEPARATOR": f":{ids}:" if ids else ":"}},
+        extensions=[table(), footnotes(BACKLINK_TITLE="返回正文第 %d 处", SEPARATOR=f":{ids}:" if ids else ":"),
+                    attributes(), _Bulletin(base, image_base)],
         output_format="html",
     )
     if not raw_html:
