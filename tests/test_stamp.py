@@ -381,3 +381,53 @@ def test_a_spare_from_which_many_files_went_lists_only_those_it_holds(site, news
         held = {path.relative_to(spare).as_posix() for path in spare.rglob("*") if path.is_file()}
         assert listed == held - {".newsletter-output", OUTPUT_DIGESTS, ".newsletter-spare"}
         assert "issues/2017-02/new/index.html" not in listed
+
+
+def test_a_spare_finished_apart_after_thousands_of_changes_holds_only_what_is_published(site, newsletter,
+                                                                                        monkeypatch):
+    """An archive of which thousands of files changed is made the next spare by a process
+    of its own (here run in this one): the same spare as the build would make itself."""
+    import json
+
+    from builder.render import output
+
+    started = []
+
+    def apart(job, *folders):
+        started.append(job)
+        getattr(output, job)(*folders)
+        return True
+
+    monkeypatch.setattr(output, "APART", 1)
+    monkeypatch.setattr(output, "SPARE_RELIST", 1)
+    monkeypatch.setattr(output, "_apart", apart)
+    write(site / "output/CNAME", "bulletin.example.org\n")
+    for title in ("第一次", "第二次", "第三次"):
+        write(site / "content/issues/2017-02/09-new.md", article(title=title))
+        assert newsletter("build", "--site", site, "--no-pdf").code == 0
+        assert title in (site / "output/issues/2017-02/new/index.html").read_text(encoding="utf-8")
+    assert "finish_spare" in started
+    spare = site / ".output.spare"
+    published = snapshot(site / "output")
+    held = snapshot(spare)
+    for name, digest in held.items():
+        if name not in (".newsletter-output", OUTPUT_DIGESTS, ".newsletter-spare"):
+            assert published.get(name) == digest, name
+    assert "CNAME" not in held and "issues/2017-02/new/index.html" not in held
+    listed = set(json.loads((spare / OUTPUT_DIGESTS).read_text(encoding="utf-8")))
+    assert listed <= set(held)
+    assert (site / "output/CNAME").read_text(encoding="utf-8") == "bulletin.example.org\n"
+    assert not list(site.glob(".output.new-*")) and not list(site.glob(".output.old-*"))
+
+
+def test_an_output_folder_made_by_hand_becomes_no_spare_that_blocks_the_next(site, newsletter):
+    write(site / "output/CNAME", "bulletin.example.org\n")
+    for title in ("第一次", "第二次", "第三次"):
+        write(site / "content/issues/2017-02/09-new.md", article(title=title))
+        assert newsletter("build", "--site", site, "--no-pdf").code == 0
+    spare, published = site / ".output.spare", site / "output"
+    # A spare of the build's, sharing the unchanged pages with the published archive.
+    assert (spare / OUTPUT_DIGESTS).is_file() and not (spare / "CNAME").exists()
+    page = "issues/2017-01/carbon-price/index.html"
+    assert inode(spare / page) == inode(published / page)
+    assert (published / "CNAME").read_text(encoding="utf-8") == "bulletin.example.org\n"

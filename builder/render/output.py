@@ -126,30 +126,9 @@ def write(rendered: Rendered, output: Path, keep_spare: bool = True) -> tuple[st
     if old is not None and not keep_spare:
         _remove(old, len(written))
     elif old is not None:  # the archive just replaced: the next build's spare
-        try:
-            if spare.exists() or spare.is_symlink():  # not ours to replace (ours was taken)
-                raise FileExistsError(spare)
-            # Only what is published stays in it: every file the new archive withdrew or
-            # changed goes (still under the name `recover` deletes, should this be stopped),
-            # so that a spare beside a web server's folder shows nothing it does not.
-            removed = 0
-            for name in before:
-                if name not in digests:  # withdrawn: its folder too, if empty
-                    (old / name).unlink(missing_ok=True)
-                    _prune_folders(old, name)
-                    removed += 1
-                elif _entry_digest(before, name) != digests[name]:  # changed: its folder stays for the next
-                    (old / name).unlink(missing_ok=True)
-                    removed += 1
-            for name in kept:
-                (old / name).unlink(missing_ok=True)
-            if removed >= SPARE_RELIST:  # what is left listed, so the next build looks for no missing file
-                _write_manifest(old, {name: entry for name, entry in before.items()
-                                      if name in digests and _entry_digest(before, name) == digests[name]})
-            old.rename(spare)
-            _mark_spare(spare)
-        except OSError:
-            _remove(old if old.exists() else spare, len(written))
+        changed = sum(1 for name in before if _entry_digest(before, name) != digests.get(name))
+        if changed < APART or not _apart("finish_spare", old, output):
+            _to_spare(old, spare, before, digests, [name for name in kept if not name.endswith("/")], len(written))
     elif keep_spare and len(written) >= APART and not (spare.exists() or spare.is_symlink()):
         _apart("make_spare", output)
     return kept
@@ -173,6 +152,7 @@ def _take(spare: Path | None, fresh: Path) -> dict[str, Entry]:
         if entries:
             spare.rename(fresh)
             return entries
+        shutil.rmtree(spare, ignore_errors=True)  # one that lists nothing is of no use, and in the way of the next
     fresh.mkdir()
     return {}
 
@@ -417,11 +397,11 @@ def _remove(folder: Path, files: int) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _apart(job: str, folder: Path) -> bool:
-    """Start `job`(folder) of this module in a process of its own; whether it started."""
+def _apart(job: str, *folders: Path) -> bool:
+    """Start `job`(*folders) of this module in a process of its own; whether it started."""
     try:
         subprocess.Popen([sys.executable, "-c", f"import sys; from builder.render.output import {job}; "
-                          f"{job}(__import__('pathlib').Path(sys.argv[1]))", str(folder)],
+                          f"{job}(*map(__import__('pathlib').Path, sys.argv[1:]))", *map(str, folders)],
                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                          start_new_session=True, close_fds=True)
     except OSError:
@@ -431,6 +411,58 @@ def _apart(job: str, folder: Path) -> bool:
 
 def remove(folder: Path) -> None:
     shutil.rmtree(folder, ignore_errors=True)
+
+
+def _to_spare(old: Path, spare: Path, before: dict[str, Entry], digests: Mapping[str, str], kept: Sequence[str],
+              files: int) -> None:
+    """`old`, the archive just replaced, made the next build's spare: only what is
+    published stays in it, every file the new archive withdrew or changed goes (still
+    under the name `recover` deletes, should this be stopped), so that a spare beside a
+    web server's folder shows nothing it does not. `kept`: the files an editor put there."""
+    try:
+        if spare.exists() or spare.is_symlink():  # not ours to replace (ours was taken)
+            raise FileExistsError(spare)
+        if not before:  # made by hand, or by a build before digests: nothing in it the next build could take
+            raise FileNotFoundError(old / DIGESTS)
+        removed = 0
+        for name in before:
+            if name not in digests:  # withdrawn: its folder too, if empty
+                (old / name).unlink(missing_ok=True)
+                _prune_folders(old, name)
+                removed += 1
+            elif _entry_digest(before, name) != digests[name]:  # changed: its folder stays for the next
+                (old / name).unlink(missing_ok=True)
+                removed += 1
+        for name in kept:
+            (old / name).unlink(missing_ok=True)
+        if removed >= SPARE_RELIST:  # what is left listed, so the next build looks for no missing file
+            _write_manifest(old, {name: entry for name, entry in before.items()
+                                  if name in digests and _entry_digest(before, name) == digests[name]})
+        old.rename(spare)
+        _mark_spare(spare)
+    except OSError:
+        _remove(old if old.exists() else spare, files)
+
+
+def finish_spare(old: Path, output: Path) -> None:
+    """`_to_spare` in a process of its own, for an archive of which thousands of files
+    changed: what changed is known from the digests of the two archives, the editor's
+    files are those the old one's digests do not name."""
+    output = output.resolve()
+    mine = output.parent / f".{output.name}.new-{os.getpid()}"  # `recover` leaves it while this runs
+    try:
+        old.rename(mine)
+    except OSError:
+        return
+    before = _entries(mine)
+    published = _entries(output)
+    if not before or not published:
+        shutil.rmtree(mine, ignore_errors=True)
+        return
+    digests = {name: _entry_digest(published, name) for name in published}
+    kept = [name for name in _walk(mine) if name not in before and not name.endswith("/")
+            and name not in (MARKER, DIGESTS, MARKER + ".part")]
+    _to_spare(mine, output.parent / f".{output.name}.{SPARE}", before, digests, kept, len(before))
 
 
 def make_spare(output: Path) -> None:
