@@ -160,13 +160,26 @@ def own_text(path: Path) -> str:
         raise OSError(errno.EINVAL, str(exc), str(path)) from None
 
 
+def _plain_file(path: Path) -> bool:
+    """Whether `path` is a regular file itself, no link (else the full check says what it is)."""
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except (OSError, ValueError):
+        return False
+
+
 def read_text(path: Path, log: ErrorLog, folder: Path | None = None, page_breaks: bool = False) -> str | None:
     """An editor's UTF-8 text file, line breaks made `\\n`; None (reported) if it is not a
     regular file inside `folder` (default: its own folder), too large, not UTF-8, or
     holds control characters (but form feeds, with `page_breaks`: they are dropped)."""
     try:
-        real = regular_file(path, folder if folder is not None else path.parent, "its folder")
-        data = read_bytes(real, MAX_TEXT_BYTES)
+        if (folder is None or folder == path.parent) and _plain_file(path):
+            # A file of its own folder that is no link is inside it: no path to resolve (the
+            # open refuses a link or a pipe swapped in since).
+            data = read_bytes(path, MAX_TEXT_BYTES)
+        else:
+            data = read_bytes(regular_file(path, folder if folder is not None else path.parent, "its folder"),
+                              MAX_TEXT_BYTES)
     except UnsafePath as exc:
         log.error(path, f"this cannot be read: it {exc}", None,
                   "make it a plain UTF-8 text file inside the site's folder, or move it away")
