@@ -806,3 +806,53 @@ def test_numbers_that_make_no_sense_are_refused(published, newsletter, key, valu
     meta.write_text("\n".join(lines) + "\n", encoding="utf-8")
     line = next(i for i, text in enumerate(lines, start=1) if text.startswith(f"{key}:"))
     refused(newsletter, published, f"{ISSUE}/issue.yaml:{line}: {message}")
+
+
+@pytest.mark.parametrize("name", ["article.html", "_toc.html"])  # a page's template, one included by others
+@pytest.mark.parametrize("tag", ["if true", "for x in [1]"])
+def test_a_template_nested_thousands_deep_is_an_error_not_a_fault(published, newsletter, name, tag):
+    end = "{% endif %}" if tag.startswith("if") else "{% endfor %}"
+    deep = f"{{% {tag} %}}" * 3000 + "x" + end * 3000
+    text = f'{{% extends "base.html" %}}{{% block main %}}{deep}{{% endblock %}}' if name == "article.html" else deep
+    write(published.site / "templates" / name, text)
+    refused(newsletter, published, "nests its tags", name)
+
+
+@pytest.mark.parametrize("place", ["output", ".output.spare"])
+def test_a_link_put_in_place_of_a_folder_of_the_builds_deletes_nothing_through_it(published, newsletter, tmp_path,
+                                                                                 place):
+    """A withdrawn issue's pages are deleted from the archive it replaced (or from the spare
+    that becomes the new one): never through an editor's link to elsewhere."""
+    site = published.site
+    write(site / ISSUE / "09-new.md", article(title="再建"))  # the second build: a spare of the first
+    assert newsletter("build", "--site", site, "--no-pdf").code == 0
+    assert (site / ".output.spare/issues/2017-02").is_dir()
+    victim = tmp_path / "victim"
+    for name in ("index.html", "new/index.html", "shenzhen/index.html"):
+        write(victim / name, "珍贵的文件\n")
+    shutil.rmtree(site / place / "issues/2017-02")
+    (site / place / "issues/2017-02").symlink_to(victim, target_is_directory=True)
+    shutil.move(site / ISSUE, tmp_path / "withdrawn")
+    run = newsletter("build", "--site", site, "--no-pdf")
+    assert run.code == 0, run.err
+    assert sorted(p.relative_to(victim).as_posix() for p in victim.rglob("*") if p.is_file()) == \
+        ["index.html", "new/index.html", "shenzhen/index.html"]
+
+
+def test_the_builds_helper_processes_run_no_builder_package_of_the_site_folder(tmp_path, monkeypatch):
+    """`newsletter build` runs in the site's folder: its helpers (deleting a replaced archive,
+    making a spare) must not import a `builder/` found there."""
+    from builder.render import output
+
+    site = tmp_path / "site"
+    marker = tmp_path / "ran"
+    write(site / "builder/__init__.py", f"open({str(marker)!r}, 'w').write('the site ran code')\n")
+    doomed = tmp_path / "doomed"
+    write(doomed / "a/b.html", "旧\n")
+    monkeypatch.chdir(site)
+    assert output._apart("remove", doomed)
+    for _ in range(200):
+        if not doomed.exists():
+            break
+        time.sleep(0.1)
+    assert not doomed.exists() and not marker.exists()

@@ -2,6 +2,7 @@
 the archive read and rendered over several processes is the archive made in one."""
 
 import os
+import shutil
 
 import pytest
 from conftest import article, snapshot, write
@@ -431,3 +432,29 @@ def test_an_output_folder_made_by_hand_becomes_no_spare_that_blocks_the_next(sit
     page = "issues/2017-01/carbon-price/index.html"
     assert inode(spare / page) == inode(published / page)
     assert (published / "CNAME").read_text(encoding="utf-8") == "bulletin.example.org\n"
+
+
+def test_an_issue_withdrawn_and_brought_back_is_built_from_the_spare(site, newsletter, monkeypatch, tmp_path):
+    """The spare lists the pages of a withdrawn issue (under a thousand files went) though
+    their folders are gone: the build that brings them back makes the folders again rather
+    than starting the whole archive anew."""
+    from builder.render import output
+
+    bases = []
+    fill = output._Plan.fill
+
+    def spy(self, base, *rest):
+        bases.append(len(base))
+        return fill(self, base, *rest)
+
+    monkeypatch.setattr(output._Plan, "fill", spy)
+    assert newsletter("build", "--site", site, "--no-pdf").code == 0
+    write(site / "content/issues/2017-02/09-new.md", article(title="一"))
+    assert newsletter("build", "--site", site, "--no-pdf").code == 0
+    shutil.move(site / "content/issues/2017-02", tmp_path / "2017-02")
+    assert newsletter("build", "--site", site, "--no-pdf").code == 0
+    shutil.move(tmp_path / "2017-02", site / "content/issues/2017-02")
+    bases.clear()
+    assert newsletter("build", "--site", site, "--no-pdf").code == 0
+    assert "一" in (site / "output/issues/2017-02/new/index.html").read_text(encoding="utf-8")
+    assert len(bases) == 1 and bases[0] > 0  # one fill, from the spare

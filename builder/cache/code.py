@@ -10,8 +10,9 @@ import sys
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent
-# The libraries whose version can change a page: templates, escaping, Markdown, sanitising, YAML.
-LIBRARIES = ("jinja2", "markupsafe", "markdown", "nh3", "yaml")
+# The libraries whose version can change a page: templates, escaping, Markdown, sanitising,
+# YAML, the feed (feedgen writes its version into it, through lxml).
+LIBRARIES = ("jinja2", "markupsafe", "markdown", "nh3", "yaml", "feedgen", "lxml")
 
 
 @functools.cache
@@ -33,4 +34,11 @@ def library_version(name: str) -> str:
     if isinstance(found, str):
         return found
     origin = getattr(module, "__file__", None)
-    return hashlib.sha256(Path(origin).read_bytes()).hexdigest() if origin else "?"
+    if not origin:
+        return "?"
+    # Else its code: every module of the package (feedgen keeps its version in feedgen/version.py).
+    files = sorted(Path(origin).parent.glob("*.py")) if Path(origin).name == "__init__.py" else [Path(origin)]
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()

@@ -224,12 +224,17 @@ class _Plan:
              kept: Sequence[str]) -> dict[str, Entry]:
         fresh, output, before, digests, keys = self.fresh, self.output, self.before, self.digests, self.keys
         wanted = {page.path for page in pages} | set(files)
-        gone = [name for name in base if name not in wanted]
+        gone: list[str] = []
+        present: list[str] = []  # files the folder holds now, as listed: their folders are there
         if base:
-            gone += _strays(fresh, set(base), self.in_spare)  # the files the spare carried over for an editor
+            present = _listed(fresh, self.in_spare)
+            # First what no build put there (a link in place of a folder of the build's goes
+            # before anything under it is deleted), then what the new archive does not hold.
+            gone += _strays(fresh, set(base), present)
+        gone += [name for name in base if name not in wanted]
         for name in gone:
             (fresh / name).unlink(missing_ok=True)
-        folders = _Folders(str(fresh), base)
+        folders = _Folders(str(fresh), present)
         entries: dict[str, Entry] = {}
         for page in pages:
             name = page.path
@@ -295,11 +300,14 @@ def _copy(source: Path, target: Path, share: bool) -> None:
     shutil.copy2(source, target, follow_symlinks=False)
 
 
-def _strays(folder: Path, listed: set[str], found: tuple[tuple[int, int], list[str]] | None = None) -> list[str]:
-    """The files under `folder` that neither `listed` nor the manifest name. `found`: the
-    files of a folder listed earlier, taken if it is this one."""
+def _listed(folder: Path, found: tuple[tuple[int, int], list[str]] | None) -> list[str]:
+    """The files under `folder` (`_walk`): `found`, a listing made earlier, if it is of this folder."""
     info = folder.stat()
-    names = found[1] if found is not None and found[0] == (info.st_dev, info.st_ino) else _walk(folder)
+    return found[1] if found is not None and found[0] == (info.st_dev, info.st_ino) else _walk(folder)
+
+
+def _strays(folder: Path, listed: set[str], names: list[str]) -> list[str]:
+    """Of `names` (the files under `folder`), those that neither `listed` nor the manifest name."""
     return [name for name in names if name not in listed and name not in (MARKER, DIGESTS, MARKER + ".part")
             and not name.endswith("/")]
 
@@ -400,7 +408,7 @@ def _remove(folder: Path, files: int) -> None:
 def _apart(job: str, *folders: Path) -> bool:
     """Start `job`(*folders) of this module in a process of its own; whether it started."""
     try:
-        subprocess.Popen([sys.executable, "-c", f"import sys; from builder.render.output import {job}; "
+        subprocess.Popen([sys.executable, "-P", "-c", f"import sys; from builder.render.output import {job}; "
                           f"{job}(*map(__import__('pathlib').Path, sys.argv[1:]))", *map(str, folders)],
                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                          start_new_session=True, close_fds=True)
@@ -424,6 +432,8 @@ def _to_spare(old: Path, spare: Path, before: dict[str, Entry], digests: Mapping
             raise FileExistsError(spare)
         if not before:  # made by hand, or by a build before digests: nothing in it the next build could take
             raise FileNotFoundError(old / DIGESTS)
+        for name in kept:  # first: an editor's link in place of a folder of the build's goes before anything under it
+            (old / name).unlink(missing_ok=True)
         removed = 0
         for name in before:
             if name not in digests:  # withdrawn: its folder too, if empty
@@ -433,8 +443,6 @@ def _to_spare(old: Path, spare: Path, before: dict[str, Entry], digests: Mapping
             elif _entry_digest(before, name) != digests[name]:  # changed: its folder stays for the next
                 (old / name).unlink(missing_ok=True)
                 removed += 1
-        for name in kept:
-            (old / name).unlink(missing_ok=True)
         if removed >= SPARE_RELIST:  # what is left listed, so the next build looks for no missing file
             _write_manifest(old, {name: entry for name, entry in before.items()
                                   if name in digests and _entry_digest(before, name) == digests[name]})

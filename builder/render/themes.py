@@ -158,13 +158,20 @@ class TemplateDigests:
                     digest.update(f"{current}\0-\0".encode("utf-8", "surrogateescape"))
                     continue
                 digest.update(f"{current}\0{filename}\0{source}\0".encode("utf-8", "surrogateescape"))
-                named = list(meta.find_referenced_templates(self.env.parse(source)))
+                try:
+                    named = list(meta.find_referenced_templates(self.env.parse(source)))
+                except RecursionError:
+                    raise ContentErrors.one(Path(filename or current), TOO_DEEP, None, TEMPLATE_HINT) from None
                 if None in named:
                     return "every template " + templates_digest(self.site)
                 todo.extend(sorted(n for n in named if n is not None))
         except (jinja2.TemplateError, OSError, UnicodeDecodeError):  # reported when the page is rendered
             return "every template " + templates_digest(self.site)
         return digest.hexdigest()
+
+
+TEMPLATE_HINT = "correct the template, or delete it to use the theme's"
+TOO_DEEP = "this template nests its tags ({% if %}, {% for %}, {% block %}…) too deeply to be read"
 
 
 @contextmanager
@@ -174,11 +181,13 @@ def template_errors() -> Iterator[None]:
         yield
     except jinja2.TemplateSyntaxError as exc:
         raise ContentErrors.one(Path(exc.filename or exc.name or "template"), f"template error: {exc.message}",
-                                exc.lineno, "correct the template, or delete it to use the theme's") from None
+                                exc.lineno, TEMPLATE_HINT) from None
+    except RecursionError:  # Jinja's parser and compiler recurse once for each level of tags
+        raise ContentErrors.one(None, TOO_DEEP.replace("this template", "a template"), None, TEMPLATE_HINT) from None
     except jinja2.TemplateError as exc:
         # Jinja puts the template's own file and line into the traceback.
         frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.endswith((".html", ".css", ".xml"))]
         place = frames[-1] if frames else None
         raise ContentErrors.one(Path(place.filename) if place else None, f"template error: {exc}",
                                 place.lineno if place else None,
-                                "correct the template, or delete it to use the theme's") from None
+                                TEMPLATE_HINT) from None
