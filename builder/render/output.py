@@ -468,8 +468,7 @@ def finish_spare(old: Path, output: Path) -> None:
         shutil.rmtree(mine, ignore_errors=True)
         return
     digests = {name: _entry_digest(published, name) for name in published}
-    kept = [name for name in _walk(mine) if name not in before and not name.endswith("/")
-            and name not in (MARKER, DIGESTS, MARKER + ".part")]
+    kept = _strays(mine, set(before), _walk(mine))
     _to_spare(mine, output.parent / f".{output.name}.{SPARE}", before, digests, kept, len(before))
 
 
