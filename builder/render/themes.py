@@ -134,11 +134,18 @@ class TemplateDigests:
     def __init__(self, env: jinja2.Environment, site: Site) -> None:
         self.env, self.site = env, site
         self.known: dict[str, str] = {}
+        self.every: str | None = None
 
     def __call__(self, name: str) -> str:
         if name not in self.known:
             self.known[name] = self._digest(name)
         return self.known[name]
+
+    def _every(self) -> str:
+        """The fallback: a digest of every template file, worked out once for all templates that need it."""
+        if self.every is None:
+            self.every = "every template " + templates_digest(self.site)
+        return self.every
 
     def _digest(self, name: str) -> str:
         loader = self.env.loader
@@ -163,10 +170,10 @@ class TemplateDigests:
                 except RecursionError:
                     raise ContentErrors.one(Path(filename or current), TOO_DEEP, None, TEMPLATE_HINT) from None
                 if None in named:
-                    return "every template " + templates_digest(self.site)
+                    return self._every()
                 todo.extend(sorted(n for n in named if n is not None))
         except (jinja2.TemplateError, OSError, UnicodeDecodeError):  # reported when the page is rendered
-            return "every template " + templates_digest(self.site)
+            return self._every()
         return digest.hexdigest()
 
 
