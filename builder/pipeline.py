@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import jinja2
 
-from builder import routes
+from builder import memory, routes
 from builder.cache.code import code_identity
 from builder.cache.store import Store
 from builder.errors import ContentError, ContentErrors, ErrorLog
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 # builds that make PDFs: a build with --no-pdf does without them.
 from builder.render import markdown
 from builder.render.feeds import render_sitemap
-from builder.render.output import LastBuild, Page, Rendered, check_output, recover, write
+from builder.render.output import LastBuild, Page, Rendered, check_output, packed, recover, write
 from builder.render.themes import TemplateDigests, static_files, template_env, template_errors
 from builder.render.web import render_archive
 from builder.source.config import load_site
@@ -89,23 +89,24 @@ class Earlier:
 
 
 def render(archive: Archive, workers: Typesetters | None, report: Report = lambda _: None,
-           cache: bool = True, earlier: Earlier | None = None) -> Rendered:
+           cache: bool = True, earlier: Earlier | None = None, pdf_links: bool = False) -> Rendered:
     """Stage 2: every page (HTML, feeds, and the PDFs if there are `workers` to typeset
     them), every file to copy (output path -> source), and the warnings. Raises
     ContentErrors for what prevents a correct edition. `cache`: earlier builds' work
     (converted Markdown, PDFs) is taken from .cache/ (always kept there); `earlier` also
-    names the pages of the last build that need no rendering."""
+    names the pages of the last build that need no rendering. `pdf_links`: the issues' pages
+    link their PDFs though there are no `workers` (`newsletter serve` typesets them aside)."""
     site = archive.site
     if earlier is None:
         with Store(site.root / routes.BUILD_CACHE, site.root, report, read=cache) as store:
-            return render(archive, workers, report, cache, Earlier(store))
+            return render(archive, workers, report, cache, Earlier(store), pdf_links)
     env = template_env(site)
     with markdown.memo(earlier.store):
-        return _render(archive, env, workers, report, cache, earlier)
+        return _render(archive, env, workers, report, cache, earlier, pdf_links)
 
 
 def _render(archive: Archive, env: jinja2.Environment, workers: Typesetters | None, report: Report,
-            cache: bool, earlier: Earlier) -> Rendered:
+            cache: bool, earlier: Earlier, pdf_links: bool) -> Rendered:
     site = archive.site
     pdf = workers is not None
     with template_errors():
@@ -119,9 +120,12 @@ def _render(archive: Archive, env: jinja2.Environment, workers: Typesetters | No
     base = hashlib.sha256("\0".join((code_identity(), repr(site))).encode()).hexdigest()
     with template_errors():
         # Every issue gets its PDF, or the build stops: the pages may link them all.
-        pages = render_archive(archive, env, frozenset(i.slug for i in archive.issues) if pdf else frozenset(),
+        # While editions are typeset, the pages wait for them compressed (see output.Packed).
+        hold = packed if pending is not None and pending.to_typeset else str
+        pages = render_archive(archive, env, frozenset(i.slug for i in archive.issues) if pdf or pdf_links
+                               else frozenset(),
                                last.reusable if last is not None else lambda path, key: False, base,
-                               earlier.digests, earlier.jobs, TemplateDigests(env, site))
+                               earlier.digests, earlier.jobs, TemplateDigests(env, site), hold)
     store = earlier.store
     store.complete.add(KIND)  # every issue was looked up: those not are gone
     if any(page.content is None for page in pages):
@@ -135,6 +139,8 @@ def _render(archive: Archive, env: jinja2.Environment, workers: Typesetters | No
                 markdown.keep(article.body, "../", site.raw_html)
             store.complete.add("markdown")
     pages.append(render_sitemap(archive, [p.path for p in pages if p.path.endswith(".html")]))
+    if hold is packed:
+        memory.give_back()  # what rendering freed, for the minutes the editions still take
     warnings: tuple[ContentError, ...] = ()
     if pending is not None:
         editions = pending.finish(report)
@@ -164,9 +170,10 @@ def _issue_folders(root: Path) -> int:
 
 def build(root: Path, output: Path, drafts: bool = False, pdf: bool = True,
           report: Report = lambda _: None, cache: bool = True, jobs: int = 1,
-          seen: Mapping[str, tuple[str, bool]] | None = None) -> BuildResult:
+          seen: Mapping[str, tuple[str, bool]] | None = None, pdf_links: bool = False) -> BuildResult:
     """load -> render -> write. Raises ContentErrors (output untouched) if the content has errors.
-    `seen`: the issue folders' snapshots by name, if taken at the start of the build."""
+    `seen`: the issue folders' snapshots by name, if taken at the start of the build.
+    `pdf_links`: without `pdf`, the pages link the PDFs all the same (see `render`)."""
     started = time.perf_counter()
     check_output(root, output)
     recover(output.resolve())
@@ -186,7 +193,7 @@ def build(root: Path, output: Path, drafts: bool = False, pdf: bool = True,
             digests = {issue.slug: memo.keys[issue.folder] for issue in archive.issues
                        if issue.folder in memo.keys}
             earlier = Earlier(store, LastBuild(output) if cache else None, digests, jobs)
-            rendered = render(archive, workers, report, cache, earlier)
+            rendered = render(archive, workers, report, cache, earlier, pdf_links)
         kept = write(rendered, output)
     return BuildResult(
         issues=len(archive.issues),

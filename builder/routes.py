@@ -23,6 +23,9 @@ OUTPUT_DIR = "output"
 # The builder's own, kept between builds; deleting it is always safe.
 PDF_CACHE = Path(".cache") / "pdf"
 BUILD_CACHE = Path(".cache") / "build"
+# `newsletter serve` builds here (drafts included), never into output/; its PDF previews beside.
+SERVE_OUTPUT = Path(".cache") / "serve" / "output"
+SERVE_PDF = Path(".cache") / "serve" / "pdf"
 # The theme's templates of the print edition: the issue's HTML, and its stylesheet.
 PRINT_TEMPLATE = "print/issue.html"
 PRINT_STYLESHEET = "print/issue.css"

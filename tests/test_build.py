@@ -395,3 +395,18 @@ def test_files_written_beside_a_build_that_stopped_halfway_are_still_dropped_by_
     run = newsletter("build", "--site", site, "--no-pdf")
     assert run.code == 0 and "kept" not in run.out
     assert not (site / "output/outbox").exists()
+
+
+def test_pages_held_packed_while_the_editions_are_typeset_are_written_as_a_build_from_the_cache_writes_them(
+        site, newsletter):
+    """The first build typesets both editions, its pages waiting for them compressed; the
+    second takes both PDFs from the cache and writes the pages as rendered: the same files."""
+    assert newsletter("build", "--site", site, "--no-cache").code == 0
+    typeset = snapshot(site / "output")
+    again = site.parent / "again"
+    run = newsletter("build", "--site", site, "--output", again)
+    assert run.code == 0 and "typeset" not in run.out  # every edition from the cache
+    cached = snapshot(again)
+    assert [name for name in typeset if name.endswith(".html")] and [name for name in typeset if name.endswith(".pdf")]
+    assert {n: d for n, d in typeset.items() if n != ".newsletter-digests"} == \
+        {n: d for n, d in cached.items() if n != ".newsletter-digests"}

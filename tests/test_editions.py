@@ -27,6 +27,8 @@ class Recorder:
     """In place of `Typesetters`: notes the issues handed to it, and 'typesets' each at once
     into a stand-in PDF (with the given WeasyPrint problems)."""
 
+    count = 1  # workers
+
     def __init__(self, problems: dict[str, tuple[str, ...]] | None = None) -> None:
         self.slugs: list[str] = []
         self.problems = problems or {}
@@ -270,7 +272,7 @@ def test_an_issue_set_longer_than_the_limit_is_stopped_and_the_others_kept(site,
     assert "still typesetting: 1 of 2 done" in lines, lines
 
 
-def test_progress_says_how_many_are_done_and_the_time_left(site):
+def three_more_issues(site: Path) -> None:
     for n in range(3, 6):
         folder = site / f"content/issues/2018-0{n}"
         shutil.copytree(site / "content/issues/2017-01", folder)
@@ -278,11 +280,34 @@ def test_progress_says_how_many_are_done_and_the_time_left(site):
         meta = meta.replace("year: 2017", "year: 2018").replace("number: 1", f"number: {n}")
         (folder / "issue.yaml").write_text(meta.replace("total: 90", f"total: {90 + n}").replace("date: 2017-", "date: 2018-"),
                                            encoding="utf-8")
+
+
+def test_progress_says_how_many_are_done_and_the_time_left(site):
+    three_more_issues(site)
     lines = []
     editions_of(site, Recorder(), lines.append)
     typeset = [line for line in lines if line.startswith("typeset ")]
     assert len(typeset) == 5
     assert typeset[0].endswith("(1 of 5, about 0 s left)") and typeset[-1].endswith("(5 of 5)")
+
+
+def test_issues_beyond_what_the_workers_take_wait_and_are_handed_on_as_each_is_done(site, monkeypatch):
+    import builder.print.editions as editions
+
+    three_more_issues(site)
+    monkeypatch.setattr(editions, "QUEUED_PER_WORKER", 2)
+    workers = Recorder()
+    archive, _ = load(site)
+    pending = start_editions(archive, template_env(archive.site), workers)
+    assert len(workers.slugs) == 2 and len(pending.to_typeset) == 5  # the other three wait
+    result = pending.finish()
+    assert sorted(workers.slugs) == sorted(pending.to_typeset)  # each handed on once
+    assert sorted(result.pdfs) == ["2017-01", "2017-02", "2018-03", "2018-04", "2018-05"]
+    assert pending.futures == {}  # no finished edition held in memory
+    # The waiting issues' documents, made again when their turn came, are those the cache is named by.
+    again = Recorder()
+    editions_of(site, again)
+    assert again.slugs == []
 
 
 def test_a_worker_stops_an_edition_set_longer_than_the_limit_and_is_free_again(monkeypatch):

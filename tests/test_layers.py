@@ -1,6 +1,6 @@
 """The house rules of builder/: imports run one way, and the WeasyPrint extension stands apart.
 
-    model, errors, routes, files, chinese  <-  source  <-  render  <-  print, importer  <-  pipeline  <-  cli
+    model, errors, routes, files, chinese  <-  source  <-  render  <-  print, importer  <-  pipeline  <-  serve  <-  cli
 
 A module may import the builder's modules of its own layer or of a lower one, never of a
 higher one, and the two subsystems of one layer (print, importer) not each other.
@@ -17,12 +17,13 @@ PACKAGE = Path(__file__).resolve().parent.parent / "builder"
 
 # Layer of each top-level part of the package; later issues add cache/, serve/, mail/.
 LAYERS = {
-    "__init__": 0, "model": 0, "errors": 0, "routes": 0, "files": 0, "chinese": 0, "forked": 0,
+    "__init__": 0, "model": 0, "errors": 0, "routes": 0, "files": 0, "chinese": 0, "forked": 0, "memory": 0,
     "source": 1, "cache": 1,
     "render": 2,
-    "print": 3, "importer": 3, "mail": 3,
+    "print": 3, "importer": 3, "mail": 3, "scaffold": 3,
     "pipeline": 4,
-    "cli": 5,
+    "serve": 5,
+    "cli": 6,
 }
 EXTENSION = "builder.print.weasyprint_cjk"
 

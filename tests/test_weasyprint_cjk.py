@@ -20,7 +20,15 @@ from builder.pipeline import load
 from builder.print import weasyprint_cjk
 from builder.print.document import print_document
 from builder.print.pdf import render_pdf
-from builder.print.weasyprint_cjk import EXPECTED_WEASYPRINT, WeasyPrintMismatch, cjk, patches, runtime, typesetting
+from builder.print.weasyprint_cjk import (
+    EXPECTED_WEASYPRINT,
+    WeasyPrintMismatch,
+    cjk,
+    fonts,
+    patches,
+    runtime,
+    typesetting,
+)
 from builder.render.themes import template_env
 
 # The print CSS's settings (custom properties), and a document they change.
@@ -105,7 +113,7 @@ def test_a_changed_internal_is_named(monkeypatch):
 
 def test_the_table_names_every_replaced_function_once_and_keeps_weasyprints_own():
     targets = [(owner, name) for owner, name, _ in patches.TABLE]
-    assert len(targets) == len(set(targets)) == 9
+    assert len(targets) == len(set(targets)) == 10
     for owner, name, replacement in patches.TABLE:
         kept = runtime.original(owner, name)
         assert kept is not replacement
@@ -149,6 +157,47 @@ def test_install_refuses_functions_someone_else_replaced(monkeypatch):
         with typesetting():
             pass
     assert not runtime.active()
+
+
+# --- fonts read whole only when wanted ------------------------------------------------------------------------------
+
+def counting_whole_reads(monkeypatch):
+    reads = []
+    real = fonts.get_hb_object_data
+
+    def read(face):
+        reads.append(face)
+        return real(face)
+
+    monkeypatch.setattr(fonts, "get_hb_object_data", read)
+    return reads
+
+
+def embedded_fonts(data, tmp_path):
+    path = tmp_path / "fonts.pdf"
+    path.write_bytes(data)
+    listing = subprocess.run(["pdffonts", str(path)], check=True, capture_output=True, text=True).stdout
+    return [line.split()[0] for line in listing.splitlines()[2:] if " yes " in line]
+
+
+def test_a_subset_font_is_never_read_whole_and_the_pdf_is_weasyprints_own(monkeypatch, tmp_path):
+    reads = counting_whole_reads(monkeypatch)
+    with typesetting():
+        ours = pdf(document(SETTING_A))
+    assert reads == []  # HarfBuzz subsets from the face
+    monkeypatch.setattr(patches, "TABLE", tuple(entry for entry in patches.TABLE if entry[2] is not fonts.Font))
+    with typesetting():
+        eager = pdf(document(SETTING_A))
+    assert ours == eager
+    assert any("Noto-Serif-CJK-SC" in name for name in embedded_fonts(ours, tmp_path))
+
+
+def test_a_font_embedded_whole_is_read_when_wanted(monkeypatch):
+    reads = counting_whole_reads(monkeypatch)
+    with typesetting():
+        whole = weasyprint.HTML(string=document(SETTING_A)).write_pdf(pdf_identifier=b"0" * 32, full_fonts=True)
+    assert reads  # every font it embeds, read in full
+    assert len(whole) > 10_000_000  # a Noto CJK collection is 19 to 27 MB
 
 
 # --- state tied to one render ---------------------------------------------------------------------------------------

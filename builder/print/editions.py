@@ -25,6 +25,7 @@ from pathlib import Path
 
 import jinja2
 
+from builder import memory
 from builder.errors import ContentError, Findings
 from builder.files import UnsafePath, inside, regular_file
 from builder.forked import default_jobs
@@ -60,8 +61,8 @@ class Typesetters:
     def __init__(self, jobs: int | None = None, issues: int | None = None) -> None:
         """`jobs` workers (default: one per core), but no more than the `issues` expected."""
         jobs = jobs or default_jobs()
-        workers = max(1, min(jobs, jobs if issues is None else issues))
-        self.pool = ProcessPoolExecutor(workers, multiprocessing.get_context("fork"), initializer=_warm_up,
+        self.count = max(1, min(jobs, jobs if issues is None else issues))
+        self.pool = ProcessPoolExecutor(self.count, multiprocessing.get_context("fork"), initializer=_warm_up,
                                         initargs=(os.getpid(),))
         self.pool.submit(int)  # the workers start now (all of them: they are forked)
         self.busy = False
@@ -121,16 +122,26 @@ def _stop_with(build_process: int) -> None:
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
+# Editions handed to each worker at a time: one it typesets, the rest queued, so that it
+# never waits for the build. The others wait without their print HTML (made again when
+# their turn comes): 240 issues' would be 40 MB held for the length of the typesetting.
+QUEUED_PER_WORKER = 4
+
+
 @dataclass
 class PendingEditions:
-    """Editions being typeset: `finish()` checks their characters meanwhile, then
-    collects them."""
+    """Editions being typeset: `finish()` checks their characters meanwhile, hands the
+    waiting ones on as workers free up, and collects them."""
 
     archive: Archive
-    documents: dict[str, PrintDocument]  # those being typeset (a cached one's HTML is not kept)
+    env: jinja2.Environment
+    workers: Typesetters
+    issues: dict[str, Issue]  # by slug
+    to_typeset: list[str]  # issue slugs, in the order they go to the workers
+    handed: int  # to_typeset[:handed] went to the workers; the rest wait
+    futures: dict[str, Future]  # those with a worker now (a finished one is dropped, its PDF with it)
     digests: dict[str, str]  # issue slug -> its document's digest, for every edition
     cached: dict[str, Path]
-    futures: dict[str, Future]
     refused: list[ContentError]  # issues beyond what the typesetter sets in reasonable time
     cache: Path | None  # None: not to be used
     # When the first edition went to a worker: the time left is reckoned from then (by the
@@ -138,15 +149,14 @@ class PendingEditions:
     started: float = field(default_factory=time.monotonic)
 
     def finish(self, report: Callable[[str], None] = lambda _: None) -> Editions:
-        archive = self.archive
+        archive, issues = self.archive, self.issues
         pdfs: dict[str, Path | bytes] = dict(self.cached)
         errors: list[ContentError] = []
         warnings: list[ContentError] = []
-        issues = {issue.slug: issue for issue in archive.issues}
         failed: dict[str, list[ContentError]] = {}
-        if self.futures:
+        if self.to_typeset:
             warnings.extend(_environment_warnings())
-            for slug in self.futures:
+            for slug in self.to_typeset:
                 found = preflight(archive.site, issues[slug])
                 failed[slug] = list(found.errors)
                 warnings.extend(found.warnings)
@@ -155,10 +165,10 @@ class PendingEditions:
             warnings.append(ContentError(archive.site.root / PDF_CACHE, "the PDF cache is a link to outside the "
                                          "site, so it is not used: every PDF is typeset again", None,
                                          "remove the link; the build makes the folder itself"))
-        for slug in self.futures:
+        for slug in self.to_typeset:
             errors.extend(failed[slug])  # characters no font has, whatever becomes of the typesetting
-        progress = _Progress(len(self.futures), report, self.started)
-        for slug, result in _completed(self.futures, report):
+        progress = _Progress(len(self.to_typeset), report, self.started)
+        for slug, result in self._completed(report):
             if isinstance(result, TimeoutError):
                 errors.append(ContentError(issues[slug].folder, f"the typesetting of this issue took more than "
                                            f"{TYPESETTING_LIMIT // 60} minutes and was stopped", None,
@@ -185,6 +195,49 @@ class PendingEditions:
         digests = {slug: f"pdf {self.digests[slug]}" for slug in pdfs}
         return Editions(pdfs, digests, tuple(errors), tuple(warnings))
 
+    def _hand_on(self) -> None:
+        """Give the workers waiting editions until each has QUEUED_PER_WORKER."""
+        while self.handed < len(self.to_typeset) and len(self.futures) < QUEUED_PER_WORKER * self.workers.count:
+            slug = self.to_typeset[self.handed]
+            self.handed += 1
+            document = print_document(self.archive, self.issues[slug], self.env)
+            self.digests[slug] = document.digest  # the same as before: print_document is pure
+            self.futures[slug] = self.workers.typeset(document)
+
+    def _completed(self, report: Callable[[str], None]
+                   ) -> Iterator[tuple[str, RenderedPdf | TimeoutError | BrokenProcessPool]]:
+        """Each edition as soon as it is typeset, in the order they finish, the waiting ones
+        handed on meanwhile; a TimeoutError for one its worker stopped after
+        TYPESETTING_LIMIT (`_typeset`), a BrokenProcessPool for one whose worker died. Says
+        every PROGRESS_SECONDS how far it is. Should no edition finish for longer than a
+        worker may take (a worker that does not stop), the rest are given up."""
+        pending = self.futures
+        total = len(self.to_typeset)
+        said = last = time.monotonic()
+        while pending:
+            finished, _ = wait(pending.values(), timeout=1, return_when=FIRST_COMPLETED)
+            now = time.monotonic()
+            for slug, future in list(pending.items()):
+                if future in finished:
+                    del pending[slug]
+                    last = now
+                    try:
+                        result = future.result()
+                    except (BrokenProcessPool, TimeoutError) as exc:
+                        result = exc
+                    self._hand_on()
+                    yield slug, result
+            if pending and now - last >= TYPESETTING_LIMIT + STALL_GRACE:
+                for slug in list(pending):
+                    del pending[slug]
+                    yield slug, TimeoutError()
+                for slug in self.to_typeset[self.handed:]:
+                    yield slug, TimeoutError()
+                self.handed = total
+            if pending and now - said >= PROGRESS_SECONDS:
+                said = now
+                report(f"still typesetting: {self.handed - len(pending)} of {total} done")
+
 
 def preflight(site: Site, issue: Issue) -> Findings:
     """What would spoil an issue's print edition, found without typesetting it: more text
@@ -194,61 +247,65 @@ def preflight(site: Site, issue: Issue) -> Findings:
     return Findings((*print_limits(issue), *glyphs.errors), glyphs.warnings)
 
 
+def edition(archive: Archive, issue: Issue, env: jinja2.Environment) -> tuple[Path | bytes | None, list[ContentError]]:
+    """One issue's print edition, typeset in this process unless the cache has it (what
+    `newsletter serve` previews): its file in the cache (or its bytes, where it has content
+    cut, which is not cached), or None and what prevents it."""
+    errors = list(preflight(archive.site, issue).errors)
+    if errors:
+        return None, errors
+    document = print_document(archive, issue, env)
+    folder = _cache(archive.site.root)
+    trusted = folder is not None and _trusted(folder)
+    found = _from_cache(_cached(folder, issue.slug, document.digest)) if folder is not None and trusted else None
+    if found is not None:
+        return found, []
+    try:
+        result = _typeset(document)
+    except TimeoutError:
+        return None, [ContentError(issue.folder, f"the typesetting of this issue took more than "
+                                   f"{TYPESETTING_LIMIT // 60} minutes and was stopped", None,
+                                   "look for what is unusual in it (a picture of many shapes, a table of "
+                                   "thousands of cells)")]
+    unreadable = locate_problems(issue, result.problems)
+    if unreadable:
+        return None, unreadable
+    cut = locate_overflows(issue, article_anchors(issue), result.overflows)
+    if not cut and folder is not None:
+        return _store(folder, issue.slug, document.digest, result.pdf), []
+    return result.pdf, []
+
+
 def start_editions(archive: Archive, env: jinja2.Environment, workers: Typesetters,
                    cache: bool = True) -> PendingEditions:
     """Each issue's PDF from the cache, or handed to a worker to typeset (every one with
-    `cache` false: --no-cache; what is typeset is cached all the same)."""
+    `cache` false: --no-cache; what is typeset is cached all the same); beyond what the
+    workers take at once, the issues wait their turn in `PendingEditions.finish`."""
     folder = _cache(archive.site.root)
     limits = {issue.slug: print_limits(issue) for issue in archive.issues}
     refused = [error for errors in limits.values() for error in errors]
     cached: dict[str, Path] = {}
     futures: dict[str, Future] = {}
-    typeset: dict[str, PrintDocument] = {}
+    to_typeset: list[str] = []
     digests: dict[str, str] = {}
     started = time.monotonic()
     trusted = folder is not None and _trusted(folder)
     for issue in archive.issues:
         if limits[issue.slug]:
             continue
-        # One document at a time: a cached edition's print HTML is not kept (240 issues' would be 70 MB).
+        # One document at a time: a cached or waiting edition's print HTML is not kept.
         document = print_document(archive, issue, env)
         digests[issue.slug] = document.digest
         pdf = _from_cache(_cached(folder, issue.slug, document.digest)) if folder is not None and cache \
             and trusted else None
         if pdf is not None:
             cached[issue.slug] = pdf
-        else:
+            continue
+        to_typeset.append(issue.slug)
+        if len(futures) < QUEUED_PER_WORKER * workers.count:
             futures[issue.slug] = workers.typeset(document)
-            typeset[issue.slug] = document
-    return PendingEditions(archive, typeset, digests, cached, futures, refused, folder, started)
-
-
-def _completed(futures: dict[str, Future], report: Callable[[str], None]
-               ) -> Iterator[tuple[str, RenderedPdf | TimeoutError | BrokenProcessPool]]:
-    """Each edition as soon as it is typeset, in the order they finish; a TimeoutError for
-    one its worker stopped after TYPESETTING_LIMIT (`_typeset`), a BrokenProcessPool for one
-    whose worker died. Says every PROGRESS_SECONDS how far it is. Should no edition finish
-    for longer than a worker may take (a worker that does not stop), the rest are given up."""
-    pending = dict(futures)
-    said = last = time.monotonic()
-    while pending:
-        finished, _ = wait(pending.values(), timeout=1, return_when=FIRST_COMPLETED)
-        now = time.monotonic()
-        for slug, future in list(pending.items()):
-            if future in finished:
-                del pending[slug]
-                last = now
-                try:
-                    yield slug, future.result()
-                except (BrokenProcessPool, TimeoutError) as exc:
-                    yield slug, exc
-        if pending and now - last >= TYPESETTING_LIMIT + STALL_GRACE:
-            for slug in list(pending):
-                del pending[slug]
-                yield slug, TimeoutError()
-        if pending and now - said >= PROGRESS_SECONDS:
-            said = now
-            report(f"still typesetting: {len(futures) - len(pending)} of {len(futures)} done")
+    return PendingEditions(archive, env, workers, {issue.slug: issue for issue in archive.issues}, to_typeset,
+                           len(futures), futures, digests, cached, refused, folder, started)
 
 
 def _typeset(document: PrintDocument) -> RenderedPdf:
@@ -262,6 +319,7 @@ def _typeset(document: PrintDocument) -> RenderedPdf:
         return render_pdf(document)
     finally:
         signal.alarm(0)
+        memory.give_back()  # what the edition's layout freed, before the next one
 
 
 class _Progress:

@@ -16,7 +16,7 @@ from builder.forked import fork_map
 from builder.model import Archive, Article, Issue, Section
 from builder.render import markdown
 from builder.render.feeds import render_feed
-from builder.render.output import Page
+from builder.render.output import Packed, Page
 from builder.render.themes import template_errors
 from builder.routes import page_url
 
@@ -27,21 +27,23 @@ Reusable = Callable[[str, str], bool]
 def render_archive(archive: Archive, env: jinja2.Environment, pdfs: frozenset[str] = frozenset(),
                    reusable: Reusable = lambda path, key: False, base: str = "",
                    digests: Mapping[str, str] | None = None, jobs: int = 1,
-                   templates: Callable[[str], str] = lambda name: "") -> list[Page]:
+                   templates: Callable[[str], str] = lambda name: "",
+                   hold: Callable[[str], str | Packed] = str) -> list[Page]:
     """Every HTML page of the archive, and its feed. `pdfs` holds the slugs of the issues that have a
     print edition. A page whose inputs are those the last build wrote it from (the same
     key: `base`, a digest of the site and the code, `templates`' digest of its template,
     and `digests` of its issues) and that is still as it was left is not rendered again:
     `reusable` says so, and its Page has no content. The issues' pages are rendered over
-    `jobs` processes."""
-    pages = _Pages(archive, env, reusable, base, digests or {}, templates)
+    `jobs` processes. `hold` is what a page's text is kept as until it is written (the
+    build packs it while the print editions are typeset)."""
+    pages = _Pages(archive, env, reusable, base, digests or {}, templates, hold)
     result = [pages.home(), pages.issue_list(), pages.section_list(), pages.not_found()]
     issues = archive.issues
     planned, makers = pages.plan(range(len(issues)), pdfs)
     if len(makers) < FORK_PAGES or jobs <= 1:
         # Processes pay only for much work (starting them takes as long as a hundred pages).
         with template_errors():
-            result.extend(Page(page.path, makers[page.path](), page.key) if page.path in makers else page
+            result.extend(Page(page.path, hold(makers[page.path]()), page.key) if page.path in makers else page
                           for page in planned)
     else:
         # A few runs of issues for each worker, so that one slow run does not keep the others waiting.
@@ -67,6 +69,7 @@ class _Pages:
     base: str
     digests: Mapping[str, str]
     templates: Callable[[str], str]  # template name -> a digest of the files it is made of
+    hold: Callable[[str], str | Packed] = str  # what a page's text is kept as until written
     computed: dict[str, str] = field(default_factory=dict)
     decided: dict[str, tuple[str, bool]] = field(default_factory=dict)  # path -> its key, and whether reusable
     planning: bool = False  # `_made` renders nothing, and keeps how it would (`plan`)
@@ -94,7 +97,7 @@ class _Pages:
             self.makers[path] = make
         if self.planning or reuse:
             return Page(path, None, key)
-        return Page(path, make(), key)
+        return Page(path, self.hold(make()), key)
 
     def _page(self, template: str, path: str, depends: Iterable[str], context: Callable[[], dict[str, Any]],
               root: str | None = None) -> Page:

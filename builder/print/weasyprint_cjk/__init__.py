@@ -23,6 +23,10 @@ of one render, the extension replaces a few WeasyPrint functions:
 4. `layout.block.block_box_layout` and `columns_layout`: multi-column layout without
    laying each column out twice (`columns.py`).
 
+5. `pdf.stream.Font`: fonts that read their whole file only if something wants it, not
+   a 19 to 27 MB copy of each Noto CJK collection held while the PDF is written
+   (`fonts.py`).
+
 `typesetting()` checks the installed WeasyPrint once per process (`compat.py`: exactly
 the version pinned in pyproject.toml, with every internal the patches rely on; else
 `WeasyPrintMismatch`, also when WeasyPrint's modules cannot be imported), puts the whole

@@ -20,6 +20,7 @@ import weasyprint
 from weasyprint import css, layout
 from weasyprint.draw import text as draw_text
 from weasyprint.layout import block, column, inline, preferred
+from weasyprint.pdf import fonts, stream
 from weasyprint.text import line_break
 from weasyprint.text.ffi import ffi, pango
 
@@ -138,6 +139,15 @@ def _requirements() -> Iterator[tuple[str, Callable[[], bool]]]:
                           ('PangoItem *', ('offset', 'length', 'analysis'))):
         yield (f"{ctype.rstrip(' *')} has the fields {', '.join(fields)}",
                functools.partial(_has_fields, ctype, fields))
+
+    # fonts.py: the font file read only when wanted.
+    yield ("pdf.fonts.Font.__init__ copies the font file with get_hb_object_data(self.hb_face), its only read",
+           lambda: _source(fonts.Font.__init__).count('get_hb_object_data(') == 1
+           and 'self.file_content = get_hb_object_data(self.hb_face)' in _source(fonts.Font.__init__))
+    yield ("pdf.fonts.Font keeps file_content on the instance (no class attribute, no __slots__)",
+           lambda: not hasattr(fonts.Font, 'file_content') and not hasattr(fonts.Font, '__slots__'))
+    yield ("pdf.stream.Stream.add_font makes its fonts with Font(pango_font, description, font_size)",
+           lambda: 'Font(pango_font, description, font_size)' in _source(stream.Stream.add_font))
 
     # columns.py: the trials of WeasyPrint's columns_layout and the final layout.
     yield ("layout.column.columns_layout imports block_box_layout from .block when it runs",

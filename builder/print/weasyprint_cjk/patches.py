@@ -18,10 +18,11 @@ from collections.abc import Callable
 from typing import Any
 
 from weasyprint.layout import block, inline, preferred
+from weasyprint.pdf import stream
 from weasyprint.text import line_break
 from weasyprint.text.ffi import ffi, pango
 
-from builder.print.weasyprint_cjk import columns, justify, lines
+from builder.print.weasyprint_cjk import columns, fonts, justify, lines
 from builder.print.weasyprint_cjk.runtime import ORIGINALS
 
 # (owner, attribute, replacement)
@@ -38,6 +39,8 @@ TABLE: tuple[tuple[Any, str, Callable[..., Any]], ...] = (
     # Multi-column layout without laying each column out twice (columns.py).
     (block, 'block_box_layout', columns.block_box_layout),
     (block, 'columns_layout', columns.columns_layout),
+    # Fonts whose whole file is read only if something needs it (fonts.py).
+    (stream, 'Font', fonts.Font),
 )
 
 
