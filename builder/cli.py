@@ -114,6 +114,64 @@ def _check(args: argparse.Namespace, root: Path) -> int:
     return OK
 
 
+def _serve(args: argparse.Namespace, root: Path) -> int:
+    import errno
+
+    from builder.serve.loop import run
+
+    if not (root / routes.SITE_FILE).is_file():
+        raise ContentErrors.one(root / routes.SITE_FILE, "there is no site.yaml here, so there is no site to serve",
+                                None, "run the command in the site's folder, or give it with --site DIR")
+    # Ctrl-C stops the server even where the shell that started it ignores SIGINT (a job in the background).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"warning: serving on {args.host}: anyone who can reach this machine sees the drafts too",
+              file=sys.stderr)
+    try:
+        run(root, args.host, args.port, not args.no_drafts, report=lambda line: print(line, flush=True),
+            errors=lambda line: print(line, file=sys.stderr, flush=True))
+    except OSError as exc:
+        if exc.errno != errno.EADDRINUSE and exc.errno != errno.EACCES:
+            raise
+        taken = "is in use (another `newsletter serve`, or another server?)" if exc.errno == errno.EADDRINUSE \
+            else "may not be used by this user"
+        print(f"error: port {args.port} on {args.host} {taken}\n    hint: choose another with --port, "
+              f"e.g. --port {args.port + 1}", file=sys.stderr)
+        return USAGE_ERROR
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    print("stopped", flush=True)
+    return OK
+
+
+def _new(args: argparse.Namespace, root: Path) -> int:
+    import datetime as dt
+
+    from builder.pipeline import load
+
+    archive, _ = load(root, drafts=True)
+    today = dt.date.today()
+    if args.what == "issue":
+        from builder.scaffold.issue import next_issue, write_issue
+
+        issue = next_issue(archive, args.date, today)
+        path = write_issue(root, issue)
+        print(f"wrote {path.relative_to(root)}: {issue.label}, {issue.date.isoformat()}, a draft")
+        print(f'next: newsletter new article --section {archive.site.sections[0].name} --title "…"'
+              f"{'' if root == Path('.') else f' --site {root}'}, then look at it with newsletter serve; "
+              f"delete the line 'draft: true' from issue.yaml to publish it")
+        return OK
+    from builder.scaffold.article import new_article, write_article
+
+    article = new_article(archive, args.issue, args.section, args.title, args.source or "", args.date, today)
+    path = write_article(article)
+    print(f"wrote {path.relative_to(root)}: 【{article.section.name}】{article.title} (order {article.order}, "
+          f"来源 {article.source}, 发布日期 {article.date.isoformat()}), in {article.issue.label}")
+    print(f"next: write the article below its front matter; it will be at "
+          f"/{routes.article_folder(article.issue.slug, article.slug)} in newsletter serve")
+    return OK
+
+
 def _import(args: argparse.Namespace, root: Path) -> int:
     from builder.files import read_text
     from builder.importer.back_issue import format_summary, issue_meta, parse_extracted_text, write_issue
@@ -175,6 +233,12 @@ def _jobs(value: str) -> int:
     return int(value)
 
 
+def _port(value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= 65535:
+        raise argparse.ArgumentTypeError(f"'{value}' is not a port number from 1 to 65535")
+    return int(value)
+
+
 def _date(value: str):
     from builder.source.fields import parse_date
 
@@ -231,6 +295,44 @@ def _parser() -> argparse.ArgumentParser:
                                                 "and list every error found. Writes nothing.")
     site_option(check_cmd)
     check_cmd.set_defaults(run=_check)
+
+    serve_cmd = commands.add_parser(
+        "serve", help="preview the site in a browser, rebuilt as files are saved",
+        description="Build the site, drafts included, into .cache/serve/ (output/ is left alone) and serve it "
+                    "on http://127.0.0.1:8000/. Every save of content/, templates/, themes/ or site.yaml rebuilds "
+                    "what it changes, and every open page it changed reloads by itself once the rebuild is done; "
+                    "the issue's PDF is typeset again aside. While a file has errors, the pages show them. "
+                    "Ctrl-C stops.")
+    site_option(serve_cmd)
+    serve_cmd.add_argument("--host", default="127.0.0.1", help="the address to serve on (default: 127.0.0.1, "
+                                                               "this machine only)")
+    serve_cmd.add_argument("--port", type=_port, default=8000, help="the port (default: 8000)")
+    serve_cmd.add_argument("--no-drafts", action="store_true", help="leave out the drafts, as readers will see it")
+    serve_cmd.set_defaults(run=_serve)
+
+    new_cmd = commands.add_parser("new", help="start the next issue, or an article in it",
+                                  description="Write the files an issue or an article starts from; never "
+                                              "replaces a file.")
+    new_kinds = new_cmd.add_subparsers(dest="what", metavar="WHAT", required=True)
+    new_issue = new_kinds.add_parser(
+        "issue", help="the next issue's folder and issue.yaml",
+        description="Create the next issue's folder, named as the others are (2017-19), with an issue.yaml: the "
+                    "next 期号 in the year (1 in a new year), the next 总期号, the next publication day (the "
+                    "weekday of the latest issue) or --date. The issue is a draft until you delete 'draft: true'.")
+    site_option(new_issue)
+    new_issue.add_argument("--date", type=_date, help="its publication date (default: the next day on the latest "
+                                                      "issue's weekday)")
+    new_article = new_kinds.add_parser(
+        "article", help="an article's Markdown file, front matter filled in",
+        description="Create an article in the latest issue (or --issue): its file numbered after the others, its "
+                    "web address from the title in pinyin, the next order in its section.")
+    site_option(new_article)
+    new_article.add_argument("--section", required=True, help="栏目, by name or slug (e.g. 政策聚焦 or policy)")
+    new_article.add_argument("--title", required=True, help="the title")
+    new_article.add_argument("--source", help="来源 (default: the bulletin's own title)")
+    new_article.add_argument("--date", type=_date, help="发布日期 (default: today, or the issue's date if earlier)")
+    new_article.add_argument("--issue", metavar="SLUG", help="the issue's folder name (default: the latest issue)")
+    new_cmd.set_defaults(run=_new)
 
     import_cmd = commands.add_parser(
         "import", help="import a back issue from text extracted from its PDF",

@@ -1,0 +1,269 @@
+"""The preview's HTTP side: the built pages, the PDF previews, and the events that make
+open tabs reload.
+
+Only files inside the output folder are served: the URL's path is decoded once and
+split on `/`; `..`, `.`, empty parts (`//`), hidden names, backslashes and NULs are
+refused (403), and so is a file whose real path, links followed, lies outside the
+folder. A folder is served by its index.html or not at all: no listings. Every page is
+sent with `Cache-Control: no-store` and, if HTML, with the live script put in before
+`</body>`; while the site does not build, every page is the error in its place.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import mimetypes
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from builder import routes
+from builder.serve.state import Board
+
+LIVE = "/__live__/"
+# A tab waits this long between signs of life on its event stream (a closed tab is noticed then).
+PING_SECONDS = 15
+
+LIVE_SCRIPT = """// Put into every page `newsletter serve` serves (never into `newsletter build`'s output):
+// the page reloads once a rebuild that changed it is done.
+(() => {
+  const data = document.currentScript.dataset;
+  if (data.refreshing) {
+    const note = document.createElement("div");
+    note.setAttribute("role", "status");
+    note.textContent = "PDF 正在更新……完成后本页自动刷新";
+    note.style.cssText = "position:fixed;right:1em;bottom:1em;z-index:9999;padding:.5em 1em;" +
+      "background:#fff8d6;color:#333;border:1px solid #c9a400;border-radius:4px;font-size:14px";
+    document.body.appendChild(note);
+  }
+  const query = new URLSearchParams({ page: data.page, version: data.version, session: data.session });
+  const events = new EventSource("/__live__/events?" + query);
+  events.addEventListener("reload", () => {
+    events.close();
+    location.reload();
+  });
+})();
+"""
+
+_BODY_END = re.compile(rb"</body\s*>", re.IGNORECASE)
+_PDF = re.compile(r"pdf/([A-Za-z0-9][A-Za-z0-9-]*)\.pdf")
+
+
+@dataclass
+class Site:
+    """What the handler serves from, and who it tells."""
+
+    root: Path
+    output: Path
+    pdfs: Path  # the PDF previews
+    board: Board
+    preview: Callable[[str], None]  # asks for an issue's PDF to be typeset
+
+
+class Refused(Exception):
+    """A path that tries to leave the folder, or names what is not the site's to show."""
+
+
+def local_path(url_path: str) -> list[str]:
+    """The parts of a URL path (`/issues/2017-18/`: ["issues", "2017-18", ""]); Refused for
+    one that could name anything outside the folder, however it is encoded."""
+    if "\\" in url_path or not url_path.startswith("/"):
+        raise Refused(url_path)
+    decoded = unquote(url_path, errors="strict")
+    parts = decoded[1:].split("/")
+    for index, part in enumerate(parts):
+        last = index == len(parts) - 1
+        if (part == "" and not last) or part in (".", "..") or part.startswith(".") or "\\" in part or "\0" in part:
+            raise Refused(url_path)
+    return parts
+
+
+def find(folder: Path, parts: list[str]) -> tuple[Path | None, bool]:
+    """(the file `parts` names in `folder`, links followed and still inside it; None if there
+    is none), and whether the URL names a folder without its final slash (to redirect).
+    Refused for a link that leads out."""
+    top = folder.resolve()
+    target = top.joinpath(*parts)
+    try:
+        real = target.resolve(strict=True)
+    except (OSError, RuntimeError):
+        return None, False
+    if real != top and top not in real.parents:
+        raise Refused("/".join(parts))
+    if real.is_dir():
+        if parts and parts[-1] != "":
+            return None, True
+        index = (real / "index.html").resolve()
+        if not index.is_file() or top not in index.parents:
+            return None, False
+        return index, False
+    return (real, False) if real.is_file() else (None, False)
+
+
+class Handler(BaseHTTPRequestHandler):
+    server: Server
+    protocol_version = "HTTP/1.0"
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        self._answer(send_body=True)
+
+    def do_HEAD(self) -> None:  # noqa: N802
+        self._answer(send_body=False)
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        pass  # the terminal says what was rebuilt, not every request
+
+    def _answer(self, send_body: bool) -> None:
+        site = self.server.site
+        split = urlsplit(self.path)
+        if split.path.startswith(LIVE):
+            self._live(split.path[len(LIVE):], parse_qs(split.query), send_body)
+            return
+        try:
+            parts = local_path(split.path)
+            pdf = _PDF.fullmatch("/".join(parts))
+            if pdf is not None:
+                self._pdf(pdf.group(1), send_body)
+                return
+            found, slash = find(site.output, parts)
+        except (Refused, UnicodeDecodeError):
+            self._text(403, "拒绝访问：这个地址不在本站之内。", send_body)
+            return
+        if slash:
+            self.send_response(301)
+            self.send_header("Location", split.path + "/" + (f"?{split.query}" if split.query else ""))
+            self.end_headers()
+            return
+        page = "/".join(parts) + ("index.html" if not parts or parts[-1] == "" else "")
+        if site.board.errors and (found is None or found.suffix == ".html"):
+            self._html(500, _error_page(site), page, send_body)
+        elif found is None:
+            missing = site.output / "404.html"
+            data = missing.read_bytes() if missing.is_file() else "<!doctype html><title>找不到页面</title>" \
+                "<body><p>找不到页面。</p></body>".encode()
+            self._html(404, data, page, send_body)
+        elif found.suffix == ".html":
+            self._html(200, found.read_bytes(), page, send_body)
+        else:
+            self._bytes(200, found.read_bytes(), _content_type(found.name), send_body)
+
+    def _pdf(self, slug: str, send_body: bool) -> None:
+        site = self.server.site
+        path = site.pdfs / f"{slug}.pdf"
+        page = routes.pdf(slug)
+        if path.is_file() and slug not in site.board.refreshing:
+            self._bytes(200, path.read_bytes(), "application/pdf", send_body)
+            return
+        if slug not in site.board.refreshing:
+            site.preview(slug)
+        errors = site.pdfs / f"{slug}.errors"
+        said = (f"<p>上次排版未成功：</p><pre>{html.escape(errors.read_text(encoding='utf-8'))}</pre>"
+                if errors.is_file() else "")
+        body = (f"<!doctype html><html lang=\"zh-CN\"><meta charset=\"utf-8\"><title>正在排版 {slug}.pdf</title>"
+                f"<body><p>正在排版 {slug}.pdf，完成后本页自动显示 PDF。</p>{said}</body></html>")
+        self._html(202, body.encode("utf-8"), page, send_body)
+
+    def _live(self, what: str, query: dict[str, list[str]], send_body: bool) -> None:
+        if what == "live.js":
+            self._bytes(200, LIVE_SCRIPT.encode("utf-8"), "text/javascript; charset=utf-8", send_body)
+        elif what == "events":
+            self._events(query)
+        else:
+            self._text(404, "找不到页面。", send_body)
+
+    def _events(self, query: dict[str, list[str]]) -> None:
+        board = self.server.site.board
+        page = query.get("page", [""])[0]
+        try:
+            since = int(query.get("version", ["0"])[0])
+        except ValueError:
+            since = 0
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream; charset=utf-8")
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        try:
+            self.wfile.write(b": connected\n\n")
+            self.wfile.flush()
+            if query.get("session", [""])[0] != board.session:  # served by an earlier server
+                self._reload(board.version)
+                return
+            while not board.closed:
+                if board.wait(page, since, PING_SECONDS):
+                    self._reload(board.version)
+                    return
+                self.wfile.write(b": ping\n\n")
+                self.wfile.flush()
+        except OSError:
+            pass  # the tab was closed
+
+    def _reload(self, version: int) -> None:
+        self.wfile.write(f"event: reload\ndata: {json.dumps({'version': version})}\n\n".encode())
+        self.wfile.flush()
+
+    def _html(self, status: int, data: bytes, page: str, send_body: bool) -> None:
+        board = self.server.site.board
+        refreshing = any(page == routes.issue_page(slug) or page == routes.pdf(slug) for slug in board.refreshing)
+        script = (f'<script src="{LIVE}live.js" data-page="{html.escape(page)}" data-version="{board.version}" '
+                  f'data-session="{board.session}"' + (' data-refreshing="1"' if refreshing else "")
+                  + "></script>").encode("utf-8")
+        ends = list(_BODY_END.finditer(data))
+        data = data[:ends[-1].start()] + script + data[ends[-1].start():] if ends else data + script
+        self._bytes(status, data, "text/html; charset=utf-8", send_body)
+
+    def _text(self, status: int, text: str, send_body: bool) -> None:
+        self._bytes(status, text.encode("utf-8"), "text/plain; charset=utf-8", send_body)
+
+    def _bytes(self, status: int, data: bytes, content_type: str, send_body: bool) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("X-Content-Type-Options", "nosniff")
+        self.end_headers()
+        if send_body:
+            try:
+                self.wfile.write(data)
+            except OSError:
+                pass  # the browser went away
+
+
+def _content_type(name: str) -> str:
+    guessed = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    return f"{guessed}; charset=utf-8" if guessed.startswith("text/") or guessed.endswith(("+xml", "/xml")) \
+        else guessed
+
+
+def _error_page(site: Site) -> bytes:
+    errors = site.board.errors
+    items = []
+    for error in errors:
+        text = error.format(site.root)
+        message, _, hint = text.partition("\n    hint: ")
+        items.append(f"<li><pre>{html.escape(message)}</pre>"
+                     + (f"<p>提示（hint）：{html.escape(hint)}</p>" if hint else "") + "</li>")
+    return (f"<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>构建出错</title>"
+            "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto;padding:0 1em;color:#222}"
+            "h1{color:#a00}li{margin:1em 0}pre{white-space:pre-wrap;background:#fff3f3;padding:.5em;"
+            "border-left:4px solid #a00}</style></head><body>"
+            f"<h1>构建出错：{len(errors)} 个错误</h1><p>改正后保存，本页会自动恢复。与 <code>newsletter check</code> "
+            f"所报相同：</p><ol>{''.join(items)}</ol></body></html>").encode()
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], site: Site) -> None:
+        self.site = site
+        super().__init__(address, Handler)
+
+    def start(self) -> threading.Thread:
+        thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True)
+        thread.start()
+        return thread
