@@ -6,6 +6,7 @@ fixture and twice in test_unchanged_issues_are_not_typeset_again. The other test
 the issues to `Recorder`, which stands in for the `Typesetters` and notes what it is
 given, so that what is typeset again, and what is cached, can be counted."""
 
+import os
 import shutil
 from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
@@ -28,6 +29,9 @@ class Recorder:
     into a stand-in PDF (with the given WeasyPrint problems)."""
 
     count = 1  # workers
+
+    def accepting(self) -> bool:
+        return True
 
     def __init__(self, problems: dict[str, tuple[str, ...]] | None = None) -> None:
         self.slugs: list[str] = []
@@ -308,6 +312,29 @@ def test_issues_beyond_what_the_workers_take_wait_and_are_handed_on_as_each_is_d
     again = Recorder()
     editions_of(site, again)
     assert again.slugs == []
+
+
+def worker_pid(_document) -> int:
+    return os.getpid()
+
+
+def test_typesetters_are_replaced_by_fresh_ones_after_their_share_of_editions(monkeypatch):
+    import builder.print.editions as editions
+
+    monkeypatch.setattr(editions, "_typeset", worker_pid)  # the forked workers inherit it
+    monkeypatch.setattr(editions, "EDITIONS_PER_WORKER", 2)
+    with Typesetters(jobs=1) as workers:
+        first = [workers.typeset(None) for _ in range(2)]
+        assert {future.result(timeout=60) for future in first} == {first[0].result()}  # one worker
+        assert workers.accepting()  # both done: a fresh pool
+        later = workers.typeset(None).result(timeout=60)
+        assert later != first[0].result()
+        slow = [workers.typeset(None), workers.typeset(None)]
+        if not all(future.done() for future in slow):
+            assert not workers.accepting()  # its last editions unfinished: nothing more handed to it
+        for future in slow:
+            future.result(timeout=60)
+        assert workers.accepting()
 
 
 def test_a_worker_stops_an_edition_set_longer_than_the_limit_and_is_free_again(monkeypatch):

@@ -9,6 +9,7 @@ the archive and checks the issues' characters against the fonts.
 from __future__ import annotations
 
 import ctypes
+import gc
 import importlib.util
 import multiprocessing
 import os
@@ -53,6 +54,12 @@ class Editions:
     warnings: tuple[ContentError, ...]
 
 
+# A pool of typesetters is replaced by a fresh one after this many editions a worker (once
+# all of its own are done): a worker otherwise grows by some 25 MB over 120 editions
+# (caches of WeasyPrint and Pango, fragments), which at 240 issues took the build to 500 MB.
+EDITIONS_PER_WORKER = 30
+
+
 class Typesetters:
     """The worker processes that typeset, started before the content is read so that
     they load WeasyPrint (about a second) while this process reads and renders the
@@ -62,19 +69,40 @@ class Typesetters:
         """`jobs` workers (default: one per core), but no more than the `issues` expected."""
         jobs = jobs or default_jobs()
         self.count = max(1, min(jobs, jobs if issues is None else issues))
-        self.pool = ProcessPoolExecutor(self.count, multiprocessing.get_context("fork"), initializer=_warm_up,
-                                        initargs=(os.getpid(),))
-        self.pool.submit(int)  # the workers start now (all of them: they are forked)
+        self.pool = self._start()
         self.busy = False
+        self.handed = 0  # editions handed to this pool
+        self.unfinished: set[Future] = set()  # of this pool
+
+    def _start(self) -> ProcessPoolExecutor:
+        pool = ProcessPoolExecutor(self.count, multiprocessing.get_context("fork"), initializer=_warm_up,
+                                   initargs=(os.getpid(),))
+        pool.submit(int)  # the workers start now (all of them: they are forked)
+        return pool
+
+    def accepting(self) -> bool:
+        """Whether an edition handed on now is set soon: not while a pool due to be
+        replaced still sets its last ones. One whose editions are all done is replaced here."""
+        if self.handed < EDITIONS_PER_WORKER * self.count:
+            return True
+        if self.unfinished:
+            return False
+        self.pool.shutdown()
+        self.pool, self.handed = self._start(), 0
+        return True
 
     def typeset(self, document: PrintDocument) -> Future:
         self.busy = True
+        self.handed += 1
         try:
-            return self.pool.submit(_typeset, document)
+            future = self.pool.submit(_typeset, document)
         except BrokenProcessPool as exc:  # a worker died before it got this issue
             failed: Future = Future()
             failed.set_exception(exc)
             return failed
+        self.unfinished.add(future)
+        future.add_done_callback(self.unfinished.discard)
+        return future
 
     def __enter__(self) -> Typesetters:
         return self
@@ -95,6 +123,10 @@ class Typesetters:
 
 def _warm_up(build_process: int) -> None:
     _stop_with(build_process)
+    # What this worker inherited from the build is never collected here: a collection
+    # writes to every object it looks at, which would copy the build's memory into this
+    # process (a pool started late inherits the whole archive).
+    gc.freeze()
     # Load WeasyPrint and the extension (about a second) while the build reads the
     # content. Another WeasyPrint is reported by render_pdf, whose error reaches the
     # build: raised here, it would only break the pool.
@@ -197,7 +229,8 @@ class PendingEditions:
 
     def _hand_on(self) -> None:
         """Give the workers waiting editions until each has QUEUED_PER_WORKER."""
-        while self.handed < len(self.to_typeset) and len(self.futures) < QUEUED_PER_WORKER * self.workers.count:
+        while self.handed < len(self.to_typeset) and len(self.futures) < QUEUED_PER_WORKER * self.workers.count \
+                and self.workers.accepting():
             slug = self.to_typeset[self.handed]
             self.handed += 1
             document = print_document(self.archive, self.issues[slug], self.env)
@@ -302,7 +335,8 @@ def start_editions(archive: Archive, env: jinja2.Environment, workers: Typesette
             cached[issue.slug] = pdf
             continue
         to_typeset.append(issue.slug)
-        if len(futures) < QUEUED_PER_WORKER * workers.count:
+        if len(futures) == len(to_typeset) - 1 and len(futures) < QUEUED_PER_WORKER * workers.count \
+                and workers.accepting():
             futures[issue.slug] = workers.typeset(document)
     return PendingEditions(archive, env, workers, {issue.slug: issue for issue in archive.issues}, to_typeset,
                            len(futures), futures, digests, cached, refused, folder, started)
