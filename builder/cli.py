@@ -9,6 +9,7 @@ Exit codes: 0 success, 1 errors in the content, 2 wrong usage (argparse's own co
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import tempfile
@@ -45,6 +46,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SetupProblem as problem:
         print(f"error: {problem}", file=sys.stderr)
         return SETUP_ERROR
+    except BrokenPipeError:  # the reader of the output went away (`newsletter check | head`)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return OK
     except KeyboardInterrupt:
         print("interrupted; " + ("the message that was with the server, if any, is in doubt: see --status"
                                  if args.command == "send" else "the published output was left as it was"),
@@ -106,37 +110,61 @@ def _build(args: argparse.Namespace, root: Path) -> int:
 
 
 def _check(args: argparse.Namespace, root: Path) -> int:
+    import json
+
     from builder.pipeline import check
 
     archive, log = check(root)
+    if args.format == "json":
+        findings = [_finding(error, "error", root) for error in log.errors] + \
+                   [_finding(warning, "warning", root) for warning in log.warnings]
+        print(json.dumps({"errors": len(log.errors), "warnings": len(log.warnings), "findings": findings},
+                         ensure_ascii=False, indent=1))
+        return CONTENT_ERROR if log.errors else OK
     _print_warnings(tuple(log.warnings), root)
-    print(f"checked {len(archive.issues)} issues and {len(archive.articles())} articles: no errors")
+    if log.errors:
+        _print_errors(log.errors, root, "nothing was written")
+        return CONTENT_ERROR
+    assert archive is not None
+    warned = f", {len(log.warnings)} warning{'s' if len(log.warnings) != 1 else ''}" if log.warnings else ""
+    print(f"checked {len(archive.issues)} issues and {len(archive.articles())} articles: no errors{warned}")
     return OK
+
+
+def _finding(error: ContentError, severity: str, root: Path) -> dict[str, object]:
+    """One finding for tools: the file as the editor names it (relative to the site), the
+    line, the column where it is known (never yet: null), the severity, message and hint."""
+    place = error.location(root)
+    return {"file": place.rsplit(":", 1)[0] if error.line else (place or None), "line": error.line,
+            "column": None, "severity": severity, "message": error.message, "hint": error.hint or None}
 
 
 def _serve(args: argparse.Namespace, root: Path) -> int:
     import errno
 
-    from builder.serve.loop import run
+    from builder.serve.loop import CannotServe, run
 
     if not (root / routes.SITE_FILE).is_file():
         raise ContentErrors.one(root / routes.SITE_FILE, "there is no site.yaml here, so there is no site to serve",
                                 None, "run the command in the site's folder, or give it with --site DIR")
     # Ctrl-C stops the server even where the shell that started it ignores SIGINT (a job in the background).
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    if args.host not in ("127.0.0.1", "localhost", "::1"):
+    if args.host not in ("127.0.0.1", "localhost", "::1"):  # serve.loop.LOOPBACK
         print(f"warning: serving on {args.host}: anyone who can reach this machine sees the drafts too",
               file=sys.stderr)
     try:
         run(root, args.host, args.port, not args.no_drafts, report=lambda line: print(line, flush=True),
             errors=lambda line: print(line, file=sys.stderr, flush=True))
-    except OSError as exc:
-        if exc.errno != errno.EADDRINUSE and exc.errno != errno.EACCES:
-            raise
-        taken = "is in use (another `newsletter serve`, or another server?)" if exc.errno == errno.EADDRINUSE \
-            else "may not be used by this user"
-        print(f"error: port {args.port} on {args.host} {taken}\n    hint: choose another with --port, "
-              f"e.g. --port {args.port + 1}", file=sys.stderr)
+    except CannotServe as problem:
+        code = problem.cause.errno
+        if code in (errno.EADDRINUSE, errno.EACCES):
+            taken = "is in use (another `newsletter serve`, or another server?)" if code == errno.EADDRINUSE \
+                else "may not be used by this user"
+            print(f"error: port {args.port} on {args.host} {taken}\n    hint: choose another with --port, "
+                  f"e.g. --port {args.port + 1}", file=sys.stderr)
+        else:
+            print(f"error: cannot serve on {args.host} ({problem})\n    hint: give this machine's address with "
+                  "--host, e.g. --host 127.0.0.1", file=sys.stderr)
         return USAGE_ERROR
     except (KeyboardInterrupt, SystemExit):
         pass
@@ -291,9 +319,14 @@ def _parser() -> argparse.ArgumentParser:
 
     check_cmd = commands.add_parser("check", help="check the content, write nothing",
                                     description="Read site.yaml and every issue and article, drafts included, "
-                                                "check every character against the print edition's fonts, "
-                                                "and list every error found. Writes nothing.")
+                                                "check every character against the print edition's fonts and "
+                                                "every link and picture of every page, and list every error "
+                                                "(exit 1) and warning (gaps in the numbering, an article dated "
+                                                "after its issue, an empty section, a title in two issues). "
+                                                "Writes nothing.")
     site_option(check_cmd)
+    check_cmd.add_argument("--format", choices=("text", "json"), default="text",
+                           help="json: the findings for tools (file, line, column, severity, message, hint)")
     check_cmd.set_defaults(run=_check)
 
     serve_cmd = commands.add_parser(

@@ -16,6 +16,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import unquote, urlsplit
 
 import jinja2
 
@@ -32,12 +33,14 @@ if TYPE_CHECKING:
 # builds that make PDFs: a build with --no-pdf does without them.
 from builder.render import markdown
 from builder.render.feeds import render_sitemap
+from builder.render.links import broken_links
 from builder.render.output import LastBuild, Page, Rendered, check_output, packed, recover, write
 from builder.render.themes import TemplateDigests, static_files, template_env, template_errors
 from builder.render.web import render_archive
 from builder.source.config import load_site
 from builder.source.content import load_archive
 from builder.source.issue_memo import KIND, IssueMemo
+from builder.source.site_checks import site_findings
 
 Report = Callable[[str], None]
 @dataclass(frozen=True)
@@ -65,17 +68,66 @@ def load(root: Path, drafts: bool = False, memo: IssueMemo | None = None, jobs: 
     return archive, log
 
 
-def check(root: Path) -> tuple[Archive, ErrorLog]:
-    """load, drafts included, and every character against the print fonts, writing nothing.
-    (A build checks the characters in the render stage, while the PDFs are typeset.)"""
+def check(root: Path) -> tuple[Archive | None, ErrorLog]:
+    """Everything a build checks, drafts included, and every character against the print
+    fonts; then what only the whole site shows: the links and pictures of every page that
+    lead nowhere (errors), gaps in the numbering and the like (warnings, `site_findings`).
+    Writes nothing, raises nothing: the archive (None if it could not be read) and every
+    error and warning found. (A build checks the characters while the PDFs are typeset.)"""
     from builder.print import editions
 
-    archive, log = load(root, drafts=True)
+    log = ErrorLog()
+    site = load_site(root, log)
+    archive = load_archive(site, log, drafts=True) if site is not None else None
+    if archive is None:
+        return None, log
     for issue in archive.issues:
         found = editions.preflight(archive.site, issue)
         log.add(found.errors, found.warnings)
-    log.raise_if_any()
+    log.add((), site_findings(archive))
+    try:
+        log.add(_broken_links(archive), ())
+    except ContentErrors as errors:  # a template that does not render
+        log.add(errors.errors, ())
     return archive, log
+
+
+def _broken_links(archive: Archive) -> list[ContentError]:
+    """Each link or picture of the rendered archive that leads nowhere, at the line of the
+    Markdown that holds it (or, made by a template, named with its page)."""
+    site = archive.site
+    env = template_env(site)
+    slugs = frozenset(issue.slug for issue in archive.issues)
+    with template_errors():
+        pages = render_archive(archive, env, slugs)
+    files = {*static_files(site), routes.SITEMAP, *(routes.pdf(slug) for slug in slugs),
+             *(routes.issue_file(issue.slug, name) for issue in archive.issues for name in issue.files)}
+    # page -> the Markdown its links come from, where it starts, and how they were relocated
+    sources: dict[str, tuple[Path, str, int, str]] = {}
+    for issue in archive.issues:
+        sources[routes.issue_page(issue.slug)] = (issue.folder / routes.ISSUE_FILE, issue.note,
+                                                  issue.line("note") or 1, "")
+        for article in issue.articles:
+            sources[routes.article_page(issue.slug, article.slug)] = (article.path, article.body, article.body_line,
+                                                                     "../")
+    errors = []
+    for page, address in broken_links(pages, files, urlsplit(site.base_url).path or "/"):
+        path, text, first, base = sources.get(page, (None, "", 0, ""))
+        written = [address, address[len(base):] if base and address.startswith(base) else address]
+        written += [unquote(candidate) for candidate in written]
+        at = next((found for found in (text.find(candidate) for candidate in written) if found >= 0), -1) \
+            if text else -1
+        address = next((candidate for candidate in written if text and candidate in text), address)
+        if path is not None and at >= 0:
+            errors.append(ContentError(path, f"the link '{address}' leads to no page or file of the archive",
+                                       first + text.count("\n", 0, at),
+                                       "write it relative to the issue's folder, as a picture: another article of "
+                                       "the issue is <article>/, the issue ./, an article of another issue "
+                                       "../<issue>/<article>/ (each ending in /)"))
+        else:
+            errors.append(ContentError(None, f"the page {page} links to '{address}', which the archive does not "
+                                       "have", None, "a link made by a template: check the site's templates/"))
+    return errors
 
 
 @dataclass(frozen=True)

@@ -110,6 +110,8 @@ def test_new_article_with_a_title_used_already_gets_its_own_address(site, newsle
                                              "sections of site.yaml: 市场热点、政策聚焦、国际资讯"),
     (("--section", "market", "--title", "x", "--issue", "2099-01"), "content/issues/2099-01: there is no such issue"),
     (("--section", "market", "--title", "  "), "the title is empty"),
+    (("--section", "market", "--title", "碳价\v上涨"), "--title holds a line break or an invisible control character"),
+    (("--section", "market", "--title", "碳价\n上涨"), "--title holds a line break or an invisible control character"),
 ])
 def test_new_article_mistakes_are_said_and_nothing_is_written(site, newsletter, options, said):
     before = snapshot(site)
@@ -124,6 +126,7 @@ def test_new_article_mistakes_are_said_and_nothing_is_written(site, newsletter, 
     ("《京都议定书》第二承诺期", "jing-du-yi-ding-shu-di-er-cheng-nuo-qi"),
     ("ＧＤＰ增长６．５％", "gdp-zeng-zhang-6-5"),  # full-width letters and digits
     ("!!!", "article"),
+    ("Café 碳市场", "cafe-tan-shi-chang"),
 ])
 def test_slugs_are_ascii_pinyin(title, slug):
     assert slug_of(title) == slug

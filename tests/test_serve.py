@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import article, write
 
 from builder.serve import state
 from builder.serve.http import Refused, find, local_path
@@ -341,3 +342,58 @@ def test_the_board_tells_a_tab_only_what_concerns_its_page():
     assert board.concerns("index.html", 1)
     assert board.wait("index.html", 1, 0.01) is True
     assert board.wait("index.html", board.version, 0.05) is False
+
+
+# --- what a second reader found --------------------------------------------------------------------------------------
+
+def test_a_pdf_that_cannot_be_made_says_why_once_and_is_not_tried_again_and_again(served, site):
+    assert served.get("/pdf/2099-01.pdf")[0] == 404  # no such issue: nothing typeset
+    tab = served.watch("/issues/2017-02/")
+    write(site / "content/issues/2017-02/odd.md", article(title="怪字", date="2017-01-12", body="\U000F0000\n"))
+    assert tab.reloaded.wait(WAIT)  # its page changed, or the PDF's state did
+    served.wait_for("^the PDF of 2017-02 was not made")
+    status, body, _ = served.get("/pdf/2017-02.pdf")
+    assert status == 500 and "未能排版" in body and "in no installed font" in body
+    time.sleep(2)
+    assert served.get("/pdf/2017-02.pdf")[0] == 500
+    time.sleep(1)
+    assert len([line for line in served.out if line.startswith("the PDF of 2017-02 was not made")]) == 1
+
+
+def test_a_template_that_fails_when_it_runs_shows_where_and_the_server_goes_on(served, site):
+    tab = served.watch(PAGE)
+    write(site / "templates/404.html", '{% extends "base.html" %}{% block main %}{{ 1 // 0 }}{% endblock %}')
+    assert tab.reloaded.wait(WAIT)
+    status, body, _ = served.get(PAGE)
+    assert status == 500 and "templates/404.html:1: this template fails when it runs (ZeroDivisionError" in body
+    assert served.process.poll() is None
+    fixed = served.watch(PAGE)
+    (site / "templates/404.html").unlink()
+    assert fixed.reloaded.wait(WAIT)
+    assert served.get(PAGE)[0] == 200
+
+
+def test_a_page_asked_for_under_another_host_name_is_refused(served):
+    connection = http.client.HTTPConnection("127.0.0.1", served.port, timeout=WAIT)
+    connection.request("GET", "/", headers={"Host": f"attacker.example:{served.port}"})
+    assert connection.getresponse().status == 403  # a page elsewhere, its name pointed here, reads nothing
+    assert served.get("/")[0] == 200
+
+
+def test_a_templates_folder_made_while_serving_is_watched(served, site):
+    assert not (site / "templates").exists()
+    tab = served.watch(PAGE)
+    (site / "templates").mkdir()
+    time.sleep(0.5)
+    write(site / "templates/article.html", '{% extends "base.html" %}{% block main %}<p>新模板</p>{% endblock %}')
+    assert tab.reloaded.wait(WAIT)
+    deadline = time.monotonic() + WAIT
+    while "新模板" not in served.get(PAGE)[1] and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert "新模板" in served.get(PAGE)[1]
+
+
+def test_stopped_during_its_first_build_it_still_stops_cleanly(site):
+    server = Served(site)
+    server.wait_for("^serving ")
+    assert server.stop() == 0

@@ -33,7 +33,7 @@ from builder.cache.store import Store
 from builder.chinese import CJK_CLASS
 from builder.files import reference_path
 from builder.render import sanitize
-from builder.source.references import is_local
+from builder.source.references import is_local, is_page_link
 
 _JOIN = re.compile(rf"(?<=[{CJK_CLASS}])[ \t]*\n[ \t]*(?=[{CJK_CLASS}])")
 
@@ -232,6 +232,11 @@ class _ChineseText(Treeprocessor):
                     # An image is a file of the issue; the loader says so of those it sees.
                     del element.attrib[attribute]
                 if not value or not is_local(value):
+                    continue
+                if attribute == "href" and is_page_link(value):
+                    # A link to a page of the archive: an address, never a file read.
+                    if base is not None:
+                        element.set(attribute, relocate(value, base))
                     continue
                 if _walks_out(value):
                     # The loader refuses such a reference; one it could not see (a form of

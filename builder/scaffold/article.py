@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,13 +53,18 @@ def new_article(archive: Archive, issue_slug: str | None, section: str, title: s
                                 + "、".join(s.name for s in archive.site.sections))
     if not title.strip():
         raise ContentErrors.one(None, "the title is empty", None, 'give it with --title "…"')
+    for name, value in (("--title", title), ("--source", source)):
+        if any(unicodedata.category(character) in ("Cc", "Cf", "Zl", "Zp") for character in value):
+            raise ContentErrors.one(None, f"{name} holds a line break or an invisible control character", None,
+                                    "type it on one line, without pasted formatting characters")
     order = max((a.order for a in issue.articles if a.section == chosen), default=0) + 1
-    taken = {a.slug for a in issue.articles} | {re.sub(r"^\d+-", "", path.stem) for path in issue.folder.glob("*.md")}
+    taken = {a.slug for a in issue.articles} | {re.sub(r"^\d+[-_]", "", path.stem)
+                                                for path in issue.folder.glob("*.md")}
     base = slug_of(title)
     slug = next(f"{base}-{n}" if n > 1 else base for n in range(1, 1000)
                 if (f"{base}-{n}" if n > 1 else base) not in taken)
     numbers = [int(found.group(1)) for path in issue.folder.glob("*.md")
-               if (found := re.match(r"(\d+)-", path.name))]
+               if (found := re.match(r"(\d+)[-_]", path.name))]
     file_name = f"{max(numbers, default=0) + 1:02d}-{slug}.md"
     return NewArticle(issue, chosen, title.strip(), source.strip() or archive.site.title, date or
                       min(today, issue.date), order, slug, file_name)

@@ -16,7 +16,8 @@ def slug_of(title: str) -> str:
 
     words: list[str] = []
     for part in lazy_pinyin(unicodedata.normalize("NFKC", title), errors="default"):
-        words += re.findall(r"[a-z0-9]+", part.lower())
+        plain = "".join(c for c in unicodedata.normalize("NFKD", part) if not unicodedata.combining(c))  # é -> e
+        words += re.findall(r"[a-z0-9]+", plain.lower())
     slug = ""
     for word in words:
         longer = f"{slug}-{word}" if slug else word

@@ -15,6 +15,7 @@ import html
 import json
 import mimetypes
 import re
+import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -63,6 +64,8 @@ class Site:
     pdfs: Path  # the PDF previews
     board: Board
     preview: Callable[[str], None]  # asks for an issue's PDF to be typeset
+    issues: Callable[[], list[str]]  # the slugs of the issues built
+    loopback: bool = True  # then only requests that name this machine as their Host are answered
 
 
 class Refused(Exception):
@@ -120,6 +123,11 @@ class Handler(BaseHTTPRequestHandler):
 
     def _answer(self, send_body: bool) -> None:
         site = self.server.site
+        version = site.board.version  # before the page is read: a rebuild meanwhile reloads it
+        if site.loopback and not _this_machine(self.headers.get("Host", "")):
+            # A web page elsewhere whose name was made to point here (DNS rebinding) reads nothing.
+            self._text(403, "拒绝访问：预览只对本机开放。", send_body)
+            return
         split = urlsplit(self.path)
         if split.path.startswith(LIVE):
             self._live(split.path[len(LIVE):], parse_qs(split.query), send_body)
@@ -128,7 +136,7 @@ class Handler(BaseHTTPRequestHandler):
             parts = local_path(split.path)
             pdf = _PDF.fullmatch("/".join(parts))
             if pdf is not None:
-                self._pdf(pdf.group(1), send_body)
+                self._pdf(pdf.group(1), send_body, version)
                 return
             found, slash = find(site.output, parts)
         except (Refused, UnicodeDecodeError):
@@ -141,32 +149,40 @@ class Handler(BaseHTTPRequestHandler):
             return
         page = "/".join(parts) + ("index.html" if not parts or parts[-1] == "" else "")
         if site.board.errors and (found is None or found.suffix == ".html"):
-            self._html(500, _error_page(site), page, send_body)
+            self._html(500, _error_page(site), page, send_body, version)
         elif found is None:
             missing = site.output / "404.html"
             data = missing.read_bytes() if missing.is_file() else "<!doctype html><title>找不到页面</title>" \
                 "<body><p>找不到页面。</p></body>".encode()
-            self._html(404, data, page, send_body)
+            self._html(404, data, page, send_body, version)
         elif found.suffix == ".html":
-            self._html(200, found.read_bytes(), page, send_body)
+            self._html(200, found.read_bytes(), page, send_body, version)
         else:
             self._bytes(200, found.read_bytes(), _content_type(found.name), send_body)
 
-    def _pdf(self, slug: str, send_body: bool) -> None:
+    def _pdf(self, slug: str, send_body: bool, version: int) -> None:
+        """The issue's PDF as last typeset; while it is being set, or has never been, a page
+        that says so (and reloads once it is done); if the last try failed, why."""
         site = self.server.site
-        path = site.pdfs / f"{slug}.pdf"
-        page = routes.pdf(slug)
-        if path.is_file() and slug not in site.board.refreshing:
-            self._bytes(200, path.read_bytes(), "application/pdf", send_body)
+        if slug not in site.issues():
+            self._text(404, "找不到页面：没有这一期。", send_body)
             return
+        path, errors, page = site.pdfs / f"{slug}.pdf", site.pdfs / f"{slug}.errors", routes.pdf(slug)
         if slug not in site.board.refreshing:
-            site.preview(slug)
-        errors = site.pdfs / f"{slug}.errors"
-        said = (f"<p>上次排版未成功：</p><pre>{html.escape(errors.read_text(encoding='utf-8'))}</pre>"
-                if errors.is_file() else "")
+            if errors.is_file() and (not path.is_file() or errors.stat().st_mtime_ns >= path.stat().st_mtime_ns):
+                body = (f"<!doctype html><html lang=\"zh-CN\"><meta charset=\"utf-8\"><title>{slug}.pdf 未能排版"
+                        f"</title><body><h1>{slug}.pdf 未能排版</h1><pre>{html.escape(errors.read_text('utf-8'))}"
+                        "</pre><p>改正后保存，PDF 会重新排版，本页自动刷新。</p></body></html>")
+                self._html(500, body.encode("utf-8"), page, send_body, version)
+                return
+            if path.is_file():
+                self._bytes(200, path.read_bytes(), "application/pdf", send_body)
+                return
+            if send_body:  # never typeset yet: now (a HEAD asks for nothing to be done)
+                site.preview(slug)
         body = (f"<!doctype html><html lang=\"zh-CN\"><meta charset=\"utf-8\"><title>正在排版 {slug}.pdf</title>"
-                f"<body><p>正在排版 {slug}.pdf，完成后本页自动显示 PDF。</p>{said}</body></html>")
-        self._html(202, body.encode("utf-8"), page, send_body)
+                f"<body><p>正在排版 {slug}.pdf，完成后本页自动显示 PDF。</p></body></html>")
+        self._html(202, body.encode("utf-8"), page, send_body, version)
 
     def _live(self, what: str, query: dict[str, list[str]], send_body: bool) -> None:
         if what == "live.js":
@@ -206,10 +222,10 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(f"event: reload\ndata: {json.dumps({'version': version})}\n\n".encode())
         self.wfile.flush()
 
-    def _html(self, status: int, data: bytes, page: str, send_body: bool) -> None:
+    def _html(self, status: int, data: bytes, page: str, send_body: bool, version: int) -> None:
         board = self.server.site.board
         refreshing = any(page == routes.issue_page(slug) or page == routes.pdf(slug) for slug in board.refreshing)
-        script = (f'<script src="{LIVE}live.js" data-page="{html.escape(page)}" data-version="{board.version}" '
+        script = (f'<script src="{LIVE}live.js" data-page="{html.escape(page)}" data-version="{version}" '
                   f'data-session="{board.session}"' + (' data-refreshing="1"' if refreshing else "")
                   + "></script>").encode("utf-8")
         ends = list(_BODY_END.finditer(data))
@@ -231,6 +247,12 @@ class Handler(BaseHTTPRequestHandler):
                 self.wfile.write(data)
             except OSError:
                 pass  # the browser went away
+
+
+def _this_machine(host: str) -> bool:
+    """Whether a Host header names this machine: 127.0.0.1, localhost or [::1], any port."""
+    name = host.rsplit("]", 1)[0].lstrip("[") if host.startswith("[") else host.rsplit(":", 1)[0]
+    return name.lower() in ("127.0.0.1", "localhost", "::1", "")
 
 
 def _content_type(name: str) -> str:
@@ -261,6 +283,8 @@ class Server(ThreadingHTTPServer):
 
     def __init__(self, address: tuple[str, int], site: Site) -> None:
         self.site = site
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6
         super().__init__(address, Handler)
 
     def start(self) -> threading.Thread:

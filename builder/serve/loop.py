@@ -3,6 +3,7 @@ each published to the open tabs, and the PDF previews asked for, until Ctrl-C.""
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -28,33 +29,62 @@ def run(root: Path, host: str, port: int, drafts: bool, report: Report, errors: 
     output, pdfs = root / routes.SERVE_OUTPUT, root / routes.SERVE_PDF
     board = Board()
     previews = Previews(root, pdfs, drafts, board, report)
-    server = Server((host, port), Site(root, output, pdfs, board, lambda slug: previews.request([slug])))
+    rebuild = Rebuild(root, output, drafts, board, report, errors)
+    try:
+        server = Server((host, port), Site(root, output, pdfs, board, lambda slug: previews.request([slug]),
+                                           rebuild.issues, host in LOOPBACK))
+    except OSError as exc:
+        raise CannotServe(exc) from exc
     changes = Changes(root)
+    serving = None
     try:
         url = f"http://{host if ':' not in host else f'[{host}]'}:{server.server_address[1]}/"
         report(f"serving {url} " + ("with the drafts (--no-drafts: as readers will see it)" if drafts
                                     else "without the drafts, as readers will see it") + "; Ctrl-C stops")
         changes.start()  # before the first build: a file saved meanwhile is built next
-        rebuild = Rebuild(root, output, drafts, board, report, errors)
-        issues = rebuild.run()
-        server.start()
+        outcome = rebuild.run()
+        serving = server.start()
         started(url)
-        if issues:
-            previews.request(issues[:1])  # the newest issue's PDF, for its page's link
+        if outcome is not None and outcome[1]:
+            previews.request(outcome[1][:1])  # the newest issue's PDF, for its page's link
+        if outcome is not None:
+            board.publish(outcome[0])
+        waiting: list[str] = []  # previews stopped by a change, set again once the site builds
         while True:
             batch = changes.next_batch(timeout=0.5)
             if not batch:
                 continue
-            interrupted = previews.stop()
-            slugs = rebuild.run(batch)
-            if slugs is not None:
-                previews.request([*_issues_of(root, batch, slugs, previews.requested), *interrupted])
+            waiting = list(dict.fromkeys([*waiting, *previews.stop()]))
+            outcome = rebuild.run(batch)
+            if outcome is None:
+                continue
+            changed, slugs = outcome
+            wanted = [slug for slug in [*_issues_of(root, batch, slugs, previews.requested), *waiting]
+                      if slug in slugs]
+            waiting = []
+            # Told to be refreshing before the tabs reload, so that the issue's page says so.
+            previews.request(wanted)
+            board.publish(changed if EVERYTHING in changed else
+                          {*changed, *(routes.issue_page(slug) for slug in wanted),
+                           *(routes.pdf(slug) for slug in wanted)})
     finally:
         board.close()
-        previews.stop()
-        changes.stop()
-        server.shutdown()
+        if serving is not None:  # shutdown() waits for serve_forever: only once it runs
+            server.shutdown()
         server.server_close()
+        previews.close()
+        changes.stop()
+
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+class CannotServe(Exception):
+    """The address cannot be served on: the port is in use, or not this user's, or the host unknown."""
+
+    def __init__(self, cause: OSError) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
 
 
 class Rebuild:
@@ -66,27 +96,27 @@ class Rebuild:
         self.report, self.errors = report, errors
         self.said: tuple[str, ...] = ()
 
-    def run(self, batch: set[str] | None = None) -> list[str] | None:
-        """Build; the issues' slugs, newest first, or None if the site has errors now."""
+    def run(self, batch: set[str] | None = None) -> tuple[set[str], list[str]] | None:
+        """Build; the output files it changed (EVERYTHING for any a page may show) and the
+        issues' slugs, newest first; or None if the site has errors now (told to the board)."""
         started = time.perf_counter()
         before = written(self.output)
         try:
             result = build(self.root, self.output, drafts=self.drafts, pdf=False, pdf_links=True)
         except ContentErrors as found:
-            self._say(found.errors)
-            self.board.publish(set(), tuple(found.errors))
+            self._failed(tuple(found.errors))
             return None
         except (SetupProblem, OSError) as problem:
-            failure = ContentError(None, f"the build failed: {problem}", None,
-                                   "fix what it says; the preview comes back by itself once the site builds")
-            self._say((failure,))
-            self.board.publish(set(), (failure,))
+            self._failed((ContentError(None, f"the build failed: {problem}", None,
+                                       "fix what it says; the preview comes back by itself once the site builds"),))
+            return None
+        except Exception as exc:  # noqa: BLE001 (a template's expression that fails, or a fault of ours)
+            self._failed((_failure(exc),))
             return None
         after = written(self.output)
         changed = {name for name in before.keys() | after.keys() if before.get(name) != after.get(name)}
         if any(not name.endswith(_PAGES_ONLY) for name in changed):
             changed = {EVERYTHING}  # a stylesheet, a script, a picture: any page may show it
-        self.board.publish(changed)
         if self.said:
             self.report("the errors are fixed")
             self.said = ()
@@ -96,12 +126,18 @@ class Rebuild:
             self.report(f"rebuilt in {seconds * 1000:.0f} ms after {_names(self.root, batch)}: {pages} changed")
         else:
             self.report(f"built {result.issues} issues, {result.articles} articles in {seconds:.1f} s")
-        return self.issues()
+        return changed, self.issues()
+
+    def _failed(self, errors: tuple[ContentError, ...]) -> None:
+        self._say(errors)
+        self.board.publish(set(), errors)
 
     def issues(self) -> list[str]:
         folder = self.output / "issues"
-        return sorted((entry.name for entry in folder.iterdir() if entry.is_dir()), reverse=True) \
-            if folder.is_dir() else []
+        names = [entry.name for entry in folder.iterdir() if entry.is_dir()] if folder.is_dir() else []
+        # 2017-18 before 2017-9, 100 before 99: the numbers in a name compared as numbers
+        return sorted(names, key=lambda name: [(int(part), "") if part.isdigit() else (0, part)
+                                               for part in re.split(r"(\d+)", name)], reverse=True)
 
     def _say(self, errors: tuple[ContentError, ...] | list[ContentError]) -> None:
         lines = tuple(f"error: {error.format(self.root)}" for error in errors)
@@ -111,6 +147,23 @@ class Rebuild:
                 self.errors(line)
             self.errors(f"{len(lines)} error{'s' if len(lines) != 1 else ''}; the preview shows "
                         f"{'it' if len(lines) == 1 else 'them'} until fixed")
+
+
+def _failure(exc: Exception) -> ContentError:
+    """An exception that is not a content error, as one: at the template line it came from
+    where it came from a template (Jinja's frames carry the template's file and line)."""
+    import traceback
+
+    frames = [frame for frame in traceback.extract_tb(exc.__traceback__) if frame.filename.endswith(
+        (".html", ".xml", ".css", ".txt"))]
+    what = f"{type(exc).__name__}: {str(exc)[:200]}"
+    if frames:
+        return ContentError(Path(frames[-1].filename), f"this template fails when it runs ({what})",
+                            frames[-1].lineno, "correct the expression on this line; the preview comes back by "
+                            "itself once it renders")
+    return ContentError(None, f"the builder failed unexpectedly ({what})", None,
+                        "this is a fault of the builder, not of your content; the preview goes on, and comes "
+                        "back at the next save that builds")
 
 
 def _issues_of(root: Path, batch: set[str], slugs: list[str], requested: set[str]) -> list[str]:

@@ -32,7 +32,9 @@ def main(argv: list[str]) -> int:
     issues = {issue.slug: issue for issue in archive.issues}
     for slug in slugs:
         issue = issues.get(slug)
-        if issue is None:  # withdrawn meanwhile
+        if issue is None:  # withdrawn meanwhile, or a draft not previewed
+            _replace(folder, f"{slug}.errors", f"{slug}: this issue is not in the site being previewed (a draft, "
+                     "with --no-drafts, or withdrawn)\n".encode())
             continue
         pdf, errors = edition(archive, issue, env)
         if pdf is None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -28,6 +29,7 @@ class Previews:
         self._process: subprocess.Popen[bytes] | None = None
         self._pending: list[str] = []  # the slugs of the running process, in order
         self.requested: set[str] = set()  # every issue previewed since the server started
+        self._closed = False
 
     def request(self, slugs: Iterable[str]) -> None:
         """Typeset these issues' editions, after any of the running process's that it had
@@ -35,6 +37,8 @@ class Previews:
         wanted = list(dict.fromkeys(slugs))
         self.requested.update(wanted)
         with self._lock:
+            if self._closed:
+                return
             left = self._stop_locked()
             order = list(dict.fromkeys([*wanted, *left]))
             if not order:
@@ -52,7 +56,15 @@ class Previews:
     def stop(self) -> list[str]:
         """Stop the running process; the slugs it had not finished."""
         with self._lock:
-            return self._stop_locked()
+            stopped = self._stop_locked()
+            self.board.set_refreshing(set())
+            return stopped
+
+    def close(self) -> None:
+        """Stop, and start nothing more: the server is stopping."""
+        with self._lock:
+            self._closed = True
+        self.stop()
 
     def _stop_locked(self) -> list[str]:
         process, pending = self._process, self._pending
@@ -68,6 +80,7 @@ class Previews:
         return pending
 
     def _wait(self, process: subprocess.Popen[bytes], order: list[str]) -> None:
+        started = time.time_ns()
         _, stderr = process.communicate()
         with self._lock:
             if self._process is not process:
@@ -79,9 +92,16 @@ class Previews:
             self.report(f"the PDF preview stopped unexpectedly (exit {process.returncode})"
                         + (f": {last[-1]}" if last else ""))
         for slug in order:
-            errors = self.folder / f"{slug}.errors"
-            if errors.is_file():
+            errors, pdf = self.folder / f"{slug}.errors", self.folder / f"{slug}.pdf"
+            if _newer(errors, started):
                 self.report(f"the PDF of {slug} was not made:\n" + errors.read_text(encoding="utf-8").rstrip())
-            else:
+            elif _newer(pdf, started):
                 self.report(f"PDF of {slug} ready")
         self.board.tell({routes.issue_page(slug) for slug in order} | {routes.pdf(slug) for slug in order})
+
+
+def _newer(path: Path, since_ns: int) -> bool:
+    try:
+        return path.stat().st_mtime_ns >= since_ns - 1_000_000_000  # file times may lag the clock a little
+    except OSError:
+        return False

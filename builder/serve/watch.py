@@ -19,7 +19,7 @@ from builder import routes
 
 # A burst of saves is over when nothing has come for this long (editors' tools write a
 # file within a few milliseconds of each other), or in any case after BURST_LIMIT.
-QUIET = 0.03
+QUIET = 0.05
 BURST_LIMIT = 1.0
 # What editors' tools leave beside a file while they save it.
 _TEMPORARY_SUFFIXES = ("~", ".swp", ".swx", ".swo", ".tmp", ".part", ".crdownload", "___jb_tmp___", "___jb_old___",
@@ -63,8 +63,9 @@ class Changes(FileSystemEventHandler):
         self.observer.start()
 
     def stop(self) -> None:
-        self.observer.stop()
-        self.observer.join(timeout=5)
+        if self.observer.is_alive():  # not yet started, if stopped during the start
+            self.observer.stop()
+            self.observer.join(timeout=5)
 
     def on_any_event(self, event: FileSystemEvent) -> None:
         if event.event_type in ("opened", "closed_no_write") or (event.is_directory and event.event_type == "modified"):
@@ -73,6 +74,10 @@ class Changes(FileSystemEventHandler):
             path = path.decode("utf-8", "surrogateescape") if isinstance(path, bytes) else path
             if path and relevant(self.root, path):
                 self.events.put(path)
+                if event.is_directory and Path(path) in watched(self.root)[1:] and event.event_type in (
+                        "created", "moved"):
+                    # content/, templates/ or themes/ made after the start: watched from now on.
+                    self.observer.schedule(self, path, recursive=True)
 
     def next_batch(self, timeout: float | None = None) -> set[str]:
         """The paths changed in the next burst of saves; empty if none came within `timeout`."""

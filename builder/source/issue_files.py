@@ -19,6 +19,7 @@ from builder.source.references import (
     MAX_MARKDOWN_WORK,
     MAX_NESTING,
     is_local,
+    is_page_link,
     local_references,
     markdown_work,
     raw_html_references,
@@ -44,7 +45,8 @@ def published_files(folder: Path, articles: list[Article], note: str) -> tuple[s
         refs += [ref.target for ref in local_references(article.body)]
         refs += [attachment.url for attachment in article.attachments if attachment.local]
     root = folder.resolve()
-    names = {resolve_reference(ref, folder).relative_to(root).as_posix() for ref in refs if is_local(ref)}
+    names = {resolve_reference(ref, folder).relative_to(root).as_posix() for ref in refs
+             if is_local(ref) and not is_page_link(ref)}
     return tuple(sorted(names))
 
 
@@ -119,7 +121,7 @@ def check_body(body: str, body_line: int, path: Path, site: Site, log: ErrorLog)
         if ref.target.startswith("/"):
             log.error(path, f"'{ref.target}' is an absolute path", line,
                       "refer to files beside the article with a relative path, e.g. images/chart.png")
-        elif is_local(ref.target):
+        elif is_local(ref.target) and not (is_page_link(ref.target) and not ref.image):
             check_local_file(ref.target, path, line, log)
         elif ref.image and not ref.target.startswith("#"):
             log.error(path, f"the image '{ref.target[:80]}' is not a file of the issue: "

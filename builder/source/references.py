@@ -55,6 +55,14 @@ def is_local(url: str) -> bool:
     return not (parts.scheme or parts.netloc or url.startswith("#") or url.startswith("/")) and bool(parts.path)
 
 
+def is_page_link(url: str) -> bool:
+    """True for a link to a page of the archive, written relative to the issue's folder as
+    a file is, and ending in a slash: `market-a/` (an article of the issue), `./` (the
+    issue), `../2017-01/carbon-price/` (an article of another issue). Not a file: nothing
+    is read or published for it; `newsletter check` checks that the page is there."""
+    return is_local(url) and (urlsplit(url).path.endswith("/") or urlsplit(url).path in (".", ".."))
+
+
 class Reference(NamedTuple):
     target: str  # as written
     line: int  # 1-based, in the Markdown text
