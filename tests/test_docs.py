@@ -110,3 +110,14 @@ def test_the_error_messages_the_guide_explains_are_the_builders_own():
         words = [part for part in re.split(r"'…'|…", message) if part.strip(" '")]
         for part in words:
             assert part.strip(" '") in code, f"docs/errors.md explains `{message}`, which the builder never says"
+
+
+def test_the_list_of_every_message_is_the_one_the_code_gives():
+    sys.path.insert(0, str(DOCS))
+    try:
+        import catalogue
+    finally:
+        sys.path.remove(str(DOCS))
+    assert (DOCS / "messages.md").read_text(encoding="utf-8") == catalogue.catalogue(), \
+        "docs/messages.md is out of date: run .venv/bin/python docs/catalogue.py"
+    assert sum(len(entries) for entries in catalogue.messages().values()) > 100

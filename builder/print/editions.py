@@ -122,7 +122,7 @@ class Typesetters:
 
 
 def _warm_up(build_process: int) -> None:
-    _stop_with(build_process)
+    stop_with(build_process)
     # What this worker inherited from the build is never collected here: a collection
     # writes to every object it looks at, which would copy the build's memory into this
     # process (a pool started late inherits the whole archive).
@@ -138,7 +138,7 @@ def _warm_up(build_process: int) -> None:
         pass
 
 
-def _stop_with(build_process: int) -> None:
+def stop_with(build_process: int) -> None:
     """Have Linux stop this worker when the build process dies (killed, say), instead of
     leaving it behind."""
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the build's own handler (cli.py)

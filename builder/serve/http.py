@@ -31,9 +31,12 @@ LIVE = "/__live__/"
 PING_SECONDS = 15
 
 LIVE_SCRIPT = """// Put into every page `newsletter serve` serves (never into `newsletter build`'s output):
-// the page reloads once a rebuild that changed it is done.
+// the page reloads once a rebuild that changed it is done. One tab of the browser holds the
+// event stream (a Web Lock) and passes each outcome on to the others (a BroadcastChannel):
+// a browser opens at most six connections to a server, and a stream per tab would use them up.
 (() => {
   const data = document.currentScript.dataset;
+  const version = Number(data.version);
   if (data.refreshing) {
     const note = document.createElement("div");
     note.setAttribute("role", "status");
@@ -42,12 +45,29 @@ LIVE_SCRIPT = """// Put into every page `newsletter serve` serves (never into `n
       "background:#fff8d6;color:#333;border:1px solid #c9a400;border-radius:4px;font-size:14px";
     document.body.appendChild(note);
   }
-  const query = new URLSearchParams({ page: data.page, version: data.version, session: data.session });
-  const events = new EventSource("/__live__/events?" + query);
-  events.addEventListener("reload", () => {
-    events.close();
-    location.reload();
+  const decide = (outcome) => {
+    if (outcome.session !== data.session ||
+        (outcome.version > version && (outcome.everything || outcome.changed.includes(data.page)))) {
+      location.reload();
+    }
+  };
+  const query = new URLSearchParams({ version: data.version, session: data.session });
+  const shared = "BroadcastChannel" in self && navigator.locks;
+  const channel = shared ? new BroadcastChannel("newsletter-live") : null;
+  if (channel) {
+    channel.onmessage = (event) => decide(event.data);
+    // What happened between this page being served and now, asked once (no connection held).
+    fetch("/__live__/since?" + query).then((answer) => answer.json()).then((outcomes) => outcomes.forEach(decide));
+  }
+  const listen = () => new Promise(() => {
+    const events = new EventSource("/__live__/events?" + query);
+    events.addEventListener("outcome", (event) => {
+      const outcome = JSON.parse(event.data);
+      if (channel) channel.postMessage(outcome);
+      decide(outcome);
+    });
   });
+  if (shared) navigator.locks.request("newsletter-live", listen); else listen();
 })();
 """
 
@@ -185,20 +205,26 @@ class Handler(BaseHTTPRequestHandler):
         self._html(202, body.encode("utf-8"), page, send_body, version)
 
     def _live(self, what: str, query: dict[str, list[str]], send_body: bool) -> None:
-        if what == "live.js":
-            self._bytes(200, LIVE_SCRIPT.encode("utf-8"), "text/javascript; charset=utf-8", send_body)
-        elif what == "events":
-            self._events(query)
-        else:
-            self._text(404, "找不到页面。", send_body)
-
-    def _events(self, query: dict[str, list[str]]) -> None:
         board = self.server.site.board
-        page = query.get("page", [""])[0]
         try:
             since = int(query.get("version", ["0"])[0])
         except ValueError:
             since = 0
+        if query.get("session", [""])[0] != board.session:
+            since = -1  # a page of an earlier server: every outcome concerns it (another session)
+        if what == "live.js":
+            self._bytes(200, LIVE_SCRIPT.encode("utf-8"), "text/javascript; charset=utf-8", send_body)
+        elif what == "since":
+            self._bytes(200, json.dumps(board.after(max(since, 0)) if since >= 0 else board.after(-1)).encode(),
+                        "application/json", send_body)
+        elif what == "events":
+            self._events(max(since, -1))
+        else:
+            self._text(404, "找不到页面。", send_body)
+
+    def _events(self, since: int) -> None:
+        """The outcomes after `since`, as they come, until the tab goes away or the server stops."""
+        board = self.server.site.board
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream; charset=utf-8")
         self.send_header("Cache-Control", "no-store")
@@ -206,21 +232,16 @@ class Handler(BaseHTTPRequestHandler):
         try:
             self.wfile.write(b": connected\n\n")
             self.wfile.flush()
-            if query.get("session", [""])[0] != board.session:  # served by an earlier server
-                self._reload(board.version)
-                return
             while not board.closed:
-                if board.wait(page, since, PING_SECONDS):
-                    self._reload(board.version)
-                    return
-                self.wfile.write(b": ping\n\n")
+                outcomes = board.after(since, PING_SECONDS)
+                for outcome in outcomes:
+                    self.wfile.write(f"event: outcome\ndata: {json.dumps(outcome)}\n\n".encode())
+                    since = max(since, int(outcome["version"]))  # type: ignore[call-overload]
+                if not outcomes:
+                    self.wfile.write(b": ping\n\n")
                 self.wfile.flush()
         except OSError:
             pass  # the tab was closed
-
-    def _reload(self, version: int) -> None:
-        self.wfile.write(f"event: reload\ndata: {json.dumps({'version': version})}\n\n".encode())
-        self.wfile.flush()
 
     def _html(self, status: int, data: bytes, page: str, send_body: bool, version: int) -> None:
         board = self.server.site.board

@@ -47,8 +47,6 @@ def run(root: Path, host: str, port: int, drafts: bool, report: Report, errors: 
         started(url)
         if outcome is not None and outcome[1]:
             previews.request(outcome[1][:1])  # the newest issue's PDF, for its page's link
-        if outcome is not None:
-            board.publish(outcome[0])
         waiting: list[str] = []  # previews stopped by a change, set again once the site builds
         while True:
             batch = changes.next_batch(timeout=0.5)
@@ -67,6 +65,7 @@ def run(root: Path, host: str, port: int, drafts: bool, report: Report, errors: 
             board.publish(changed if EVERYTHING in changed else
                           {*changed, *(routes.issue_page(slug) for slug in wanted),
                            *(routes.pdf(slug) for slug in wanted)})
+            report(rebuild.summary)
     finally:
         board.close()
         if serving is not None:  # shutdown() waits for serve_forever: only once it runs
@@ -95,6 +94,7 @@ class Rebuild:
         self.root, self.output, self.drafts, self.board = root, output, drafts, board
         self.report, self.errors = report, errors
         self.said: tuple[str, ...] = ()
+        self.summary = ""
 
     def run(self, batch: set[str] | None = None) -> tuple[set[str], list[str]] | None:
         """Build; the output files it changed (EVERYTHING for any a page may show) and the
@@ -121,9 +121,9 @@ class Rebuild:
             self.report("the errors are fixed")
             self.said = ()
         seconds = time.perf_counter() - started
-        if batch is not None:
+        if batch is not None:  # said once the tabs are told (`loop.run`)
             pages = "every page" if EVERYTHING in changed else f"{len(changed)} file{'s' if len(changed) != 1 else ''}"
-            self.report(f"rebuilt in {seconds * 1000:.0f} ms after {_names(self.root, batch)}: {pages} changed")
+            self.summary = f"rebuilt in {seconds * 1000:.0f} ms after {_names(self.root, batch)}: {pages} changed"
         else:
             self.report(f"built {result.issues} issues, {result.articles} articles in {seconds:.1f} s")
         return changed, self.issues()

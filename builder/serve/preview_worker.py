@@ -1,5 +1,5 @@
-"""`python -m builder.serve.preview_worker SITE FOLDER DRAFTS SLUG...`: the print editions
-of the issues SLUG typeset (or taken from the PDF cache) into FOLDER/<slug>.pdf, one
+"""`python -m builder.serve.preview_worker SITE FOLDER drafts|published SLUG,SLUG… SERVER_PID`:
+the print editions of the issues SLUG typeset (or taken from the PDF cache) into FOLDER/<slug>.pdf, one
 after the other, each file replaced whole once complete; an issue that cannot be set
 gets FOLDER/<slug>.errors instead (its errors, one a line, as `newsletter check` says
 them). Run by `previews.Previews` in a process of its own, which it stops when a newer
@@ -17,10 +17,12 @@ from builder.errors import ContentError, ContentErrors
 
 def main(argv: list[str]) -> int:
     from builder.pipeline import load
-    from builder.print.editions import edition
+    from builder.print.editions import edition, stop_with
     from builder.render.themes import template_env
 
-    root, folder, drafts, slugs = Path(argv[0]), Path(argv[1]), argv[2] == "drafts", argv[3:]
+    stop_with(int(argv[4]) if len(argv) > 4 and argv[4].isdigit() else os.getppid())  # dies with the server
+
+    root, folder, drafts, slugs = Path(argv[0]), Path(argv[1]), argv[2] == "drafts", argv[3].split(",")
     folder.mkdir(parents=True, exist_ok=True)
     try:
         archive, _ = load(root, drafts)

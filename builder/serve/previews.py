@@ -9,6 +9,7 @@ board is told and the page reloads.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import threading
@@ -36,6 +37,14 @@ class Previews:
         not finished (that process is stopped: what it was setting is set again)."""
         wanted = list(dict.fromkeys(slugs))
         self.requested.update(wanted)
+        # Started from a thread of its own: Ctrl-C (raised in the main thread only) cannot
+        # then fall between the process's start and its being recorded, which would leave
+        # it running unseen after the server stopped.
+        starting = threading.Thread(target=self._start, args=(wanted,))
+        starting.start()
+        starting.join()
+
+    def _start(self, wanted: list[str]) -> None:
         with self._lock:
             if self._closed:
                 return
@@ -51,7 +60,7 @@ class Previews:
 
     def command(self, order: list[str]) -> list[str]:
         return [sys.executable, "-m", "builder.serve.preview_worker", str(self.root), str(self.folder),
-                "drafts" if self.drafts else "published", *order]
+                "drafts" if self.drafts else "published", ",".join(order), str(os.getpid())]
 
     def stop(self) -> list[str]:
         """Stop the running process; the slugs it had not finished."""

@@ -1,10 +1,12 @@
 """What the open tabs wait for: each rebuild's outcome, numbered, and which pages it changed.
 
 A tab's page is served with the number of the last outcome (`version`) and the board's
-`session` (a new server starts a new one); its live script then waits on the board for
-an outcome that concerns its page: one that changed the page's file, changed a file
-every page uses (a stylesheet, a picture: `EVERYTHING`), or turned the site from built
-to broken or back (the page shows the error in place of itself).
+`session` (a new server starts a new one). The outcomes reach the tabs through one event
+stream per browser (a browser opens at most six connections to a server: a stream per
+tab would leave the seventh tab waiting), and each tab reloads for one that concerns its
+page (`concerns`): one that changed the page's file, changed a file every page uses (a
+stylesheet, a picture: `EVERYTHING`), or turned the site from built to broken or back
+(the page shows the error in place of itself).
 """
 
 from __future__ import annotations
@@ -67,20 +69,22 @@ class Board:
             self.closed = True
             self._condition.notify_all()
 
-    def concerns(self, page: str, since: int) -> bool | None:
-        """Whether an outcome after `since` changed `page` (an output path); None: the
-        outcomes after `since` are no longer all kept, so it may have."""
-        later = [outcome for outcome in self.outcomes if outcome.version > since]
-        if since < self.version and (not later or later[0].version != since + 1):
-            return None
-        return any(EVERYTHING in outcome.changed or page in outcome.changed for outcome in later)
-
-    def wait(self, page: str, since: int, timeout: float) -> bool:
-        """True as soon as an outcome after `since` concerns `page`; False after `timeout`
-        (or when the server stops) without one."""
+    def after(self, since: int, timeout: float = 0) -> list[dict[str, object]]:
+        """The outcomes after version `since`, as the tabs' script reads them, waiting up to
+        `timeout` for one; a single one for EVERYTHING if they are no longer all kept."""
         with self._condition:
-            def ready() -> bool:
-                return self.closed or self.concerns(page, since) is not False
+            self._condition.wait_for(lambda: self.closed or self.version > since, timeout)
+            later = [outcome for outcome in self.outcomes if outcome.version > since]
+            if since < self.version and (not later or later[0].version != since + 1):
+                later = [Outcome(self.version, frozenset({EVERYTHING}), self.errors)]
+            return [{"session": self.session, "version": outcome.version,
+                     "everything": EVERYTHING in outcome.changed,
+                     "changed": sorted(outcome.changed - {EVERYTHING})} for outcome in later]
 
-            self._condition.wait_for(ready, timeout)
-            return not self.closed and self.concerns(page, since) is not False
+
+def concerns(outcome: dict[str, object], page: str, version: int) -> bool:
+    """What the tabs' script decides: whether `outcome` asks the tab showing `page`, served
+    at `version`, to reload (it also reloads for an outcome of another server's session)."""
+    changed = outcome["changed"]
+    return bool(outcome["version"] > version  # type: ignore[operator]
+                and (outcome["everything"] or (isinstance(changed, list) and page in changed)))

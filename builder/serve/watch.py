@@ -73,11 +73,12 @@ class Changes(FileSystemEventHandler):
         for path in (event.src_path, getattr(event, "dest_path", "")):
             path = path.decode("utf-8", "surrogateescape") if isinstance(path, bytes) else path
             if path and relevant(self.root, path):
-                self.events.put(path)
                 if event.is_directory and Path(path) in watched(self.root)[1:] and event.event_type in (
                         "created", "moved"):
-                    # content/, templates/ or themes/ made after the start: watched from now on.
+                    # content/, templates/ or themes/ made after the start: watched from now on,
+                    # and the event put after, so that its rebuild sees what was written meanwhile.
                     self.observer.schedule(self, path, recursive=True)
+                self.events.put(path)
 
     def next_batch(self, timeout: float | None = None) -> set[str]:
         """The paths changed in the next burst of saves; empty if none came within `timeout`."""
