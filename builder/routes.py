@@ -49,6 +49,8 @@ NOT_FOUND = "404.html"
 FEED = "feed.xml"
 SITEMAP = "sitemap.xml"
 STATIC = "static/"
+# The site's icon, drawn from the masthead's colour and the title's first character.
+FAVICON = "favicon.svg"
 
 
 def issue_folder(issue_slug: str) -> str:

@@ -32,15 +32,50 @@ def text(soup: BeautifulSoup) -> str:
 def test_summary_line_and_the_pages_written(site, newsletter):
     run = newsletter("build", "--site", site)
     assert run.code == 0
-    assert "built 2 issues, 5 articles: 17 pages, 2 PDFs and 3 files into" in run.out
+    assert "built 2 issues, 5 articles: 18 pages, 2 PDFs and 3 files into" in run.out
     out = site / "output"
     for path in ["index.html", "issues/index.html", "issues/2017-01/index.html",
                  "issues/2017-01/carbon-price/index.html", "issues/2017-02/shenzhen/index.html",
                  "sections/market/index.html", "sections/market/page/2/index.html",
-                 "feed.xml", "sitemap.xml", "404.html", "static/site.css",
+                 "feed.xml", "sitemap.xml", "404.html", "static/site.css", "favicon.svg",
                  "issues/2017-01/images/price.png", "issues/2017-01/plan.pdf",
                  "pdf/2017-01.pdf", "pdf/2017-02.pdf"]:
         assert (out / path).is_file(), path
+
+
+def test_every_page_tells_readers_and_search_engines_what_it_is(built):
+    art = page(built, "issues/2017-01/carbon-price/index.html")
+    canonical = "https://example.org/bulletin/issues/2017-01/carbon-price/"
+    assert art.select_one('link[rel="canonical"]')["href"] == canonical
+    assert art.select_one('meta[property="og:url"]')["content"] == canonical
+    assert art.select_one('meta[property="og:type"]')["content"] == "article"
+    description = art.select_one('meta[name="description"]')["content"]
+    assert description and description == art.select_one('meta[property="og:description"]')["content"]
+    assert description != page(built, "issues/2017-01/policy/index.html").select_one('meta[name="description"]')["content"]
+    assert art.select_one('link[rel="icon"]')["href"] == "../../../favicon.svg"
+    icon = (built / "favicon.svg").read_text(encoding="utf-8")
+    assert 'fill="#c00000"' in icon and ">测<" in icon  # the masthead's colour, the title's first character
+    home = page(built, "index.html")
+    assert home.select_one('meta[property="og:type"]')["content"] == "website"
+    assert home.select_one('link[rel="canonical"]')["href"] == "https://example.org/bulletin/"
+
+
+def test_a_skip_link_and_the_current_menu_item(built):
+    for path, current in (("index.html", ("首页", "page")), ("issues/index.html", ("往期", "page")),
+                          ("issues/2017-01/carbon-price/index.html", ("往期", "true")),
+                          ("sections/market/index.html", ("栏目", "true"))):
+        soup = page(built, path)
+        skip = soup.body.find("a")
+        assert skip["class"] == ["skip-link"] and skip["href"] == "#main" and soup.select_one("main#main")
+        marked = [(a.get_text(), a["aria-current"]) for a in soup.select(".site-nav a[aria-current]")]
+        assert marked == [current], path
+
+
+def test_the_stylesheet_underlines_links_in_text_wraps_long_details_and_has_a_dark_mode(built):
+    css = (built / "static/site.css").read_text(encoding="utf-8")
+    assert "main p a, main li a, main td a, .meta a { text-decoration: underline; }" in css
+    assert "nowrap" not in css  # a long 来源 made a policy page 387 px wide on a 320 px phone
+    assert "@media (prefers-color-scheme: dark)" in css
 
 
 def test_every_link_and_image_of_every_page_resolves(built):
@@ -94,7 +129,11 @@ def test_article_page(built):
     art = page(built, "issues/2017-01/carbon-price/index.html")
     assert art.h1.get_text() == "各交易所碳价走势"
     meta = text(art.select_one(".article .meta"))
-    assert "发布日期： 2017-1-5" in meta and "来源：碳K线" in meta and "栏目： 市场热点" in meta
+    assert "发布日期： 2017-1-5" in meta and "来源：碳K线" in meta and "期号： 2017年第1期（总第90期）" in meta
+    # The section named once, above the title; the issue in the details, and (in print) the page's address.
+    assert text(art).count("市场热点") == 1 and text(art.select_one(".kicker")) == "【市场热点】"
+    assert art.select_one(".meta .print-only").get_text() == \
+        "网址：https://example.org/bulletin/issues/2017-01/carbon-price/"
     assert art.select_one(".body img")["src"] == "../images/price.png"
     assert [(a.get_text(), a["href"]) for a in art.select(".attachments a")] == [
         ("附件：交易方案", "../plan.pdf"), ("附件：原始数据", "https://example.com/data.xls")]

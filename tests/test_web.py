@@ -29,7 +29,7 @@ def render(root: Path, pdfs: frozenset[str] = frozenset()) -> dict[str, Beautifu
     archive, _ = load(root)
     pages = render_archive(archive, template_env(archive.site), pdfs)
     assert all(isinstance(page, Page) for page in pages)
-    assert [page.path for page in pages if not page.path.endswith(".html")] == ["feed.xml"]
+    assert [page.path for page in pages if not page.path.endswith(".html")] == ["favicon.svg", "feed.xml"]
     return {page.path: BeautifulSoup(page.content, "html.parser") for page in pages if page.path.endswith(".html")}
 
 
@@ -67,7 +67,7 @@ def test_the_pages_of_the_archive(pages):
 
 def test_relative_links_resolve_from_the_pages_own_folder(fixture_site, pages):
     archive, _ = load(fixture_site)
-    published = set(pages) | {routes.FEED, routes.pdf("2017-01")} | set(static_files(archive.site))
+    published = set(pages) | {routes.FEED, routes.FAVICON, routes.pdf("2017-01")} | set(static_files(archive.site))
     published |= {routes.issue_file(issue.slug, name) for issue in archive.issues for name in issue.files}
     checked = 0
     for path, soup in pages.items():

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import html
 import math
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,7 +15,7 @@ import jinja2
 
 from builder import routes
 from builder.forked import fork_map
-from builder.model import Archive, Article, Issue, Section
+from builder.model import Archive, Article, Issue, Section, Site
 from builder.render import markdown
 from builder.render.feeds import render_feed
 from builder.render.output import Packed, Page
@@ -37,7 +39,7 @@ def render_archive(archive: Archive, env: jinja2.Environment, pdfs: frozenset[st
     `jobs` processes. `hold` is what a page's text is kept as until it is written (the
     build packs it while the print editions are typeset)."""
     pages = _Pages(archive, env, reusable, base, digests or {}, templates, hold)
-    result = [pages.home(), pages.issue_list(), pages.section_list(), pages.not_found()]
+    result = [pages.home(), pages.issue_list(), pages.section_list(), pages.not_found(), pages.favicon()]
     issues = archive.issues
     planned, makers = pages.plan(range(len(issues)), pdfs)
     if len(makers) < FORK_PAGES or jobs <= 1:
@@ -107,9 +109,14 @@ class _Pages:
         def url(target: str) -> str:
             return (prefix + page_url(target)) or "./"
 
+        site = self.archive.site
         return self._made(path, f"{template} {self.templates(template)}", depends,
                           lambda: self.env.get_template(template).render(
-            site=self.archive.site, url=url, page_path=path, **context()))
+            site=site, url=url, page_path=path, canonical=site.base_url + page_url(path), **context()))
+
+    def favicon(self) -> Page:
+        site = self.archive.site
+        return self._made(routes.FAVICON, "favicon", [site.pdf.colour, site.title[:1]], lambda: _favicon(site))
 
     def feed(self) -> Page:
         issues = self.archive.issues[: self.archive.site.feed_issues]
@@ -181,7 +188,8 @@ class _Pages:
             attachments = [(a.title, markdown.relocate(a.url, "../") if a.local else a.url)
                            for a in article.attachments]
             return {"issue": issue, "article": article, "body": body, "attachments": attachments,
-                    "previous": previous, "following": following}
+                    "previous": previous, "following": following,
+                    "description": article.summary or _first_words(body)}
 
         return self._page("article.html", routes.article_page(issue.slug, article.slug), [self._digest(issue)],
                           context)
@@ -207,6 +215,29 @@ class _Pages:
             context: dict[str, Any] = {"section": section, "entries": chunk, "pager": pager}
             pages.append(self._page("section.html", path, depends, context.copy))
         return pages
+
+
+# A page's description (meta description, og:description): about two lines of a search result.
+DESCRIPTION_CHARACTERS = 120
+
+
+def _first_words(body: str) -> str:
+    """The text of an article's HTML, its first DESCRIPTION_CHARACTERS characters."""
+    text = " ".join(html.unescape(re.sub(r"<[^>]*>", " ", body)).split())
+    text = re.sub(r"(?<=[^\x00-\x7f]) | (?=[^\x00-\x7f])", "", text)  # no space between Chinese paragraphs
+    return text if len(text) <= DESCRIPTION_CHARACTERS else text[:DESCRIPTION_CHARACTERS - 1] + "…"
+
+
+def _favicon(site: Site) -> str:
+    """A square of the masthead's colour holding the title's first character, in white."""
+    first = html.escape(site.title[:1] or "·")
+    colour = html.escape(site.pdf.colour)
+    return ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64">'
+            f'<rect width="64" height="64" rx="10" fill="{colour}"/>'
+            '<text x="32" y="46" font-size="40" text-anchor="middle" fill="#fff" '
+            'font-family="Noto Sans CJK SC, Source Han Sans SC, PingFang SC, Microsoft YaHei, sans-serif">'
+            f'{first}</text>'
+            '</svg>\n')
 
 
 def _note_html(archive: Archive, issue: Issue | None, prefix: str) -> str:
