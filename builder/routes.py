@@ -46,6 +46,8 @@ HOME = "index.html"
 ISSUE_LIST = "issues/index.html"
 SECTION_LIST = "sections/index.html"
 NOT_FOUND = "404.html"
+# What 订阅 leads to: how to follow the bulletin (the feed's address, for a feed reader).
+SUBSCRIBE = "subscribe/index.html"
 FEED = "feed.xml"
 SITEMAP = "sitemap.xml"
 STATIC = "static/"

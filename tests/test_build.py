@@ -32,7 +32,7 @@ def text(soup: BeautifulSoup) -> str:
 def test_summary_line_and_the_pages_written(site, newsletter):
     run = newsletter("build", "--site", site)
     assert run.code == 0
-    assert "built 2 issues, 5 articles: 18 pages, 2 PDFs and 3 files into" in run.out
+    assert "built 2 issues, 5 articles: 19 pages, 2 PDFs and 3 files into" in run.out
     out = site / "output"
     for path in ["index.html", "issues/index.html", "issues/2017-01/index.html",
                  "issues/2017-01/carbon-price/index.html", "issues/2017-02/shenzhen/index.html",
@@ -69,6 +69,16 @@ def test_a_skip_link_and_the_current_menu_item(built):
         assert skip["class"] == ["skip-link"] and skip["href"] == "#main" and soup.select_one("main#main")
         marked = [(a.get_text(), a["aria-current"]) for a in soup.select(".site-nav a[aria-current]")]
         assert marked == [current], path
+
+
+def test_subscribe_leads_to_a_page_that_explains_the_feed_not_to_raw_xml(built):
+    home = page(built, "index.html")
+    subscribe = [a for a in home.select(".site-nav a") if a.get_text() == "订阅"]
+    assert [a["href"] for a in subscribe] == ["subscribe/"]
+    explained = page(built, "subscribe/index.html")
+    assert explained.select_one("#feed-url")["value"] == "https://example.org/bulletin/feed.xml"
+    assert explained.select_one('.site-nav a[aria-current="page"]').get_text() == "订阅"
+    assert "RSS 阅读器" in text(explained)
 
 
 def test_the_stylesheet_underlines_links_in_text_wraps_long_details_and_has_a_dark_mode(built):
@@ -449,3 +459,19 @@ def test_pages_held_packed_while_the_editions_are_typeset_are_written_as_a_build
     assert [name for name in typeset if name.endswith(".html")] and [name for name in typeset if name.endswith(".pdf")]
     assert {n: d for n, d in typeset.items() if n != ".newsletter-digests"} == \
         {n: d for n, d in cached.items() if n != ".newsletter-digests"}
+
+
+def test_a_long_article_gets_ids_on_its_headings_a_contents_box_and_a_way_back_up(site, newsletter):
+    body = "\n\n".join(["各有关单位：", "## 第一章 总则", "### 第一条", "正文。", "### 第二条", "正文。",
+                        "## 第二章 附则", "### 第一条", "重名的标题。", "### 自定的 {#own}", "正文。"])
+    write(site / "content/issues/2017-02/rules.md", article(title="管理办法", date="2017-01-12", body=body))
+    assert newsletter("build", "--site", site, "--no-pdf").code == 0
+    soup = page(site / "output", "issues/2017-02/rules/index.html")
+    ids = [heading.get("id") for heading in soup.select(".body h2, .body h3")]
+    assert ids == ["第一章总则", "第一条", "第二条", "第二章附则", "第一条-2", "own"]  # readable, unique, kept
+    listed = [(li["class"], a["href"], a.get_text()) for li in soup.select(".contents li") for a in li.select("a")]
+    assert listed[:3] == [(["level-1"], "#第一章总则", "第一章 总则"), (["level-2"], "#第一条", "第一条"),
+                          (["level-2"], "#第二条", "第二条")]
+    assert soup.select_one(".to-top a")["href"] == "#main"
+    short = page(site / "output", "issues/2017-02/market-a/index.html")
+    assert short.select_one(".contents") is None and short.select_one(".to-top") is None

@@ -39,7 +39,8 @@ def render_archive(archive: Archive, env: jinja2.Environment, pdfs: frozenset[st
     `jobs` processes. `hold` is what a page's text is kept as until it is written (the
     build packs it while the print editions are typeset)."""
     pages = _Pages(archive, env, reusable, base, digests or {}, templates, hold)
-    result = [pages.home(), pages.issue_list(), pages.section_list(), pages.not_found(), pages.favicon()]
+    result = [pages.home(), pages.issue_list(), pages.section_list(), pages.subscribe(), pages.not_found(),
+              pages.favicon()]
     issues = archive.issues
     planned, makers = pages.plan(range(len(issues)), pdfs)
     if len(makers) < FORK_PAGES or jobs <= 1:
@@ -149,6 +150,11 @@ class _Pages:
 
         return self._page("sections.html", routes.SECTION_LIST, map(self._digest, self.archive.issues), context)
 
+    def subscribe(self) -> Page:
+        return self._page("subscribe.html", routes.SUBSCRIBE, [], lambda: {
+            "feed_url": self.archive.site.base_url + page_url(routes.FEED),
+            "feed_issues": self.archive.site.feed_issues})
+
     def not_found(self) -> Page:
         # Served for any missing address, so its links must not depend on where it is.
         return self._page("404.html", routes.NOT_FOUND, [], dict,
@@ -187,9 +193,12 @@ class _Pages:
             body = markdown.render(article.body, "../", raw_html=self.archive.site.raw_html)
             attachments = [(a.title, markdown.relocate(a.url, "../") if a.local else a.url)
                            for a in article.attachments]
+            body, headings = _heading_ids(body)
+            long = len(headings) >= CONTENTS_HEADINGS or len(_first_words(body, None)) > CONTENTS_CHARACTERS
             return {"issue": issue, "article": article, "body": body, "attachments": attachments,
                     "previous": previous, "following": following,
-                    "description": article.summary or _first_words(body)}
+                    "description": article.summary or _first_words(body),
+                    "contents": _contents(headings) if long and headings else []}
 
         return self._page("article.html", routes.article_page(issue.slug, article.slug), [self._digest(issue)],
                           context)
@@ -221,11 +230,49 @@ class _Pages:
 DESCRIPTION_CHARACTERS = 120
 
 
-def _first_words(body: str) -> str:
-    """The text of an article's HTML, its first DESCRIPTION_CHARACTERS characters."""
+def _first_words(body: str, length: int | None = DESCRIPTION_CHARACTERS) -> str:
+    """The text of an article's HTML, its first `length` characters (all of it for None)."""
     text = " ".join(html.unescape(re.sub(r"<[^>]*>", " ", body)).split())
     text = re.sub(r"(?<=[^\x00-\x7f]) | (?=[^\x00-\x7f])", "", text)  # no space between Chinese paragraphs
-    return text if len(text) <= DESCRIPTION_CHARACTERS else text[:DESCRIPTION_CHARACTERS - 1] + "…"
+    return text if length is None or len(text) <= length else text[:length - 1] + "…"
+
+
+# An article this long, or with this many headings, gets a contents box of its headings
+# and a way back to the top: a plan of 30,000 characters is read on a phone.
+CONTENTS_CHARACTERS = 5000
+CONTENTS_HEADINGS = 3
+_HEADING = re.compile(r"<h([2-6])((?:\s[^>]*)?)>(.*?)</h\1>", re.S)
+
+
+def _heading_ids(body: str) -> tuple[str, list[tuple[int, str, str]]]:
+    """The article's HTML with an id on each heading, made of its text (第十条 -> id="第十条",
+    so that a reader can link to it), and the headings: (level, id, text)."""
+    headings: list[tuple[int, str, str]] = []
+    used: set[str] = set()
+
+    def named(match: re.Match[str]) -> str:
+        level, attributes, inner = int(match.group(1)), match.group(2), match.group(3)
+        title = " ".join(html.unescape(re.sub(r"<[^>]*>", "", inner)).split())  # as typed: 第一章 发展现状
+        given = re.search(r'\sid="([^"]*)"', attributes)
+        if given:
+            anchor = html.unescape(given.group(1))
+        else:
+            base = re.sub(r"[\s\"'<>&#%?/\\]+", "", title)[:40] or "h"
+            base = f"h-{base}" if base.startswith("article-") else base
+            anchor = next(f"{base}-{n}" if n > 1 else base for n in range(1, 10_000)
+                          if (f"{base}-{n}" if n > 1 else base) not in used)
+            attributes += f' id="{html.escape(anchor)}"'
+        used.add(anchor)
+        headings.append((level, anchor, title))
+        return f"<h{level}{attributes}>{inner}</h{level}>"
+
+    return _HEADING.sub(named, body), headings
+
+
+def _contents(headings: list[tuple[int, str, str]]) -> list[tuple[int, str, str]]:
+    """The headings a contents box lists: the two highest levels the article uses."""
+    levels = sorted({level for level, _, _ in headings})[:2]
+    return [heading for heading in headings if heading[0] in levels]
 
 
 def _favicon(site: Site) -> str:
