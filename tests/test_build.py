@@ -475,3 +475,15 @@ def test_a_long_article_gets_ids_on_its_headings_a_contents_box_and_a_way_back_u
     assert soup.select_one(".to-top a")["href"] == "#main"
     short = page(site / "output", "issues/2017-02/market-a/index.html")
     assert short.select_one(".contents") is None and short.select_one(".to-top") is None
+
+
+def test_a_notice_sets_its_addressee_at_the_margin_and_the_documents_title_as_a_title(site, newsletter):
+    body = "\n\n".join(["各有关单位：", "现将《管理办法》印发给你们，请遵照执行。", "**碳排放权交易管理办法**",
+                        "**第一条** 为规范碳排放权交易，制定本办法。", "各地：这一段以冒号开头，不是称呼。"])
+    write(site / "content/issues/2017-02/notice.md", article(title="关于印发管理办法的通知", date="2017-01-12", body=body))
+    assert newsletter("build", "--site", site, "--no-pdf").code == 0
+    soup = page(site / "output", "issues/2017-02/notice/index.html")
+    assert [p.get_text() for p in soup.select(".body p.addressee")] == ["各有关单位："]
+    assert [p.get_text() for p in soup.select(".body p.document-title")] == ["碳排放权交易管理办法"]  # not 第一条
+    css = (site / "output/static/site.css").read_text(encoding="utf-8")
+    assert ".body p.addressee { text-indent: 0; }" in css and "p.document-title { text-indent: 0; text-align: center;" in css

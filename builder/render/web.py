@@ -193,7 +193,7 @@ class _Pages:
             body = markdown.render(article.body, "../", raw_html=self.archive.site.raw_html)
             attachments = [(a.title, markdown.relocate(a.url, "../") if a.local else a.url)
                            for a in article.attachments]
-            body, headings = _heading_ids(body)
+            body, headings = _heading_ids(_notice_parts(body))
             long = len(headings) >= CONTENTS_HEADINGS or len(_first_words(body, None)) > CONTENTS_CHARACTERS
             return {"issue": issue, "article": article, "body": body, "attachments": attachments,
                     "previous": previous, "following": following,
@@ -267,6 +267,21 @@ def _heading_ids(body: str) -> tuple[str, list[tuple[int, str, str]]]:
         return f"<h{level}{attributes}>{inner}</h{level}>"
 
     return _HEADING.sub(named, body), headings
+
+
+# A notice's addressee (各有关单位：) is its first paragraph, short, ending in a colon.
+ADDRESSEE_CHARACTERS = 60
+_FIRST_PARAGRAPH = re.compile(rf"\A(\s*)<p>([^<]{{1,{ADDRESSEE_CHARACTERS}}}[：:])</p>")
+# The title of a document a notice publishes (低碳认证技术委员会章程): a paragraph that is all
+# bold, without a closing mark, as imported text sets it.
+_DOCUMENT_TITLE = re.compile(r"<p><strong>([^<。，；：！？.,;:!?]{2,60})</strong></p>")
+
+
+def _notice_parts(body: str) -> str:
+    """The addressee line set flush left, the published document's title as a centred
+    heading of its own (classes the stylesheet sets), as official notices are laid out."""
+    body = _FIRST_PARAGRAPH.sub(r'\1<p class="addressee">\2</p>', body, count=1)
+    return _DOCUMENT_TITLE.sub(r'<p class="document-title"><strong>\1</strong></p>', body)
 
 
 def _contents(headings: list[tuple[int, str, str]]) -> list[tuple[int, str, str]]:
