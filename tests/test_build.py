@@ -487,3 +487,28 @@ def test_a_notice_sets_its_addressee_at_the_margin_and_the_documents_title_as_a_
     assert [p.get_text() for p in soup.select(".body p.document-title")] == ["碳排放权交易管理办法"]  # not 第一条
     css = (site / "output/static/site.css").read_text(encoding="utf-8")
     assert ".body p.addressee { text-indent: 0; }" in css and "p.document-title { text-indent: 0; text-align: center;" in css
+
+
+def test_heading_ids_never_take_an_id_already_on_the_page_and_the_contents_levels_follow_the_headings(
+        site, newsletter):
+    body = "\n\n".join(["### 引言", "## main", "### fn:1", "## a", "## b {#a}", "正文[^1]。", "[^1]: 注释。"])
+    write(site / "content/issues/2017-02/ids.md", article(title="编号", date="2017-01-12", body=body))
+    assert newsletter("build", "--site", site, "--no-pdf").code == 0
+    soup = page(site / "output", "issues/2017-02/ids/index.html")
+    ids = [element["id"] for element in soup.select("[id]")]
+    assert len(ids) == len(set(ids)), ids  # no id twice: main, the footnotes', the editor's {#a}
+    assert [heading["id"] for heading in soup.select(".body h2, .body h3")] == ["引言", "main-2", "h-fn:1", "a-2", "a"]
+    assert [li["class"] for li in soup.select(".contents li")] == [["level-2"], ["level-1"], ["level-2"], ["level-1"],
+                                                                    ["level-1"]]
+
+
+def test_only_a_notice_gets_its_addressee_and_title_set_apart_and_numbered_bold_headings_stay(site, newsletter):
+    notice = "\n\n".join(["各有关单位：", "**一、总体要求**", "**（二）加强组织领导**", "**管理办法**", "正文。"])
+    report = "\n\n".join(["会议指出：", "**一、总体要求**", "**管理办法**"])
+    write(site / "content/issues/2017-02/notice.md", article(title="通知", date="2017-01-12", body=notice))
+    write(site / "content/issues/2017-02/report.md", article(title="报道", date="2017-01-12", body=report))
+    assert newsletter("build", "--site", site, "--no-pdf").code == 0
+    soup = page(site / "output", "issues/2017-02/notice/index.html")
+    assert [p.get_text() for p in soup.select(".document-title")] == ["管理办法"]
+    other = page(site / "output", "issues/2017-02/report/index.html")
+    assert other.select(".addressee") == [] and other.select(".document-title") == []

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 import jinja2
 
 from builder import routes
+from builder.chinese import CJK_CLASS
 from builder.forked import fork_map
 from builder.model import Archive, Article, Issue, Section, Site
 from builder.render import markdown
@@ -233,8 +234,11 @@ DESCRIPTION_CHARACTERS = 120
 def _first_words(body: str, length: int | None = DESCRIPTION_CHARACTERS) -> str:
     """The text of an article's HTML, its first `length` characters (all of it for None)."""
     text = " ".join(html.unescape(re.sub(r"<[^>]*>", " ", body)).split())
-    text = re.sub(r"(?<=[^\x00-\x7f]) | (?=[^\x00-\x7f])", "", text)  # no space between Chinese paragraphs
+    text = _BETWEEN_CHINESE.sub("", text)  # no space where two Chinese paragraphs met
     return text if length is None or len(text) <= length else text[:length - 1] + "…"
+
+
+_BETWEEN_CHINESE = re.compile(f"(?<=[{CJK_CLASS}]) (?=[{CJK_CLASS}])")
 
 
 # An article this long, or with this many headings, gets a contents box of its headings
@@ -248,7 +252,8 @@ def _heading_ids(body: str) -> tuple[str, list[tuple[int, str, str]]]:
     """The article's HTML with an id on each heading, made of its text (第十条 -> id="第十条",
     so that a reader can link to it), and the headings: (level, id, text)."""
     headings: list[tuple[int, str, str]] = []
-    used: set[str] = set()
+    # Taken already: the editor's {#ids} (wherever they are), the page's own, the footnotes'.
+    used = set(re.findall(r'\sid="([^"]*)"', body)) | {"main"}
 
     def named(match: re.Match[str]) -> str:
         level, attributes, inner = int(match.group(1)), match.group(2), match.group(3)
@@ -258,7 +263,7 @@ def _heading_ids(body: str) -> tuple[str, list[tuple[int, str, str]]]:
             anchor = html.unescape(given.group(1))
         else:
             base = re.sub(r"[\s\"'<>&#%?/\\]+", "", title)[:40] or "h"
-            base = f"h-{base}" if base.startswith("article-") else base
+            base = f"h-{base}" if base.startswith(("article-", "fn:", "fnref:")) else base
             anchor = next(f"{base}-{n}" if n > 1 else base for n in range(1, 10_000)
                           if (f"{base}-{n}" if n > 1 else base) not in used)
             attributes += f' id="{html.escape(anchor)}"'
@@ -272,27 +277,44 @@ def _heading_ids(body: str) -> tuple[str, list[tuple[int, str, str]]]:
 # A notice's addressee (各有关单位：) is its first paragraph, short, ending in a colon.
 ADDRESSEE_CHARACTERS = 60
 _FIRST_PARAGRAPH = re.compile(rf"\A(\s*)<p>([^<]{{1,{ADDRESSEE_CHARACTERS}}}[：:])</p>")
+# Who a notice is addressed to: 各…, or bodies (单位, 政府, 部门, 委, 厅, 局 …).
+_RECIPIENTS = re.compile(r"^各|单位|政府|部门|委员会|[委厅局办院处室]|机构|成员|企业|公司")
 # The title of a document a notice publishes (低碳认证技术委员会章程): a paragraph that is all
 # bold, without a closing mark, as imported text sets it.
 _DOCUMENT_TITLE = re.compile(r"<p><strong>([^<。，；：！？.,;:!?]{2,60})</strong></p>")
 
 
+# Numbered headings typed in bold (一、 （二） 第一章 1.) are not a document's title.
+_NUMERAL = "一二三四五六七八九十百"
+_NUMBERED = re.compile(rf"^(?:[{_NUMERAL}]+、|[（(][{_NUMERAL}\d]+[)）]|第.{{1,6}}[章节条部篇]|\d+[.、．])")
+
+
 def _notice_parts(body: str) -> str:
-    """The addressee line set flush left, the published document's title as a centred
-    heading of its own (classes the stylesheet sets), as official notices are laid out."""
-    body = _FIRST_PARAGRAPH.sub(r'\1<p class="addressee">\2</p>', body, count=1)
-    return _DOCUMENT_TITLE.sub(r'<p class="document-title"><strong>\1</strong></p>', body)
+    """In an official notice (an article that opens with its addressee: 各有关单位：) the
+    addressee set flush left and the title of the document it publishes (the first
+    paragraph all in bold after it, not a numbered heading) centred: classes the
+    stylesheet sets. Other articles are left as they are."""
+    first = _FIRST_PARAGRAPH.match(body)
+    if first is None or not _RECIPIENTS.search(first.group(2)):
+        return body  # 会议指出： opens a report, not a notice
+    body = f'{first.group(1)}<p class="addressee">{first.group(2)}</p>' + body[first.end():]
+    for title in _DOCUMENT_TITLE.finditer(body):
+        if not _NUMBERED.match(title.group(1)):
+            return body[:title.start()] + f'<p class="document-title"><strong>{title.group(1)}</strong></p>' + \
+                body[title.end():]
+    return body
 
 
 def _contents(headings: list[tuple[int, str, str]]) -> list[tuple[int, str, str]]:
-    """The headings a contents box lists: the two highest levels the article uses."""
+    """The headings a contents box lists: the two highest levels the article uses, as 1 and 2."""
     levels = sorted({level for level, _, _ in headings})[:2]
-    return [heading for heading in headings if heading[0] in levels]
+    return [(levels.index(level) + 1, anchor, title) for level, anchor, title in headings if level in levels]
 
 
 def _favicon(site: Site) -> str:
-    """A square of the masthead's colour holding the title's first character, in white."""
-    first = html.escape(site.title[:1] or "·")
+    """A square of the masthead's colour holding the title's first character (not a mark:
+    《节能》动态 shows 节), in white."""
+    first = html.escape(next((c for c in site.title if c.isalnum()), "·"))
     colour = html.escape(site.pdf.colour)
     return ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64">'
             f'<rect width="64" height="64" rx="10" fill="{colour}"/>'
