@@ -512,3 +512,15 @@ def test_only_a_notice_gets_its_addressee_and_title_set_apart_and_numbered_bold_
     assert [p.get_text() for p in soup.select(".document-title")] == ["管理办法"]
     other = page(site / "output", "issues/2017-02/report/index.html")
     assert other.select(".addressee") == [] and other.select(".document-title") == []
+
+
+def test_the_favicon_keeps_its_character_readable_and_a_description_leaves_out_footnotes(site, newsletter):
+    settings = site / "site.yaml"
+    text_of = settings.read_text(encoding="utf-8").replace("title: 测试简报", "title: 《测试》简报")
+    settings.write_text(text_of.replace("pdf:\n", 'pdf:\n  colour: "#f5e663"\n', 1), encoding="utf-8")
+    write(site / "content/issues/2017-02/notes.md", article(title="注释", date="2017-01-12", body="正文[^1]。\n\n[^1]: 注释。\n"))
+    assert newsletter("build", "--site", site, "--no-pdf").code == 0
+    icon = (site / "output/favicon.svg").read_text(encoding="utf-8")
+    assert 'fill="#f5e663"' in icon and 'fill="#111"' in icon and ">测<" in icon  # dark ink on a light colour
+    described = page(site / "output", "issues/2017-02/notes/index.html").select_one('meta[name="description"]')
+    assert described["content"] == "正文。"

@@ -198,7 +198,7 @@ class _Pages:
             long = len(headings) >= CONTENTS_HEADINGS or len(_first_words(body, None)) > CONTENTS_CHARACTERS
             return {"issue": issue, "article": article, "body": body, "attachments": attachments,
                     "previous": previous, "following": following,
-                    "description": article.summary or _first_words(body),
+                    "description": article.summary or _first_words(_FOOTNOTES.sub("", _FOOTNOTE_CALL.sub("", body))),
                     "contents": _contents(headings) if long and headings else []}
 
         return self._page("article.html", routes.article_page(issue.slug, article.slug), [self._digest(issue)],
@@ -238,6 +238,9 @@ def _first_words(body: str, length: int | None = DESCRIPTION_CHARACTERS) -> str:
     return text if length is None or len(text) <= length else text[:length - 1] + "…"
 
 
+# What a description leaves out: the footnotes (their text, the ↩ back to the call) and the calls.
+_FOOTNOTES = re.compile(r'<div class="footnote">.*?</div>', re.S)
+_FOOTNOTE_CALL = re.compile(r'<sup id="fnref[^"]*">.*?</sup>', re.S)
 _BETWEEN_CHINESE = re.compile(f"(?<=[{CJK_CLASS}]) (?=[{CJK_CLASS}])")
 
 
@@ -313,12 +316,14 @@ def _contents(headings: list[tuple[int, str, str]]) -> list[tuple[int, str, str]
 
 def _favicon(site: Site) -> str:
     """A square of the masthead's colour holding the title's first character (not a mark:
-    《节能》动态 shows 节), in white."""
+    《节能》动态 shows 节), in white, or in black on a light colour."""
     first = html.escape(next((c for c in site.title if c.isalnum()), "·"))
     colour = html.escape(site.pdf.colour)
+    red, green, blue = (int(site.pdf.colour[i:i + 2], 16) for i in (1, 3, 5))  # site.yaml's #RRGGBB
+    ink = "#fff" if 0.299 * red + 0.587 * green + 0.114 * blue < 160 else "#111"  # white on dark, black on light
     return ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64">'
             f'<rect width="64" height="64" rx="10" fill="{colour}"/>'
-            '<text x="32" y="46" font-size="40" text-anchor="middle" fill="#fff" '
+            f'<text x="32" y="46" font-size="40" text-anchor="middle" fill="{ink}" '
             'font-family="Noto Sans CJK SC, Source Han Sans SC, PingFang SC, Microsoft YaHei, sans-serif">'
             f'{first}</text>'
             '</svg>\n')
