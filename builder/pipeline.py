@@ -115,9 +115,11 @@ def _broken_links(archive: Archive) -> list[ContentError]:
         path, text, first, base = sources.get(page, (None, "", 0, ""))
         written = [address, address[len(base):] if base and address.startswith(base) else address]
         written += [unquote(candidate) for candidate in written]
-        at = next((found for found in (text.find(candidate) for candidate in written) if found >= 0), -1) \
-            if text else -1
-        address = next((candidate for candidate in written if text and candidate in text), address)
+        # As typed, or percent-encoded as typed (%2E%2E/ for ../): found in the text decoded.
+        searched = next((form for form in (text, unquote(text)) if any(c in form for c in written)), "")
+        at = next((found for found in (searched.find(candidate) for candidate in written) if found >= 0), -1)
+        address = next((candidate for candidate in written if candidate in searched), address)
+        text = searched
         if path is not None and at >= 0:
             errors.append(ContentError(path, f"the link '{address}' leads to no page or file of the archive",
                                        first + text.count("\n", 0, at),

@@ -154,3 +154,11 @@ def test_json_gives_every_finding_with_its_place_and_warnings_come_with_errors(s
         assert finding["severity"] in ("error", "warning")
     text = check(newsletter, site)
     assert text.err.count("warning: ") == result["warnings"]  # shown beside the errors, not lost
+
+
+def test_a_broken_link_typed_percent_encoded_is_found_at_its_line(site, newsletter):
+    write(site / f"{ISSUES}/2017-02/encoded.md", article(title="编码", date="2017-01-12",
+                                                         body="第一段。\n\n[出去](%2E%2E/%2E%2E/%2E%2E/etc/)\n"))
+    errors = messages(newsletter, site, "error")
+    assert errors == [("content/issues/2017-02/encoded.md", 10,
+                       "the link '../../../etc/' leads to no page or file of the archive")]
