@@ -142,6 +142,7 @@ def _finding(error: ContentError, severity: str, root: Path) -> dict[str, object
 def _serve(args: argparse.Namespace, root: Path) -> int:
     import errno
 
+    from builder.serve.http import LOOPBACK
     from builder.serve.loop import CannotServe, run
 
     if not (root / routes.SITE_FILE).is_file():
@@ -149,7 +150,7 @@ def _serve(args: argparse.Namespace, root: Path) -> int:
                                 None, "run the command in the site's folder, or give it with --site DIR")
     # Ctrl-C stops the server even where the shell that started it ignores SIGINT (a job in the background).
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    if args.host not in ("127.0.0.1", "localhost", "::1"):  # serve.loop.LOOPBACK
+    if args.host not in LOOPBACK:
         print(f"warning: serving on {args.host}: anyone who can reach this machine sees the drafts too",
               file=sys.stderr)
     try:

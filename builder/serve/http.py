@@ -270,10 +270,14 @@ class Handler(BaseHTTPRequestHandler):
                 pass  # the browser went away
 
 
+# The names of this machine: serving on one of them is serving to this machine only.
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
 def _this_machine(host: str) -> bool:
-    """Whether a Host header names this machine: 127.0.0.1, localhost or [::1], any port."""
+    """Whether a Host header names this machine (any of LOOPBACK, any port), or is absent."""
     name = host.rsplit("]", 1)[0].lstrip("[") if host.startswith("[") else host.rsplit(":", 1)[0]
-    return name.lower() in ("127.0.0.1", "localhost", "::1", "")
+    return name.lower() in (*LOOPBACK, "")
 
 
 def _content_type(name: str) -> str:

@@ -12,7 +12,7 @@ from builder import routes
 from builder.errors import ContentError, ContentErrors, SetupProblem
 from builder.pipeline import build
 from builder.render.output import written
-from builder.serve.http import Server, Site
+from builder.serve.http import LOOPBACK, Server, Site
 from builder.serve.previews import Previews
 from builder.serve.state import EVERYTHING, Board
 from builder.serve.watch import Changes
@@ -73,9 +73,6 @@ def run(root: Path, host: str, port: int, drafts: bool, report: Report, errors: 
         server.server_close()
         previews.close()
         changes.stop()
-
-
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 class CannotServe(Exception):
