@@ -34,8 +34,8 @@ if TYPE_CHECKING:
 from builder.render import markdown
 from builder.render.feeds import render_sitemap
 from builder.render.links import broken_links
-from builder.render.output import LastBuild, Page, Rendered, check_output, packed, recover, write
-from builder.render.themes import TemplateDigests, static_files, template_env, template_errors
+from builder.render.output import LastBuild, Page, Rendered, SpareLook, check_output, packed, recover, write
+from builder.render.themes import NAMED, TemplateDigests, static_files, template_env, template_errors
 from builder.render.web import render_archive
 from builder.source.config import load_site
 from builder.source.content import load_archive
@@ -179,9 +179,10 @@ def _render(archive: Archive, env: jinja2.Environment, workers: Typesetters | No
         pages = render_archive(archive, env, frozenset(i.slug for i in archive.issues) if pdf or pdf_links
                                else frozenset(),
                                last.reusable if last is not None else lambda path, key: False, base,
-                               earlier.digests, earlier.jobs, TemplateDigests(env, site), hold)
+                               earlier.digests, earlier.jobs, TemplateDigests(env, site, earlier.store), hold)
     store = earlier.store
     store.complete.add(KIND)  # every issue was looked up: those not are gone
+    store.complete.add(NAMED)  # every template a page is made with: the others' entries go
     if any(page.content is None for page in pages):
         # The Markdown of the pages left as they were is still wanted, though not asked for:
         # kept. Once the store holds far more than the archive needs, the articles' own are
@@ -233,7 +234,9 @@ def build(root: Path, output: Path, drafts: bool = False, pdf: bool = True,
     recover(output.resolve())
     if pdf:
         from builder.print.editions import Typesetters
-    with Store(root / routes.BUILD_CACHE, root, report, read=cache) as store:
+    # The spare archive's files, listed on another core while this one loads and renders.
+    with SpareLook(output, fork=jobs > 1 and not pdf) as look, \
+            Store(root / routes.BUILD_CACHE, root, report, read=cache) as store:
         # The typesetters stop before the archive is written: their memory is free by then.
         with Typesetters(issues=_issue_folders(root)) if pdf else nullcontext() as workers:
             # with --no-cache, written, not read
@@ -248,7 +251,7 @@ def build(root: Path, output: Path, drafts: bool = False, pdf: bool = True,
                        if issue.folder in memo.keys}
             earlier = Earlier(store, LastBuild(output) if cache else None, digests, jobs)
             rendered = render(archive, workers, report, cache, earlier, pdf_links)
-        kept = write(rendered, output)
+        kept = write(rendered, output, look=look)
     return BuildResult(
         issues=len(archive.issues),
         articles=len(archive.articles()),

@@ -818,11 +818,13 @@ def test_a_template_nested_thousands_deep_is_an_error_not_a_fault(published, new
     refused(newsletter, published, "nests its tags", name)
 
 
+@pytest.mark.parametrize("jobs", ["1", "2"])
 @pytest.mark.parametrize("place", ["output", ".output.spare"])
 def test_a_link_put_in_place_of_a_folder_of_the_builds_deletes_nothing_through_it(published, newsletter, tmp_path,
-                                                                                 place):
+                                                                                 place, jobs):
     """A withdrawn issue's pages are deleted from the archive it replaced (or from the spare
-    that becomes the new one): never through an editor's link to elsewhere."""
+    that becomes the new one): never through an editor's link to elsewhere. (With one job
+    the spare is listed by a thread, with two by a process of its own.)"""
     site = published.site
     write(site / ISSUE / "09-new.md", article(title="再建"))  # the second build: a spare of the first
     assert newsletter("build", "--site", site, "--no-pdf").code == 0
@@ -833,7 +835,7 @@ def test_a_link_put_in_place_of_a_folder_of_the_builds_deletes_nothing_through_i
     shutil.rmtree(site / place / "issues/2017-02")
     (site / place / "issues/2017-02").symlink_to(victim, target_is_directory=True)
     shutil.move(site / ISSUE, tmp_path / "withdrawn")
-    run = newsletter("build", "--site", site, "--no-pdf")
+    run = newsletter("build", "--site", site, "--no-pdf", "--jobs", jobs)
     assert run.code == 0, run.err
     assert sorted(p.relative_to(victim).as_posix() for p in victim.rglob("*") if p.is_file()) == \
         ["index.html", "new/index.html", "shenzhen/index.html"]

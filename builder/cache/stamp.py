@@ -101,10 +101,14 @@ def _files_state(paths: Iterable[str]) -> str:
     return digest.hexdigest()
 
 
-def _output_state(output: Path) -> str | None:
+def _output_state(output: Path, just_written: bool = False) -> str | None:
     """The manifest and digests of output/ as they are, or None if any file the digests
-    name is not as the build left it (size and time)."""
+    name is not as the build left it (size and time). `just_written`: by the build that
+    stamps it, which need not look at its files (the next build does, before it trusts
+    the stamp)."""
     output = output.resolve()
+    if just_written:
+        return _files_state([str(output / OUTPUT_MARKER), str(output / OUTPUT_DIGESTS)])
     try:
         entries = json.loads(own_text(output / OUTPUT_DIGESTS))
     except (OSError, ValueError, RecursionError):
@@ -169,9 +173,8 @@ def record(root: Path, output: Path, drafts: bool, pdf: bool, read: Inputs, repo
         code = sorted({*(getattr(module, "__file__", None) or "" for module in list(sys.modules.values())),
                        *extra_code} - {""})
         stamp = {"version": VERSION, "options": _options(output, drafts, pdf), "inputs": read.digest,
-                 "code": code, "code_state": _files_state(code), "output": _output_state(output), "report": report}
-        if stamp["output"] is None:
-            return
+                 "code": code, "code_state": _files_state(code), "output": _output_state(output, just_written=True),
+                 "report": report}
         place.parent.mkdir(parents=True, exist_ok=True)
         partial = place.with_name(FILE + ".part")
         partial.write_text(json.dumps(stamp, ensure_ascii=False), encoding="utf-8")

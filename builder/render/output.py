@@ -14,6 +14,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import stat as statmod
 import subprocess
 import sys
@@ -75,7 +76,7 @@ MANIFEST_HEAD = ("Written by `newsletter build`; the next build replaces this fo
                  "Files the build wrote (any other file in this folder is kept by the next build), in JSON:\n")
 
 
-def write(rendered: Rendered, output: Path, keep_spare: bool = True) -> tuple[str, ...]:
+def write(rendered: Rendered, output: Path, keep_spare: bool = True, look: SpareLook | None = None) -> tuple[str, ...]:
     """Stage 3: a complete new output/ in place of the old one, or no change at all.
     Files an editor put into output/ (a CNAME for the web host) are carried over; their
     names are returned.
@@ -84,16 +85,18 @@ def write(rendered: Rendered, output: Path, keep_spare: bool = True) -> tuple[st
     takes it from the old one by a hard link (its manifest entry says its digest, size and
     time, so a file changed since is written anew). When every file is as the last build
     left it, output/ is not touched at all. With `keep_spare`, what the archive replaced
-    has in common with the new one is kept beside it as the next build's starting point."""
+    has in common with the new one is kept beside it as the next build's starting point,
+    its files listed by `look` (started earlier by the build) or by a thread started here."""
     output = output.resolve()
     pages, files = rendered.pages, rendered.files
     written = [page.path for page in pages] + list(files)
     spare = output.parent / f".{output.name}.{SPARE}"
-    look = _SpareLook(spare if keep_spare else None)  # the spare's files listed meanwhile, by a thread
+    if look is None and keep_spare:
+        look = SpareLook(output)  # the spare's files listed meanwhile, by a thread
     try:
         kept = _files_not_written(output, set(written))
     finally:
-        in_spare = look.result()
+        in_spare = look.result() if look is not None and keep_spare else None
     before = _entries(output)
     keys = {page.path: page.key for page in pages if page.key}
     digests = {page.path: _digest(page.content) if page.content is not None else _entry_digest(before, page.path)
@@ -331,15 +334,25 @@ def _strays(folder: Path, listed: set[str], names: list[str]) -> list[str]:
             and not name.endswith("/")]
 
 
-class _SpareLook:
-    """The files of the spare archive, listed by a thread of its own while the build lists
-    output/'s (two folders of thousands: the waits for the disk overlap). Only the builder
-    writes into its spare, which it renames but does not change before it uses the list."""
+class SpareLook:
+    """The files of the spare archive (`_walk`), listed while the build does other work:
+    by a process of its own, on another core, where the build may fork (one thread, more
+    than one job), else by a thread while the build lists output/'s. A listing made at the
+    start of a build is as good as one made at its end: a spare's files change only under
+    another name (the build renames it before it changes it; an archive becomes the spare
+    by a rename), and the listing is used only for the folder it was made of (its device
+    and inode)."""
 
-    def __init__(self, spare: Path | None) -> None:
+    def __init__(self, output: Path, fork: bool = False) -> None:
+        output = output.resolve()
+        spare = output.parent / f".{output.name}.{SPARE}"
         self.found: tuple[tuple[int, int], list[str]] | None = None
-        self.thread = threading.Thread(target=self._look, args=(spare,), daemon=True) if spare else None
-        if self.thread is not None:
+        self.thread: threading.Thread | None = None
+        self.child: tuple[int, int] | None = None  # process id, the pipe's end the listing comes from
+        if fork and hasattr(os, "fork") and threading.active_count() == 1:
+            self.child = self._fork(spare)
+        if self.child is None:
+            self.thread = threading.Thread(target=self._look, args=(spare,), daemon=True)
             self.thread.start()
 
     def _look(self, spare: Path) -> None:
@@ -350,10 +363,46 @@ class _SpareLook:
         except OSError:
             pass
 
+    def _fork(self, spare: Path) -> tuple[int, int] | None:
+        try:
+            reading, writing = os.pipe()
+            pid = os.fork()
+        except OSError:
+            return None
+        if pid == 0:  # the child: lists, hands the listing on, and leaves without cleaning up the build's
+            try:
+                os.close(reading)
+                signal.signal(signal.SIGINT, signal.SIG_IGN)
+                self._look(spare)
+                data = memoryview(json.dumps(self.found).encode("utf-8", "surrogateescape"))
+                while data:
+                    data = data[os.write(writing, data):]
+            finally:
+                os._exit(0)
+        os.close(writing)
+        return pid, reading
+
     def result(self) -> tuple[tuple[int, int], list[str]] | None:
         if self.thread is not None:
             self.thread.join()
+        if self.child is not None:
+            pid, reading = self.child
+            self.child = None
+            with os.fdopen(reading, "rb") as pipe:
+                data = pipe.read()
+            os.waitpid(pid, 0)
+            try:
+                (device, inode), names = json.loads(data.decode("utf-8", "surrogateescape"))
+                self.found = ((int(device), int(inode)), [str(name) for name in names])
+            except (ValueError, TypeError):
+                self.found = None
         return self.found
+
+    def __enter__(self) -> SpareLook:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.result()  # never a child left behind
 
 
 def _walk(top: Path) -> list[str]:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import traceback
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import jinja2
 from jinja2 import meta
@@ -20,6 +22,9 @@ from builder.files import UnsafePath, read_bytes, regular_file, tree
 from builder.model import Site
 from builder.render.dates import format_date
 from builder.routes import BUILTIN_THEMES, STATIC, TEMPLATES_DIR, THEMES_DIR
+
+if TYPE_CHECKING:
+    from builder.cache.store import Store
 
 
 def theme_dirs(site: Site) -> list[Path]:
@@ -131,8 +136,10 @@ class TemplateDigests:
     another by a variable, or that cannot be read or parsed, gets the digest of every
     template file instead (`templates_digest`)."""
 
-    def __init__(self, env: jinja2.Environment, site: Site) -> None:
-        self.env, self.site = env, site
+    def __init__(self, env: jinja2.Environment, site: Site, memo: Store | None = None) -> None:
+        """`memo`: where the templates each template names are kept between builds (by its
+        source's digest): parsing every template again is most of a small rebuild's work."""
+        self.env, self.site, self.memo = env, site, memo
         self.known: dict[str, str] = {}
         self.every: str | None = None
 
@@ -166,7 +173,7 @@ class TemplateDigests:
                     continue
                 digest.update(f"{current}\0{filename}\0{source}\0".encode("utf-8", "surrogateescape"))
                 try:
-                    named = list(meta.find_referenced_templates(self.env.parse(source)))
+                    named = self._named(source)
                 except RecursionError:
                     raise ContentErrors.one(Path(filename or current), TOO_DEEP, None, TEMPLATE_HINT) from None
                 if None in named:
@@ -177,6 +184,23 @@ class TemplateDigests:
         return digest.hexdigest()
 
 
+    def _named(self, source: str) -> list[str | None]:
+        """The templates `source` extends, includes or imports (None: one named by a variable)."""
+        key = hashlib.sha256(f"{jinja2.__version__}\0{source}".encode("utf-8", "surrogateescape")).hexdigest()
+        kept = self.memo.get(NAMED, key) if self.memo is not None else None
+        if kept is not None:
+            with suppress(ValueError, UnicodeDecodeError):
+                named = json.loads(kept)
+                if isinstance(named, list) and all(name is None or isinstance(name, str) for name in named):
+                    return named
+        named = list(meta.find_referenced_templates(self.env.parse(source)))
+        if self.memo is not None:
+            self.memo.put(NAMED, key, json.dumps(named).encode())
+        return named
+
+
+# The memo's kind for the templates a template names.
+NAMED = "template"
 TEMPLATE_HINT = "correct the template, or delete it to use the theme's"
 TOO_DEEP = "this template nests its tags ({% if %}, {% for %}, {% block %}…) too deeply to be read"
 
