@@ -44,6 +44,16 @@ turns phase by phase (their order rotating from run to run):
   template edited     an HTML comment put into the article template (ours: the site's
                       override templates/article.html, a copy of the default theme's)
 
+Ours builds with --no-search in those four phases: neither peer makes a search index. Two
+more phases, ours alone, then measure the search index (Pagefind over the 6,000 article
+pages), which `newsletter build` makes unless told not to:
+
+  search index made   a build with the index after the phases above (no page changed: the
+                      time is the index's, and writing its files)
+  one article edited, with search
+                      a sentence appended again, built with the index (made again: an
+                      article page changed)
+
 Figures are medians over the runs; the peak memory is the largest of a run's builds. After
 each run the article pages are counted (issues/<issue>/<article>/index.html) and the edited
 sentence and comment are looked for in the output, so a misconfigured tool cannot look fast.
@@ -80,6 +90,7 @@ EDITED_ARTICLE = "02-market-2.md"  # in the newest issue
 SENTENCE = "（基准测试：为测量修改一篇文章后的重建而追加的一句。）"
 COMMENT = "<!-- bench: the article template edited -->"
 PHASES = ("cold", "nothing changed", "one article edited", "template edited")
+SEARCH_PHASES = ("search index made", "one article edited, with search")
 SETTLE = 3  # seconds between copying the sources and the first build
 TOOLS = ("ours", "pelican", "hugo")
 NAMES = {"ours": "ours", "pelican": "Pelican", "hugo": "Hugo"}
@@ -608,7 +619,8 @@ class Tool:
 
     def command(self, phase: str) -> list[str]:
         if self.name == "ours":
-            return [str(NEWSLETTER), "build", "--site", str(self.site), "--output", str(self.output), "--no-pdf"]
+            return [str(NEWSLETTER), "build", "--site", str(self.site), "--output", str(self.output), "--no-pdf",
+                    *(() if phase in SEARCH_PHASES else ("--no-search",))]
         if self.name == "pelican":
             cache = "false" if phase == "cold" else "true"
             return [str(VENV / "bin" / "pelican"), str(self.site / "content"), "--settings",
@@ -678,7 +690,7 @@ def prepare(tool: Tool, phase: str, newest: str) -> None:
     if phase == "cold":
         for folder in (tool.output, *tool.caches()):
             shutil.rmtree(folder, ignore_errors=True)
-    elif phase == "one article edited":
+    elif phase in ("one article edited", "one article edited, with search"):
         with tool.edited_article(newest).open("a", encoding="utf-8") as file:
             file.write(f"\n{SENTENCE}\n")
     elif phase == "template edited":
@@ -757,6 +769,10 @@ def report(times: dict[str, dict[str, list[float]]], memory: dict[str, list[int]
         mark = "" if verdict is None else ("  met" if verdict else "  NOT met")
         print(f"{label:24}{cell('ours'):>10}{cell('pelican'):>10}{cell('hugo'):>10}"
               f"{ratio(ours, get('pelican', phase)):>14}{ratio(ours, get('hugo', phase)):>11}   {target}{mark}")
+    if "ours" in tools:
+        print("\nours with the search index (Pagefind; neither peer makes one):")
+        for phase in SEARCH_PHASES:
+            print(f"  {phase:34}{seconds(statistics.median(times['ours'][phase])):>10}")
 
 
 def main() -> None:
@@ -775,7 +791,7 @@ def main() -> None:
     about = versions()
     print(f"archive: {args.issues} issues, {expected:,} articles, generated in {time.perf_counter() - started:.1f} s; "
           f"{about}", file=sys.stderr)
-    times = {t: {p: [] for p in PHASES} for t in tools}
+    times = {t: {p: [] for p in (*PHASES, *SEARCH_PHASES)} for t in tools}
     memory: dict[str, list[int]] = {t: [] for t in tools}
     counts: list[str] = []
     try:
@@ -791,8 +807,10 @@ def main() -> None:
             # (ours trusts a file's time stamps only once they are two seconds old).
             time.sleep(SETTLE)
             peaks = dict.fromkeys(order, 0)
-            for phase in PHASES:
+            for phase in (*PHASES, *SEARCH_PHASES):
                 for name in order:
+                    if phase in SEARCH_PHASES and name != "ours":
+                        continue
                     tool = runs[name]
                     prepare(tool, phase, newest)
                     took, rss = build(tool, phase, folder / name / f"{phase.replace(' ', '-')}.log")

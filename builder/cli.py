@@ -82,7 +82,8 @@ def _build(args: argparse.Namespace, root: Path) -> int:
     output = Path(args.output) if args.output else root / routes.OUTPUT_DIR
     pdf = not args.no_pdf
     read = stamp.inputs(root)  # before anything is read: a change made during the build is one for the next
-    last = stamp.up_to_date(root, output, args.drafts, pdf, read) if not args.no_cache else None
+    search = not args.no_search
+    last = stamp.up_to_date(root, output, args.drafts, pdf, read, search) if not args.no_cache else None
     if last is not None:
         warnings = last.get("warnings")
         for line in warnings if isinstance(warnings, list) else ():
@@ -94,7 +95,7 @@ def _build(args: argparse.Namespace, root: Path) -> int:
     from builder.pipeline import build
 
     result = build(root, output, drafts=args.drafts, pdf=pdf, report=lambda line: print(f"  {line}"),
-                   cache=not args.no_cache, jobs=args.jobs or default_jobs(), seen=read.issues)
+                   cache=not args.no_cache, jobs=args.jobs or default_jobs(), seen=read.issues, search=search)
     _print_warnings(result.warnings, root)
     if result.kept:
         shown = ", ".join(result.kept[:5]) + (f" and {len(result.kept) - 5} more" if len(result.kept) > 5 else "")
@@ -105,7 +106,7 @@ def _build(args: argparse.Namespace, root: Path) -> int:
     print(f"built {counts} into {output} in {time.perf_counter() - started:.1f} s")
     stamp.record(root, output, args.drafts, pdf, read, {
         "counts": counts, "warnings": [f"warning: {warning.format(root)}" for warning in result.warnings]},
-        result.depends)
+        result.depends, search)
     return OK
 
 
@@ -311,6 +312,8 @@ def _parser() -> argparse.ArgumentParser:
     build_cmd.add_argument("--drafts", action="store_true", help="include issues and articles marked 'draft: true'")
     build_cmd.add_argument("--no-pdf", action="store_true",
                            help="leave out the print editions (PDF); the archive then links no PDF")
+    build_cmd.add_argument("--no-search", action="store_true",
+                           help="leave out the search index (pagefind/); the search page then finds nothing")
     build_cmd.add_argument("--no-cache", action="store_true",
                            help="build from scratch: take nothing from .cache/ (which is then written anew)")
     build_cmd.add_argument("--jobs", type=_jobs, metavar="N",

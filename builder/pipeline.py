@@ -47,13 +47,13 @@ Report = Callable[[str], None]
 class BuildResult:
     issues: int
     articles: int
-    pages: int  # HTML and XML
+    pages: int  # HTML and XML (the search index's files not counted)
     pdfs: int
     files: int
     seconds: float
     warnings: tuple[ContentError, ...] = field(default_factory=tuple)
     kept: tuple[str, ...] = ()  # files in output/ that the build did not write, carried over
-    depends: tuple[str, ...] = ()  # files outside the site that decided the PDFs: WeasyPrint's code, the fonts
+    depends: tuple[str, ...] = ()  # files outside the site that decided the output: WeasyPrint, the fonts, Pagefind
 
 
 def load(root: Path, drafts: bool = False, memo: IssueMemo | None = None, jobs: int = 1) -> tuple[Archive, ErrorLog]:
@@ -143,24 +143,26 @@ class Earlier:
 
 
 def render(archive: Archive, workers: Typesetters | None, report: Report = lambda _: None,
-           cache: bool = True, earlier: Earlier | None = None, pdf_links: bool = False) -> Rendered:
+           cache: bool = True, earlier: Earlier | None = None, pdf_links: bool = False,
+           search: bool = True) -> Rendered:
     """Stage 2: every page (HTML, feeds, and the PDFs if there are `workers` to typeset
     them), every file to copy (output path -> source), and the warnings. Raises
     ContentErrors for what prevents a correct edition. `cache`: earlier builds' work
     (converted Markdown, PDFs) is taken from .cache/ (always kept there); `earlier` also
     names the pages of the last build that need no rendering. `pdf_links`: the issues' pages
-    link their PDFs though there are no `workers` (`newsletter serve` typesets them aside)."""
+    link their PDFs though there are no `workers` (`newsletter serve` typesets them aside).
+    `search`: the search index is made (render/search.py)."""
     site = archive.site
     if earlier is None:
         with Store(site.root / routes.BUILD_CACHE, site.root, report, read=cache) as store:
-            return render(archive, workers, report, cache, Earlier(store), pdf_links)
+            return render(archive, workers, report, cache, Earlier(store), pdf_links, search)
     env = template_env(site)
     with markdown.memo(earlier.store):
-        return _render(archive, env, workers, report, cache, earlier, pdf_links)
+        return _render(archive, env, workers, report, cache, earlier, pdf_links, search)
 
 
 def _render(archive: Archive, env: jinja2.Environment, workers: Typesetters | None, report: Report,
-            cache: bool, earlier: Earlier, pdf_links: bool) -> Rendered:
+            cache: bool, earlier: Earlier, pdf_links: bool, search: bool) -> Rendered:
     site = archive.site
     pdf = workers is not None
     with template_errors():
@@ -194,6 +196,8 @@ def _render(archive: Archive, env: jinja2.Environment, workers: Typesetters | No
                 markdown.keep(article.body, "../", site.raw_html)
             store.complete.add("markdown")
     pages.append(render_sitemap(archive, [p.path for p in pages if p.path.endswith(".html")]))
+    if search:
+        pages.extend(_search_index(archive, pages, earlier, report))
     if hold is packed:
         memory.give_back()  # what rendering freed, for the minutes the editions still take
     warnings: tuple[ContentError, ...] = ()
@@ -217,6 +221,33 @@ def _render(archive: Archive, env: jinja2.Environment, workers: Typesetters | No
     return Rendered(tuple(pages), files, warnings, known)
 
 
+def _search_index(archive: Archive, pages: list[Page], earlier: Earlier, report: Report) -> list[Page]:
+    """The search index of the article pages (render/search.py)."""
+    from builder.render import search
+
+    last = earlier.last
+    output = last.output if last is not None else None
+    articles = [routes.article_page(issue.slug, article.slug) for issue in archive.issues for article in issue.articles]
+    return search.index(
+        pages, articles,
+        last.digest if last is not None else lambda path: "",
+        lambda path: output / path if output is not None else None,
+        last.reusable if last is not None else lambda path, key: False,
+        earlier.store, _scratch(archive.site.root), report)
+
+
+def _scratch(root: Path) -> Path | None:
+    """The folder of the site's cache where the search indexer's files are laid out; None
+    (the system's temporary folder) if .cache/ leads out of the site."""
+    from builder.files import UnsafePath, inside
+
+    try:
+        inside(root / routes.SEARCH_SCRATCH, root)
+    except UnsafePath:
+        return None
+    return root / routes.SEARCH_SCRATCH
+
+
 def _issue_folders(root: Path) -> int:
     """How many issues there may be, before reading them: how many typesetters to start."""
     folder = root / routes.ISSUES_DIR
@@ -225,10 +256,12 @@ def _issue_folders(root: Path) -> int:
 
 def build(root: Path, output: Path, drafts: bool = False, pdf: bool = True,
           report: Report = lambda _: None, cache: bool = True, jobs: int = 1,
-          seen: Mapping[str, tuple[str, bool]] | None = None, pdf_links: bool = False) -> BuildResult:
+          seen: Mapping[str, tuple[str, bool]] | None = None, pdf_links: bool = False,
+          search: bool = True) -> BuildResult:
     """load -> render -> write. Raises ContentErrors (output untouched) if the content has errors.
     `seen`: the issue folders' snapshots by name, if taken at the start of the build.
-    `pdf_links`: without `pdf`, the pages link the PDFs all the same (see `render`)."""
+    `pdf_links`: without `pdf`, the pages link the PDFs all the same (see `render`).
+    `search`: with the search index."""
     started = time.perf_counter()
     check_output(root, output)
     recover(output.resolve())
@@ -250,19 +283,26 @@ def build(root: Path, output: Path, drafts: bool = False, pdf: bool = True,
             digests = {issue.slug: memo.keys[issue.folder] for issue in archive.issues
                        if issue.folder in memo.keys}
             earlier = Earlier(store, LastBuild(output) if cache else None, digests, jobs)
-            rendered = render(archive, workers, report, cache, earlier, pdf_links)
+            rendered = render(archive, workers, report, cache, earlier, pdf_links, search)
         kept = write(rendered, output, look=look)
     return BuildResult(
         issues=len(archive.issues),
         articles=len(archive.articles()),
-        pages=sum(1 for page in rendered.pages if not page.path.endswith(".pdf")),
+        pages=sum(1 for page in rendered.pages if not page.path.endswith(".pdf")
+                  and not page.path.startswith(routes.SEARCH_BUNDLE)),
         pdfs=sum(1 for page in rendered.pages if page.path.endswith(".pdf")) + len(rendered.known),
         files=len(rendered.files) - len(rendered.known),
         seconds=time.perf_counter() - started,
         warnings=(*log.warnings, *rendered.warnings),
         kept=kept,
-        depends=_print_depends() if pdf else (),
+        depends=(*(_print_depends() if pdf else ()), *(_search_depends() if search else ())),
     )
+
+
+def _search_depends() -> tuple[str, ...]:
+    from builder.render import search
+
+    return (str(search.executable()),)
 
 
 def _print_depends() -> tuple[str, ...]:

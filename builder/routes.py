@@ -26,6 +26,8 @@ BUILD_CACHE = Path(".cache") / "build"
 # `newsletter serve` builds here (drafts included), never into output/; its PDF previews beside.
 SERVE_OUTPUT = Path(".cache") / "serve" / "output"
 SERVE_PDF = Path(".cache") / "serve" / "pdf"
+# Where the pages are laid out for the search indexer while a build runs.
+SEARCH_SCRATCH = Path(".cache") / "search"
 # The theme's templates of the print edition: the issue's HTML, and its stylesheet.
 PRINT_TEMPLATE = "print/issue.html"
 PRINT_STYLESHEET = "print/issue.css"
@@ -53,6 +55,9 @@ SITEMAP = "sitemap.xml"
 STATIC = "static/"
 # The site's icon, drawn from the masthead's colour and the title's first character.
 FAVICON = "favicon.svg"
+# The search page, and the search index with the script that reads it (builder/render/search.py).
+SEARCH = "search/index.html"
+SEARCH_BUNDLE = "pagefind/"
 
 
 def issue_folder(issue_slug: str) -> str:

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import gzip
 import hashlib
+import re
 import shutil
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,3 +61,22 @@ def snapshot(folder: Path) -> dict[str, str]:
     """Every file under `folder` (links not followed) and the digest of its bytes."""
     return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(folder.rglob("*")) if p.is_file() and not p.is_symlink()}
+
+
+# Pagefind (the search index) writes the values of a filter in no fixed order, and names its
+# filter and meta files, and the entry that lists them, after their bytes: two runs on the
+# same pages differ there. A filter is compared by the bytes it holds, in any order.
+UNORDERED = re.compile(r"^pagefind/(filter/[^/]+\.pf_filter|pagefind\.[^/]+\.pf_meta|pagefind-entry\.json)$")
+
+
+def comparable(folder: Path, files: Mapping[str, object]) -> dict[str, object]:
+    """`files` (a listing of the built `folder`, by name) as any two builds of the same
+    sources must agree on it."""
+    kept: dict[str, object] = {name: value for name, value in files.items() if not UNORDERED.match(name)}
+    if ".newsletter-output" in files:  # the manifest lists those files by name
+        listed = (folder / ".newsletter-output").read_text(encoding="utf-8").splitlines()
+        kept[".newsletter-output"] = [line for line in listed if not UNORDERED.match(line.strip(' ",'))]
+    kept["pagefind/filter/*, in any order"] = sorted(
+        sorted(gzip.decompress((folder / name).read_bytes())) for name in files
+        if name.startswith("pagefind/filter/") and not name.endswith("/"))
+    return kept

@@ -6,7 +6,7 @@ import shutil
 import sqlite3
 
 import pytest
-from conftest import FIXTURES, article, snapshot, write
+from conftest import FIXTURES, article, comparable, snapshot, write
 
 from builder.cache.store import FILE, Store
 from builder.render import markdown
@@ -15,7 +15,8 @@ from builder.routes import BUILD_CACHE
 
 def pages(folder):
     """The output's files, but for the digests (which hold each file's time)."""
-    return {name: digest for name, digest in snapshot(folder).items() if name != ".newsletter-digests"}
+    return comparable(folder, {name: digest for name, digest in snapshot(folder).items()
+                               if name != ".newsletter-digests"})
 
 
 def test_a_rebuild_with_the_cache_gives_what_a_build_from_scratch_gives(site, newsletter):

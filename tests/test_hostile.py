@@ -357,11 +357,20 @@ DANGEROUS = [
 BAD_TAGS = {"script", "iframe", "object", "embed", "form", "base", "style", "svg", "button"}
 
 
+# The theme's own scripts (the article's contents box folded on phones): not content's.
+THEME_SCRIPTS = {str(tag) for tag in BeautifulSoup((ROOT / "themes/default/templates/article.html").read_text(
+    encoding="utf-8"), "html.parser").find_all("script")}
+
+
 def live_script(html: str) -> list[str]:
-    """What in an HTML text could run script or restyle the page."""
+    """What in an HTML text could run script or restyle the page (but the theme's own scripts)."""
     soup = BeautifulSoup(html, "html.parser")
+    for form in soup.select("header.site-header > .wrap > form.site-search"):  # the theme's search box
+        form.decompose()
     found = []
     for tag in soup.find_all(True):
+        if tag.name == "script" and str(tag) in THEME_SCRIPTS:
+            continue
         if tag.name in BAD_TAGS or (tag.name == "meta" and tag.get("http-equiv")):
             found.append(tag.name)
         for name, value in tag.attrs.items():

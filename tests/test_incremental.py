@@ -29,7 +29,7 @@ from itertools import count
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, article, write
+from conftest import FIXTURES, article, comparable, write
 from PIL import Image
 
 from builder.cli import main
@@ -131,7 +131,7 @@ def tree(folder: Path) -> dict[str, bytes]:
             found[name + "/"] = b""
         elif name != OUTPUT_DIGESTS:
             found[name] = path.read_bytes()
-    return found
+    return comparable(folder, found)  # type: ignore[return-value]
 
 
 def assert_same(incremental: dict[str, bytes], clean: dict[str, bytes]) -> None:

@@ -16,7 +16,7 @@ from builder.render.themes import static_files, template_env
 from builder.render.web import render_archive
 
 EXPECTED_PAGES = [
-    "index.html", "issues/index.html", "sections/index.html", "subscribe/index.html", "404.html",
+    "index.html", "issues/index.html", "sections/index.html", "subscribe/index.html", "search/index.html", "404.html",
     "issues/2017-02/index.html", "issues/2017-02/market-a/index.html", "issues/2017-02/shenzhen/index.html",
     "issues/2017-02/intl/index.html",
     "issues/2017-01/index.html", "issues/2017-01/carbon-price/index.html", "issues/2017-01/policy/index.html",

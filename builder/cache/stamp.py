@@ -85,8 +85,8 @@ def _issues_snapshot(folder: Path, root: Path, issues: dict[str, tuple[str, bool
     return digest.hexdigest(), racy
 
 
-def _options(output: Path, drafts: bool, pdf: bool) -> dict[str, object]:
-    return {"output": str(output.resolve()), "drafts": drafts, "pdf": pdf, "python": sys.executable}
+def _options(output: Path, drafts: bool, pdf: bool, search: bool) -> dict[str, object]:
+    return {"output": str(output.resolve()), "drafts": drafts, "pdf": pdf, "search": search, "python": sys.executable}
 
 
 def _files_state(paths: Iterable[str]) -> str:
@@ -137,7 +137,8 @@ def _place(root: Path) -> Path | None:
     return None if path.is_symlink() else path
 
 
-def up_to_date(root: Path, output: Path, drafts: bool, pdf: bool, now: Inputs) -> dict[str, object] | None:
+def up_to_date(root: Path, output: Path, drafts: bool, pdf: bool, now: Inputs,
+               search: bool = True) -> dict[str, object] | None:
     """What the last build reported (its summary and warnings), if building now would
     change nothing; else None."""
     place = _place(root)
@@ -147,7 +148,7 @@ def up_to_date(root: Path, output: Path, drafts: bool, pdf: bool, now: Inputs) -
         stamp = json.loads(own_text(place))
         if not isinstance(stamp, dict) or stamp.get("version") != VERSION:
             return None
-        if stamp.get("options") != _options(output, drafts, pdf):
+        if stamp.get("options") != _options(output, drafts, pdf, search):
             return None
         code = stamp.get("code")
         if not isinstance(code, list) or stamp.get("code_state") != _files_state(map(str, code)):
@@ -161,7 +162,7 @@ def up_to_date(root: Path, output: Path, drafts: bool, pdf: bool, now: Inputs) -
 
 
 def record(root: Path, output: Path, drafts: bool, pdf: bool, read: Inputs, report: dict[str, object],
-           extra_code: Iterable[str] = ()) -> None:
+           extra_code: Iterable[str] = (), search: bool = True) -> None:
     """Stamp the build just finished, whose inputs were `read` at its start."""
     place = _place(root)
     if place is None:
@@ -172,7 +173,7 @@ def record(root: Path, output: Path, drafts: bool, pdf: bool, read: Inputs, repo
             return
         code = sorted({*(getattr(module, "__file__", None) or "" for module in list(sys.modules.values())),
                        *extra_code} - {""})
-        stamp = {"version": VERSION, "options": _options(output, drafts, pdf), "inputs": read.digest,
+        stamp = {"version": VERSION, "options": _options(output, drafts, pdf, search), "inputs": read.digest,
                  "code": code, "code_state": _files_state(code), "output": _output_state(output, just_written=True),
                  "report": report}
         place.parent.mkdir(parents=True, exist_ok=True)

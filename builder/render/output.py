@@ -654,6 +654,10 @@ class LastBuild:
         self.output = output.resolve()
         self.entries = _entries(self.output)
 
+    def digest(self, name: str) -> str:
+        """The digest of output/name's bytes as the last build wrote it ("" if not known)."""
+        return _entry_digest(self.entries, name)
+
     def reusable(self, name: str, key: str) -> bool:
         """Whether output/name was written from inputs of `key` and is still as it was left."""
         entry = self.entries.get(name)

@@ -40,8 +40,8 @@ def render_archive(archive: Archive, env: jinja2.Environment, pdfs: frozenset[st
     `jobs` processes. `hold` is what a page's text is kept as until it is written (the
     build packs it while the print editions are typeset)."""
     pages = _Pages(archive, env, reusable, base, digests or {}, templates, hold)
-    result = [pages.home(), pages.issue_list(), pages.section_list(), pages.subscribe(), pages.not_found(),
-              pages.favicon()]
+    result = [pages.home(), pages.issue_list(), pages.section_list(), pages.subscribe(), pages.search(),
+              pages.not_found(), pages.favicon()]
     issues = archive.issues
     planned, makers = pages.plan(range(len(issues)), pdfs)
     if len(makers) < FORK_PAGES or jobs <= 1:
@@ -152,9 +152,17 @@ class _Pages:
         return self._page("sections.html", routes.SECTION_LIST, map(self._digest, self.archive.issues), context)
 
     def subscribe(self) -> Page:
+        site = self.archive.site
+        # By email: where to ask, if the site sends its issues (site.yaml smtp: and send:).
+        leave = next((address.removeprefix("mailto:") for address in site.send.unsubscribe
+                      if address.startswith("mailto:")), "")
         return self._page("subscribe.html", routes.SUBSCRIBE, [], lambda: {
-            "feed_url": self.archive.site.base_url + page_url(routes.FEED),
-            "feed_issues": self.archive.site.feed_issues})
+            "feed_url": site.base_url + page_url(routes.FEED), "feed_issues": site.feed_issues,
+            "mail_from": site.smtp.sender, "mail_leave": leave, "mail_attached": site.send.attach})
+
+    def search(self) -> Page:
+        years = sorted({issue.year for issue in self.archive.issues}, reverse=True)
+        return self._page("search.html", routes.SEARCH, [repr(years)], lambda: {"years": years})
 
     def not_found(self) -> Page:
         # Served for any missing address, so its links must not depend on where it is.
@@ -194,6 +202,7 @@ class _Pages:
             body = markdown.render(article.body, "../", raw_html=self.archive.site.raw_html)
             attachments = [(a.title, markdown.relocate(a.url, "../") if a.local else a.url)
                            for a in article.attachments]
+            body, attachments = _attachments_named_in_text(body, attachments)
             body, headings = _heading_ids(_notice_parts(body))
             long = len(headings) >= CONTENTS_HEADINGS or len(_first_words(body, None)) > CONTENTS_CHARACTERS
             return {"issue": issue, "article": article, "body": body, "attachments": attachments,
@@ -249,6 +258,22 @@ _BETWEEN_CHINESE = re.compile(f"(?<=[{CJK_CLASS}]) (?=[{CJK_CLASS}])")
 CONTENTS_CHARACTERS = 5000
 CONTENTS_HEADINGS = 3
 _HEADING = re.compile(r"<h([2-6])((?:\s[^>]*)?)>(.*?)</h\1>", re.S)
+
+
+def _attachments_named_in_text(body: str, attachments: list[tuple[str, str]]
+                               ) -> tuple[str, list[tuple[str, str]]]:
+    """A notice names its attachments in a line of its own (附件：循环发展引领行动), as
+    the printed one does. That line becomes the attachment's link, and the list after the
+    text leaves it out: the reader is not told twice."""
+    listed = []
+    for title, href in attachments:
+        line = f"<p>{html.escape(title, quote=False)}</p>"
+        if body.count(line) == 1:
+            body = body.replace(line, f'<p class="attachment"><a href="{html.escape(href)}">'
+                                      f"{html.escape(title, quote=False)}</a></p>")
+        else:
+            listed.append((title, href))
+    return body, listed
 
 
 def _heading_ids(body: str) -> tuple[str, list[tuple[int, str, str]]]:

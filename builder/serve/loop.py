@@ -112,6 +112,8 @@ class Rebuild:
             return None
         after = written(self.output)
         changed = {name for name in before.keys() | after.keys() if before.get(name) != after.get(name)}
+        # The search index is the search page's: a tab showing it finds with the new one.
+        changed = {routes.SEARCH if name.startswith(routes.SEARCH_BUNDLE) else name for name in changed}
         if any(not name.endswith(_PAGES_ONLY) for name in changed):
             changed = {EVERYTHING}  # a stylesheet, a script, a picture: any page may show it
         if self.said:
