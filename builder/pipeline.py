@@ -27,16 +27,27 @@ from builder.errors import ContentError, ContentErrors, ErrorLog
 from builder.model import Archive
 
 if TYPE_CHECKING:
-    from builder.print.editions import Typesetters
+    from builder.print.editions import Editions, Typesetters
 
 # The print editions' modules (WeasyPrint's helpers, Beautiful Soup) are imported by the
 # builds that make PDFs: a build with --no-pdf does without them.
 from builder.render import markdown
 from builder.render.feeds import render_sitemap
 from builder.render.links import broken_links
-from builder.render.output import LastBuild, Page, Rendered, SpareLook, check_output, packed, recover, write
+from builder.render.output import (
+    LastBuild,
+    Packed,
+    Page,
+    Rendered,
+    SpareLook,
+    check_output,
+    packed,
+    page_bytes,
+    recover,
+    write,
+)
 from builder.render.themes import NAMED, TemplateDigests, static_files, template_env, template_errors
-from builder.render.web import render_archive
+from builder.render.web import PDF_FACTS, fill_pdf_facts, render_archive
 from builder.source.config import load_site
 from builder.source.content import load_archive
 from builder.source.issue_memo import KIND, IssueMemo
@@ -144,7 +155,7 @@ class Earlier:
 
 def render(archive: Archive, workers: Typesetters | None, report: Report = lambda _: None,
            cache: bool = True, earlier: Earlier | None = None, pdf_links: bool = False,
-           search: bool = True) -> Rendered:
+           search: bool | str = True) -> Rendered:
     """Stage 2: every page (HTML, feeds, and the PDFs if there are `workers` to typeset
     them), every file to copy (output path -> source), and the warnings. Raises
     ContentErrors for what prevents a correct edition. `cache`: earlier builds' work
@@ -162,7 +173,7 @@ def render(archive: Archive, workers: Typesetters | None, report: Report = lambd
 
 
 def _render(archive: Archive, env: jinja2.Environment, workers: Typesetters | None, report: Report,
-            cache: bool, earlier: Earlier, pdf_links: bool, search: bool) -> Rendered:
+            cache: bool, earlier: Earlier, pdf_links: bool, search: bool | str) -> Rendered:
     site = archive.site
     pdf = workers is not None
     with template_errors():
@@ -181,7 +192,8 @@ def _render(archive: Archive, env: jinja2.Environment, workers: Typesetters | No
         pages = render_archive(archive, env, frozenset(i.slug for i in archive.issues) if pdf or pdf_links
                                else frozenset(),
                                last.reusable if last is not None else lambda path, key: False, base,
-                               earlier.digests, earlier.jobs, TemplateDigests(env, site, earlier.store), hold)
+                               earlier.digests, earlier.jobs, TemplateDigests(env, site, earlier.store), hold,
+                               dict(pending.digests) if pending is not None else {})
     store = earlier.store
     store.complete.add(KIND)  # every issue was looked up: those not are gone
     store.complete.add(NAMED)  # every template a page is made with: the others' entries go
@@ -197,7 +209,7 @@ def _render(archive: Archive, env: jinja2.Environment, workers: Typesetters | No
             store.complete.add("markdown")
     pages.append(render_sitemap(archive, [p.path for p in pages if p.path.endswith(".html")]))
     if search:
-        pages.extend(_search_index(archive, pages, earlier, report))
+        pages.extend(_search_index(archive, pages, earlier, report, stale=search == SEARCH_LATER))
     if hold is packed:
         memory.give_back()  # what rendering freed, for the minutes the editions still take
     warnings: tuple[ContentError, ...] = ()
@@ -205,9 +217,12 @@ def _render(archive: Archive, env: jinja2.Environment, workers: Typesetters | No
         editions = pending.finish(report)
         if editions.errors:
             raise ContentErrors(editions.errors)
+        pages = _with_pdf_facts(pages, _pdf_facts(editions, store))
         pages.extend(Page(routes.pdf(slug), data) for slug, data in sorted(editions.pdfs.items())
                      if isinstance(data, bytes))
         warnings = editions.warnings
+    elif pdf_links:
+        pages = _with_pdf_facts(pages, {})  # typeset aside (`newsletter serve`): not known here
     files = static_files(site)
     for issue in archive.issues:
         for name in issue.files:
@@ -221,19 +236,63 @@ def _render(archive: Archive, env: jinja2.Environment, workers: Typesetters | No
     return Rendered(tuple(pages), files, warnings, known)
 
 
-def _search_index(archive: Archive, pages: list[Page], earlier: Earlier, report: Report) -> list[Page]:
+# The build cache's kind for the page count of each print edition (by its digest): a PDF
+# taken from the PDF cache is not opened to count them.
+PDF_PAGES = "pdf pages"
+
+
+def _pdf_facts(editions: Editions, store: Store) -> dict[str, tuple[int, int | None]]:
+    """Each edition's size in bytes and its page count (None if not known)."""
+    facts: dict[str, tuple[int, int | None]] = {}
+    store.complete.add(PDF_PAGES)
+    for slug, data in editions.pdfs.items():
+        key = editions.digests[slug]
+        count = editions.pages.get(slug)
+        if count is not None:
+            store.put(PDF_PAGES, key, str(count).encode())
+        else:
+            kept = store.get(PDF_PAGES, key)
+            count = int(kept) if kept is not None and kept.isdigit() else None
+        facts[slug] = (len(data) if isinstance(data, bytes) else data.stat().st_size, count)
+    return facts
+
+
+def _with_pdf_facts(pages: list[Page], facts: Mapping[str, tuple[int, int | None]]) -> list[Page]:
+    """The pages made while the editions were typeset, each edition's size and page count
+    put where its page says them (`web.fill_pdf_facts`)."""
+    done = []
+    for page in pages:
+        content = page.content
+        if isinstance(content, str) and PDF_FACTS in content:
+            page = Page(page.path, fill_pdf_facts(content, facts), page.key)
+        elif isinstance(content, Packed) and content.comments:
+            page = Page(page.path, packed(fill_pdf_facts(page_bytes(content).decode("utf-8"), facts)), page.key)
+        done.append(page)
+    return done
+
+
+# `search=SEARCH_LATER`: a part of the index whose articles changed is left as the last
+# build made it (`newsletter serve` shows the pages at once, and makes the index after).
+SEARCH_LATER = "later"
+
+
+def _search_index(archive: Archive, pages: list[Page], earlier: Earlier, report: Report,
+                  stale: bool = False) -> list[Page]:
     """The search index of the article pages (render/search.py)."""
     from builder.render import search
 
     last = earlier.last
     output = last.output if last is not None else None
-    articles = [routes.article_page(issue.slug, article.slug) for issue in archive.issues for article in issue.articles]
+    articles = {part: [routes.article_page(issue.slug, article.slug) for issue in issues for article in issue.articles]
+                for part, issues in search.parts(archive.issues).items()}
     return search.index(
         pages, articles,
         last.digest if last is not None else lambda path: "",
         lambda path: output / path if output is not None else None,
         last.reusable if last is not None else lambda path, key: False,
-        earlier.store, _scratch(archive.site.root), report)
+        earlier.store, _scratch(archive.site.root), report,
+        (lambda prefix: [name for name in last.entries if name.startswith(prefix)]) if stale and last is not None
+        else None)
 
 
 def _scratch(root: Path) -> Path | None:
@@ -257,11 +316,11 @@ def _issue_folders(root: Path) -> int:
 def build(root: Path, output: Path, drafts: bool = False, pdf: bool = True,
           report: Report = lambda _: None, cache: bool = True, jobs: int = 1,
           seen: Mapping[str, tuple[str, bool]] | None = None, pdf_links: bool = False,
-          search: bool = True) -> BuildResult:
+          search: bool | str = True) -> BuildResult:
     """load -> render -> write. Raises ContentErrors (output untouched) if the content has errors.
     `seen`: the issue folders' snapshots by name, if taken at the start of the build.
     `pdf_links`: without `pdf`, the pages link the PDFs all the same (see `render`).
-    `search`: with the search index."""
+    `search`: with the search index (SEARCH_LATER: its parts as they were)."""
     started = time.perf_counter()
     check_output(root, output)
     recover(output.resolve())

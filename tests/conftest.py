@@ -66,7 +66,8 @@ def snapshot(folder: Path) -> dict[str, str]:
 # Pagefind (the search index) writes the values of a filter in no fixed order, and names its
 # filter and meta files, and the entry that lists them, after their bytes: two runs on the
 # same pages differ there. A filter is compared by the bytes it holds, in any order.
-UNORDERED = re.compile(r"^pagefind/(filter/[^/]+\.pf_filter|pagefind\.[^/]+\.pf_meta|pagefind-entry\.json)$")
+UNORDERED = re.compile(r"^pagefind/[^/]+/(filter/[^/]+\.pf_filter|pagefind\.[^/]+\.pf_meta|pagefind-entry\.json)$")
+FILTER = re.compile(r"^pagefind/[^/]+/filter/[^/]+\.pf_filter$")
 
 
 def comparable(folder: Path, files: Mapping[str, object]) -> dict[str, object]:
@@ -78,5 +79,5 @@ def comparable(folder: Path, files: Mapping[str, object]) -> dict[str, object]:
         kept[".newsletter-output"] = [line for line in listed if not UNORDERED.match(line.strip(' ",'))]
     kept["pagefind/filter/*, in any order"] = sorted(
         sorted(gzip.decompress((folder / name).read_bytes())) for name in files
-        if name.startswith("pagefind/filter/") and not name.endswith("/"))
+        if FILTER.match(name))
     return kept

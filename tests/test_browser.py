@@ -316,3 +316,21 @@ def test_the_search_works_where_the_archive_is_served_from_a_folder(site, browse
             assert response.status == 200
     finally:
         page.close()
+
+
+def test_the_parts_of_the_index_are_searched_together(site, browser):
+    """Two years' issues: two parts of the index, merged by the search page."""
+    write(site / "content/issues/2016-52/issue.yaml", "year: 2016\nnumber: 52\ntotal: 88\ndate: 2016-12-30\n")
+    write(site / "content/issues/2016-52/old.md", article(title="上一年的碳市场", date="2016-12-28", body="碳市场回顾。"))
+    assert main(["build", "--site", str(site), "--no-pdf"]) == 0
+    page = browser.new_page()
+    try:
+        for address in serve(site / "output"):
+            page.goto(urljoin(address, "search/?q=碳"))
+            found = results(page)
+            assert "上一年的碳市场" in found and len(found) >= 2
+            page.select_option("#search-year", "2016")
+            page.wait_for_function("location.search.includes('year=2016')")
+            assert results(page) == ["上一年的碳市场"]
+    finally:
+        page.close()

@@ -40,7 +40,7 @@ def test_summary_line_and_the_pages_written(site, newsletter):
                  "feed.xml", "sitemap.xml", "404.html", "static/site.css", "favicon.svg",
                  "issues/2017-01/images/price.png", "issues/2017-01/plan.pdf",
                  "pdf/2017-01.pdf", "pdf/2017-02.pdf", "search/index.html", "static/search.js",
-                 "pagefind/pagefind.js"]:
+                 "pagefind/2017-1/pagefind.js"]:
         assert (out / path).is_file(), path
 
 
@@ -525,3 +525,60 @@ def test_the_favicon_keeps_its_character_readable_and_a_description_leaves_out_f
     assert 'fill="#f5e663"' in icon and 'fill="#111"' in icon and ">测<" in icon  # dark ink on a light colour
     described = page(site / "output", "issues/2017-02/notes/index.html").select_one('meta[name="description"]')
     assert described["content"] == "正文。"
+
+
+def edition_facts(output: Path, slug: str) -> str:
+    """What the pages should say of an issue's PDF: its size and page count, as read from it."""
+    from pypdf import PdfReader
+
+    path = output / "pdf" / f"{slug}.pdf"
+    size = path.stat().st_size
+    megabytes = f"{size / 1e6:.1f} MB" if size >= 100_000 else f"{max(1, round(size / 1e3))} KB"
+    return f"（{megabytes}，{len(PdfReader(path).pages)}页）"
+
+
+def pdf_lines(page: Path) -> list[str]:
+    """Each link to a PDF on the page, with what follows it up to the next tag."""
+    soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+    return [f"{a['href'].rsplit('/', 1)[-1]} {a.next_sibling or ''}".strip() for a in soup.select("main a[href$='.pdf']")
+            if "/pdf/" in urljoin("/x/y/z/", a["href"]) or a["href"].startswith("pdf/")]
+
+
+def test_the_pdf_link_says_its_size_and_page_count_on_the_home_page_the_issue_list_and_every_article(site,
+                                                                                                    newsletter):
+    assert newsletter("build", "--site", site).code == 0
+    out = site / "output"
+    said = {slug: edition_facts(out, slug) for slug in ("2017-01", "2017-02")}
+    assert pdf_lines(out / "index.html") == [f"2017-02.pdf {said['2017-02']}"]  # the latest issue
+    assert pdf_lines(out / "issues/index.html") == [f"2017-02.pdf {said['2017-02']}", f"2017-01.pdf {said['2017-01']}"]
+    for slug, articles in (("2017-01", ["carbon-price", "policy"]), ("2017-02", ["intl", "market-a", "shenzhen"])):
+        assert pdf_lines(out / "issues" / slug / "index.html") == [f"{slug}.pdf {said[slug]}"]
+        for name in articles:
+            assert pdf_lines(out / "issues" / slug / name / "index.html") == [f"{slug}.pdf {said[slug]}"], name
+    # Taken from the cache, the editions are not opened again: the pages say the same.
+    assert newsletter("build", "--site", site, "--output", site.parent / "again").code == 0
+    assert pdf_lines(site.parent / "again/issues/2017-01/policy/index.html") == [f"2017-01.pdf {said['2017-01']}"]
+    # Without print editions there is no link; `serve` (which typesets them aside) links them without facts.
+    assert newsletter("build", "--site", site, "--no-pdf", "--output", site.parent / "bare").code == 0
+    assert pdf_lines(site.parent / "bare/issues/2017-01/policy/index.html") == []
+    from builder.pipeline import build
+    build(site, site.parent / "served", pdf=False, pdf_links=True)
+    assert pdf_lines(site.parent / "served/issues/2017-01/policy/index.html") == ["2017-01.pdf"]
+    assert "pdf-facts" not in (site.parent / "served/issues/2017-01/policy/index.html").read_text(encoding="utf-8")
+
+
+def test_an_edition_that_changed_its_page_count_is_said_again_on_every_page_that_links_it(site, newsletter):
+    assert newsletter("build", "--site", site).code == 0
+    out = site / "output"
+    before = edition_facts(out, "2017-01")
+    stylesheet = (ROOT / "themes/default/templates/print/issue.css").read_text(encoding="utf-8")
+    write(site / "templates/print/issue.css", stylesheet + "\n.article p { font-size: 30pt; line-height: 2; }\n")
+    time.sleep(2.1)  # time stamps vouch for a file once they are two seconds old
+    assert newsletter("build", "--site", site).code == 0
+    after = edition_facts(out, "2017-01")
+    assert after != before and after.endswith("页）")
+    for page in ("index.html", "issues/index.html", "issues/2017-01/index.html", "issues/2017-01/policy/index.html",
+                 "issues/2017-01/carbon-price/index.html"):
+        lines = pdf_lines(out / page)
+        assert f"2017-01.pdf {after}" in lines or "2017-01" not in " ".join(lines), (page, lines)
+    assert f"2017-01.pdf {after}" in pdf_lines(out / "issues/2017-01/policy/index.html")

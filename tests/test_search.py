@@ -23,7 +23,7 @@ ARTICLES = ["issues/2017-01/carbon-price/index.html", "issues/2017-01/policy/ind
 def fragments(output: Path) -> dict[str, dict]:
     """Each indexed page's record in the bundle, by its address."""
     found = {}
-    for path in (output / "pagefind/fragment").iterdir():
+    for path in output.glob("pagefind/*/fragment/*"):
         data = gzip.decompress(path.read_bytes())
         record = json.loads(data[data.index(b"{"):])
         found[record["url"]] = record
@@ -34,8 +34,8 @@ def test_the_build_publishes_a_search_index_of_every_article_and_only_articles(s
     run = newsletter("build", "--site", site, "--no-pdf")
     assert run.code == 0, run.err
     output = site / "output"
-    assert (output / "pagefind/pagefind.js").is_file()
-    assert not list((output / "pagefind").glob("pagefind-ui*"))  # Pagefind's own interface is not ours
+    assert (output / "pagefind/2017-1/pagefind.js").is_file()
+    assert not list((output / "pagefind").glob("*/pagefind-ui*"))  # Pagefind's own interface is not ours
     records = fragments(output)
     assert sorted(records) == sorted("/" + path.removesuffix("index.html") for path in ARTICLES)
     record = records["/issues/2017-02/intl/"]
@@ -74,7 +74,7 @@ def test_every_page_has_a_search_box_that_leads_to_the_search_page_without_javas
 
 def test_an_archive_whose_articles_did_not_change_is_not_indexed_again(site, newsletter):
     run = newsletter("build", "--site", site, "--no-pdf")
-    assert "indexing 5 articles for the search" in run.out
+    assert "indexing 5 articles for the search (2017-1)" in run.out
     bundle = snapshot(site / "output/pagefind")
     inodes = {p: p.stat().st_ino for p in (site / "output/pagefind").rglob("*") if p.is_file()}
     write(site / "templates/index.html", '{% extends "base.html" %}{% block main %}<p>改过的首页</p>{% endblock %}')
@@ -87,7 +87,7 @@ def test_an_archive_whose_articles_did_not_change_is_not_indexed_again(site, new
     # An article changed: indexed again, and found with its new words.
     write(site / "content/issues/2017-02/intl.md", article(title="巴黎协定的新进展", section="国际资讯"))
     run = newsletter("build", "--site", site, "--no-pdf")
-    assert "indexing 5 articles for the search" in run.out
+    assert "indexing 5 articles for the search (2017-1)" in run.out
     assert fragments(site / "output")["/issues/2017-02/intl/"]["meta"]["title"] == "巴黎协定的新进展"
 
 
@@ -128,7 +128,7 @@ def test_without_the_search_index_no_bundle_is_published(site, newsletter):
     assert (site / "output/search/index.html").is_file()
     # Built with the index afterwards: the stamp of the build without it does not stand in for it.
     assert newsletter("build", "--site", site, "--no-pdf").code == 0
-    assert (site / "output/pagefind/pagefind.js").is_file()
+    assert (site / "output/pagefind/2017-1/pagefind.js").is_file()
 
 
 @pytest.mark.parametrize("text", ["<script>alert(1)</script>", "<img src=x onerror=alert(1)>",
@@ -149,3 +149,33 @@ def test_the_pages_indexed_are_laid_out_on_the_outputs_disk_and_removed(site, ne
     scratch = site / ".cache/search"
     assert scratch.is_dir() and not list(scratch.iterdir())
     assert os.stat(scratch).st_dev == os.stat(site / "output").st_dev
+
+
+def test_the_index_is_made_in_parts_of_a_years_issues_twenty_at_most():
+    from types import SimpleNamespace
+
+    issues = [SimpleNamespace(year=2016, number=n, slug=f"2016-{n:02d}") for n in range(1, 46)] + \
+        [SimpleNamespace(year=2017, number=n, slug=f"2017-{n:02d}") for n in range(1, 4)]
+    made = search.parts(issues)  # type: ignore[arg-type]
+    assert {part: [i.slug for i in found][:1] + [i.slug for i in found][-1:] for part, found in made.items()} == {
+        "2017-1": ["2017-01", "2017-03"], "2016-1": ["2016-01", "2016-20"], "2016-2": ["2016-21", "2016-40"],
+        "2016-3": ["2016-41", "2016-45"]}
+    # A new issue joins the last part of its year: the others are as they were.
+    later = search.parts([*issues, SimpleNamespace(year=2016, number=46, slug="2016-46")])  # type: ignore[arg-type]
+    assert {part: found for part, found in later.items() if part != "2016-3"} == \
+        {part: found for part, found in made.items() if part != "2016-3"}
+
+
+def test_an_edit_indexes_the_part_of_its_issue_alone(site, newsletter):
+    write(site / "content/issues/2016-52/issue.yaml", "year: 2016\nnumber: 52\ntotal: 88\ndate: 2016-12-30\n")
+    write(site / "content/issues/2016-52/old.md", article(title="上一年的文章", date="2016-12-28"))
+    run = newsletter("build", "--site", site, "--no-pdf")
+    assert run.code == 0, run.err
+    assert "(2016-1)" in run.out and "(2017-1)" in run.out
+    older = snapshot(site / "output/pagefind/2016-1")
+    write(site / "content/issues/2017-02/intl.md", article(title="改过的国际新闻", section="国际资讯"))
+    run = newsletter("build", "--site", site, "--no-pdf")
+    assert "indexing 5 articles for the search (2017-1)" in run.out and "(2016-1)" not in run.out
+    assert snapshot(site / "output/pagefind/2016-1") == older
+    search_page = (site / "output/search/index.html").read_text(encoding="utf-8")
+    assert 'data-bundles="../pagefind/2017-1/ ../pagefind/2016-1/"' in search_page

@@ -183,6 +183,26 @@ def test_saving_an_article_reloads_its_tabs_once_rebuilt_and_no_other(served, si
     served.wait_for(r"^rebuilt in \d+ ms after content/issues/2017-02/market-a\.md: \d+ files? changed")
 
 
+def test_the_search_index_follows_a_save_after_the_pages_and_the_search_tab_reloads(served, site):
+    """The pages are shown first; the index part of the article is made after, and a tab
+    on the search page is then told to reload."""
+    import gzip
+
+    def indexed(word: str) -> bool:
+        for path in (site / ".cache/serve/output/pagefind").glob("*/fragment/*"):
+            data = gzip.decompress(path.read_bytes())
+            if word in re.sub(r"[\s\u200b]", "", data[data.index(b"{"):].decode("utf-8")):  # words apart
+                return True
+        return False
+
+    assert served.get("/pagefind/2017-1/pagefind.js")[0] == 200
+    searching, reading = served.watch("/search/"), served.watch(PAGE)
+    edit(site, "独一无二的新词语。")
+    assert reading.reloaded.wait(WAIT)
+    assert searching.reloaded.wait(WAIT)
+    assert indexed("独一无二的新词语")
+
+
 def test_a_burst_of_saves_and_an_editors_rename_give_one_rebuild(served, site):
     tab = served.watch(PAGE)
     path = site / ARTICLE

@@ -52,6 +52,7 @@ class Editions:
     digests: dict[str, str]  # issue slug -> what names the PDF's bytes (its document's digest)
     errors: tuple[ContentError, ...]
     warnings: tuple[ContentError, ...]
+    pages: dict[str, int] = field(default_factory=dict)  # issue slug -> page count, of those typeset now
 
 
 # A pool of typesetters is replaced by a fresh one after this many editions a worker (once
@@ -200,6 +201,7 @@ class PendingEditions:
         for slug in self.to_typeset:
             errors.extend(failed[slug])  # characters no font has, whatever becomes of the typesetting
         progress = _Progress(len(self.to_typeset), report, self.started)
+        counts: dict[str, int] = {}
         for slug, result in self._completed(report):
             if isinstance(result, TimeoutError):
                 errors.append(ContentError(issues[slug].folder, f"the typesetting of this issue took more than "
@@ -221,11 +223,12 @@ class PendingEditions:
             # The others are cached at once: a build stopped later keeps them.
             if not failed[slug] and not unreadable:
                 pdfs[slug] = result.pdf
+                counts[slug] = result.pages
                 if not cut and self.cache is not None:
                     pdfs[slug] = _store(self.cache, slug, self.digests[slug], result.pdf)
             progress.done(f"typeset {slug}.pdf: {result.pages} pages, {len(result.pdf) / 1e6:.2f} MB")
         digests = {slug: f"pdf {self.digests[slug]}" for slug in pdfs}
-        return Editions(pdfs, digests, tuple(errors), tuple(warnings))
+        return Editions(pdfs, digests, tuple(errors), tuple(warnings), counts)
 
     def _hand_on(self) -> None:
         """Give the workers waiting editions until each has QUEUED_PER_WORKER."""

@@ -37,10 +37,11 @@ class Packed:
     typeset, the 6,500 pages of a 6,000-article archive would hold 60 MB for minutes."""
 
     data: bytes  # its UTF-8, deflated
+    comments: bool = False  # it holds an HTML comment (where the build may still have something to put)
 
 
 def packed(text: str) -> Packed:
-    return Packed(zlib.compress(text.encode("utf-8"), 1))
+    return Packed(zlib.compress(text.encode("utf-8"), 1), "<!--" in text)
 
 
 def page_bytes(content: str | bytes | Packed) -> bytes:

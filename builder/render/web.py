@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import jinja2
+from markupsafe import Markup
 
 from builder import routes
 from builder.chinese import CJK_CLASS
@@ -31,15 +32,18 @@ def render_archive(archive: Archive, env: jinja2.Environment, pdfs: frozenset[st
                    reusable: Reusable = lambda path, key: False, base: str = "",
                    digests: Mapping[str, str] | None = None, jobs: int = 1,
                    templates: Callable[[str], str] = lambda name: "",
-                   hold: Callable[[str], str | Packed] = str) -> list[Page]:
+                   hold: Callable[[str], str | Packed] = str, editions: Mapping[str, str] | None = None
+                   ) -> list[Page]:
     """Every HTML page of the archive, and its feed. `pdfs` holds the slugs of the issues that have a
     print edition. A page whose inputs are those the last build wrote it from (the same
     key: `base`, a digest of the site and the code, `templates`' digest of its template,
     and `digests` of its issues) and that is still as it was left is not rendered again:
     `reusable` says so, and its Page has no content. The issues' pages are rendered over
     `jobs` processes. `hold` is what a page's text is kept as until it is written (the
-    build packs it while the print editions are typeset)."""
-    pages = _Pages(archive, env, reusable, base, digests or {}, templates, hold)
+    build packs it while the print editions are typeset). `editions`: the digest of each
+    issue's print edition where it is known before it is typeset: the pages that say its
+    size and page count (`pdf_facts`) are made again when it changes."""
+    pages = _Pages(archive, env, reusable, base, digests or {}, templates, hold, pdfs, editions or {})
     result = [pages.home(), pages.issue_list(), pages.section_list(), pages.subscribe(), pages.search(),
               pages.not_found(), pages.favicon()]
     issues = archive.issues
@@ -74,6 +78,8 @@ class _Pages:
     digests: Mapping[str, str]
     templates: Callable[[str], str]  # template name -> a digest of the files it is made of
     hold: Callable[[str], str | Packed] = str  # what a page's text is kept as until written
+    pdfs: frozenset[str] = frozenset()  # the issues with a print edition
+    editions: Mapping[str, str] = field(default_factory=dict)  # issue slug -> its print edition's digest
     computed: dict[str, str] = field(default_factory=dict)
     decided: dict[str, tuple[str, bool]] = field(default_factory=dict)  # path -> its key, and whether reusable
     planning: bool = False  # `_made` renders nothing, and keeps how it would (`plan`)
@@ -87,6 +93,17 @@ class _Pages:
             digest = hashlib.sha256(repr(issue).encode("utf-8", "surrogateescape")).hexdigest()
             kept = self.computed[issue.slug] = digest
         return kept
+
+    def _edition(self, issue: Issue) -> str:
+        """What a page that links an issue's PDF (and says its size) depends on."""
+        return f"pdf {self.editions.get(issue.slug, '')}" if issue.slug in self.pdfs else "no pdf"
+
+    def _pdf(self, issue: Issue) -> Edition | None:
+        """The issue's print edition, for the templates: its address, and its size and page
+        count (`pdf_facts`), or None if it has none."""
+        if issue.slug not in self.pdfs:
+            return None
+        return Edition(issue.pdf_path, Markup(pdf_facts_marker(issue.slug)))
 
     def _made(self, path: str, maker: str, depends: Iterable[str], make: Callable[[], str]) -> Page:
         """The page at `path` made by `make` (with `maker`, a template), unless the last
@@ -114,7 +131,8 @@ class _Pages:
         site = self.archive.site
         return self._made(path, f"{template} {self.templates(template)}", depends,
                           lambda: self.env.get_template(template).render(
-            site=site, url=url, page_path=path, canonical=site.base_url + page_url(path), **context()))
+            site=site, url=url, page_path=path, canonical=site.base_url + page_url(path), pdf=self._pdf,
+            **context()))
 
     def favicon(self) -> Page:
         site = self.archive.site
@@ -128,7 +146,8 @@ class _Pages:
     def home(self) -> Page:
         archive = self.archive
         latest = archive.issues[0] if archive.issues else None
-        return self._page("index.html", routes.HOME, [self._digest(i) for i in archive.issues[:11]], lambda: {
+        return self._page("index.html", routes.HOME, [*(self._digest(i) for i in archive.issues[:11]),
+                                                      *(self._edition(i) for i in archive.issues[:1])], lambda: {
             "latest": latest, "groups": latest.sections() if latest else [],
             "note": _note_html(archive, latest, page_url(latest.url_path)) if latest else "",
             "recent": archive.issues[1:11]})
@@ -140,7 +159,8 @@ class _Pages:
                 years.setdefault(issue.year, []).append(issue)
             return {"years": list(years.items())}
 
-        return self._page("issues.html", routes.ISSUE_LIST, map(self._digest, self.archive.issues), context)
+        return self._page("issues.html", routes.ISSUE_LIST, [*map(self._digest, self.archive.issues),
+                                                            *map(self._edition, self.archive.issues)], context)
 
     def section_list(self) -> Page:
         def context() -> dict[str, Any]:
@@ -161,8 +181,12 @@ class _Pages:
             "mail_from": site.smtp.sender, "mail_leave": leave, "mail_attached": site.send.attach})
 
     def search(self) -> Page:
+        from builder.render.search import bundle, parts
+
         years = sorted({issue.year for issue in self.archive.issues}, reverse=True)
-        return self._page("search.html", routes.SEARCH, [repr(years)], lambda: {"years": years})
+        bundles = [bundle(part) for part in parts(self.archive.issues)]
+        return self._page("search.html", routes.SEARCH, [repr(years), repr(bundles)],
+                          lambda: {"years": years, "bundles": bundles})
 
     def not_found(self) -> Page:
         # Served for any missing address, so its links must not depend on where it is.
@@ -193,7 +217,8 @@ class _Pages:
         return result, markdown.worker_records()
 
     def issue(self, issue: Issue, has_pdf: bool) -> Page:
-        return self._page("issue.html", routes.issue_page(issue.slug), [self._digest(issue), str(has_pdf)], lambda: {
+        return self._page("issue.html", routes.issue_page(issue.slug), [self._digest(issue), self._edition(issue)],
+                          lambda: {
             "issue": issue, "groups": issue.sections(), "note": _note_html(self.archive, issue, ""),
             "has_pdf": has_pdf})
 
@@ -210,8 +235,8 @@ class _Pages:
                     "description": article.summary or _first_words(_FOOTNOTES.sub("", _FOOTNOTE_CALL.sub("", body))),
                     "contents": _contents(headings) if long and headings else []}
 
-        return self._page("article.html", routes.article_page(issue.slug, article.slug), [self._digest(issue)],
-                          context)
+        return self._page("article.html", routes.article_page(issue.slug, article.slug),
+                          [self._digest(issue), self._edition(issue)], context)
 
     def section(self, section: Section) -> list[Page]:
         archive = self.archive
@@ -234,6 +259,38 @@ class _Pages:
             context: dict[str, Any] = {"section": section, "entries": chunk, "pager": pager}
             pages.append(self._page("section.html", path, depends, context.copy))
         return pages
+
+
+@dataclass(frozen=True)
+class Edition:
+    """An issue's print edition as the templates show it: `path` for `url()`, `facts`
+    (（PDF，0.92 MB，40页）) once it is typeset."""
+
+    path: str
+    facts: Markup
+
+
+# Put into a page where an edition's size and page count go, and replaced once the build
+# knows them (`fill_pdf_facts`): the pages are made while the editions are typeset.
+PDF_FACTS = "<!--pdf-facts:"
+_FACTS = re.compile(r"<!--pdf-facts:([0-9a-f]{16})-->")
+
+
+def pdf_facts_marker(slug: str) -> str:
+    return f"<!--pdf-facts:{hashlib.sha256(slug.encode('utf-8', 'surrogateescape')).hexdigest()[:16]}-->"
+
+
+def fill_pdf_facts(text: str, facts: Mapping[str, tuple[int, int | None]]) -> str:
+    """`text` with each edition's marker replaced by its size and page count (by issue
+    slug; in bytes, and None where the count is not known); by nothing for one unknown."""
+    said = {pdf_facts_marker(slug)[len("<!--pdf-facts:"):-3]: _facts_text(size, count)
+            for slug, (size, count) in facts.items()}
+    return _FACTS.sub(lambda match: said.get(match.group(1), ""), text)
+
+
+def _facts_text(size: int, pages: int | None) -> str:
+    megabytes = f"{size / 1e6:.1f} MB" if size >= 100_000 else f"{max(1, round(size / 1e3))} KB"
+    return f"（{megabytes}{f'，{pages}页' if pages else ''}）"
 
 
 # A page's description (meta description, og:description): about two lines of a search result.

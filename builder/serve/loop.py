@@ -10,7 +10,7 @@ from pathlib import Path
 
 from builder import routes
 from builder.errors import ContentError, ContentErrors, SetupProblem
-from builder.pipeline import build
+from builder.pipeline import SEARCH_LATER, build
 from builder.render.output import written
 from builder.serve.http import LOOPBACK, Server, Site
 from builder.serve.previews import Previews
@@ -66,6 +66,7 @@ def run(root: Path, host: str, port: int, drafts: bool, report: Report, errors: 
                           {*changed, *(routes.issue_page(slug) for slug in wanted),
                            *(routes.pdf(slug) for slug in wanted)})
             report(rebuild.summary)
+            rebuild.index()
     finally:
         board.close()
         if serving is not None:  # shutdown() waits for serve_forever: only once it runs
@@ -99,7 +100,8 @@ class Rebuild:
         started = time.perf_counter()
         before = written(self.output)
         try:
-            result = build(self.root, self.output, drafts=self.drafts, pdf=False, pdf_links=True)
+            result = build(self.root, self.output, drafts=self.drafts, pdf=False, pdf_links=True,
+                           search=SEARCH_LATER)
         except ContentErrors as found:
             self._failed(tuple(found.errors))
             return None
@@ -126,6 +128,20 @@ class Rebuild:
         else:
             self.report(f"built {result.issues} issues, {result.articles} articles in {seconds:.1f} s")
         return changed, self.issues()
+
+    def index(self) -> None:
+        """The search index made again where the last rebuild left a part of it as it was
+        (the pages were shown first); a tab on the search page reloads then."""
+        before = written(self.output)
+        try:
+            build(self.root, self.output, drafts=self.drafts, pdf=False, pdf_links=True)
+        except Exception as problem:  # noqa: BLE001 (the preview stands; the next rebuild says what is wrong)
+            self.errors(f"the search index was not made again: {problem}")
+            return
+        after = written(self.output)
+        if any(before.get(name) != after.get(name) for name in before.keys() | after.keys()
+               if name.startswith(routes.SEARCH_BUNDLE)):
+            self.board.publish({routes.SEARCH})
 
     def _failed(self, errors: tuple[ContentError, ...]) -> None:
         self._say(errors)

@@ -115,9 +115,14 @@ function soon() {
 
 async function start() {
   fromAddress();
+  // The index comes in parts (the issues of a year, twenty at most to a part): one is
+  // loaded, the others merged into it.
+  const [first, ...others] = form.dataset.bundles.split(" ").filter(Boolean)
+    .map((path) => new URL(path, location.href).pathname);
   try {
-    pagefind = await import(`${form.dataset.bundle}pagefind.js`);
+    pagefind = await import(`${first}pagefind.js`);
     await pagefind.options({ excerptLength: 40 });
+    for (const other of others) await pagefind.mergeIndex(other);
     await pagefind.init();
   } catch {
     status.textContent = "这个网站没有搜索索引（构建时可能用了 --no-search），暂时无法搜索。";
