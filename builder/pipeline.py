@@ -281,6 +281,7 @@ def _search_index(archive: Archive, pages: list[Page], earlier: Earlier, report:
     """The search index of the article pages (render/search.py)."""
     from builder.render import search
 
+    earlier.store.complete.add(search.KIND)  # every part is looked up: the others' entries go
     last = earlier.last
     output = last.output if last is not None else None
     articles = {part: [routes.article_page(issue.slug, article.slug) for issue in issues for article in issue.articles]

@@ -7,6 +7,7 @@ import gzip
 import json
 import os
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -179,3 +180,38 @@ def test_an_edit_indexes_the_part_of_its_issue_alone(site, newsletter):
     assert snapshot(site / "output/pagefind/2016-1") == older
     search_page = (site / "output/search/index.html").read_text(encoding="utf-8")
     assert 'data-bundles="../pagefind/2017-1/ ../pagefind/2016-1/"' in search_page
+
+
+def test_a_part_is_indexed_once_after_an_edit_when_the_pages_say_their_pdfs_size(site, newsletter):
+    """Pages that link their PDF get its size once the editions are typeset: the index's key
+    is what a page was made from, not its bytes, so a page taken from the last build and the
+    same page made again are the same to it (a PDF build, or `serve`)."""
+    from builder.pipeline import build
+
+    write(site / "content/issues/2016-52/issue.yaml", "year: 2016\nnumber: 52\ntotal: 88\ndate: 2016-12-30\n")
+    write(site / "content/issues/2016-52/old.md", article(title="上一年的文章", date="2016-12-28"))
+    time.sleep(2.1)  # a folder changed in the last two seconds is read again by the next build
+    said: list[str] = []
+    build(site, site / "output", pdf=False, pdf_links=True, report=said.append)
+    assert sum("indexing" in line for line in said) == 2
+    time.sleep(2.1)
+    write(site / "content/issues/2017-02/intl.md", article(title="改过的国际新闻", section="国际资讯"))
+    said.clear()
+    build(site, site / "output", pdf=False, pdf_links=True, report=said.append)
+    assert [line for line in said if "indexing" in line] == ["indexing 5 articles for the search (2017-1)"]
+    said.clear()
+    build(site, site / "output", pdf=False, pdf_links=True, report=said.append)
+    assert [line for line in said if "indexing" in line] == []
+
+
+def test_pagefind_settings_found_where_the_build_runs_change_nothing(site, newsletter, tmp_path, monkeypatch):
+    """Pagefind reads a pagefind.yml where it runs, and PAGEFIND_* variables: neither is the site's."""
+    elsewhere = tmp_path / "elsewhere"
+    write(elsewhere / "pagefind.yml", "exclude_selectors: ['p']\nserve: true\n")
+    monkeypatch.chdir(elsewhere)
+    monkeypatch.setenv("PAGEFIND_FORCE_LANGUAGE", "en")
+    run = newsletter("build", "--site", site, "--no-pdf")
+    assert run.code == 0, run.err
+    records = fragments(site / "output")
+    assert "国际碳市场迎来新机遇" in re.sub(r"[\s\u200b]", "", records["/issues/2017-02/intl/"]["content"])
+    assert all(path.name.startswith("zh-cn_") for path in (site / "output").glob("pagefind/*/fragment/*"))

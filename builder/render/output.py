@@ -367,8 +367,13 @@ class SpareLook:
     def _fork(self, spare: Path) -> tuple[int, int] | None:
         try:
             reading, writing = os.pipe()
+        except OSError:
+            return None
+        try:
             pid = os.fork()
         except OSError:
+            os.close(reading)
+            os.close(writing)
             return None
         if pid == 0:  # the child: lists, hands the listing on, and leaves without cleaning up the build's
             try:

@@ -120,9 +120,13 @@ def _as_left(part: str, indexed: Sequence[str], by_path: Mapping[str, Page], dig
 
 
 def _key(part: str, indexed: Sequence[str], by_path: Mapping[str, Page], digest_of: Callable[[str], str]) -> str:
-    """A digest of what a part's bundle is made of: its pages, Pagefind's version, ours."""
-    digests = {path: (hashlib.sha256(page_bytes(by_path[path].content)).hexdigest()  # type: ignore[arg-type]
-                      if by_path[path].content is not None else digest_of(path)) for path in indexed}
+    """A digest of what a part's bundle is made of: its pages (by the key of what each was
+    made from, the same whether it was rendered now or taken from the last build: a page's
+    bytes are not yet final when the index is made, its PDF's size still to be put in),
+    Pagefind's version, ours."""
+    digests = {path: by_path[path].key or (hashlib.sha256(page_bytes(by_path[path].content)).hexdigest()  # type: ignore[arg-type]
+                                           if by_path[path].content is not None else digest_of(path))
+               for path in indexed}
     return hashlib.sha256(json.dumps([VERSION, version(), part, sorted(digests.items())]).encode()).hexdigest()
 
 
@@ -170,6 +174,17 @@ def _run(indexed: Sequence[str], by_path: Mapping[str, Page], previous: Callable
             scratch.mkdir(parents=True, exist_ok=True)
         except OSError:
             scratch = None  # not a folder: the system's temporary folder serves
+    try:
+        return _lay_out_and_run(indexed, by_path, previous, scratch, published)
+    except OSError as exc:
+        raise ContentErrors.one(Path(exc.filename) if exc.filename else None,
+                                f"the pages could not be laid out for the search index: {exc.strerror or exc}",
+                                None, "check the disk's free room and that .cache/ may be written; the published "
+                                "output was left as it was") from None
+
+
+def _lay_out_and_run(indexed: Sequence[str], by_path: Mapping[str, Page], previous: Callable[[str], Path | None],
+                     scratch: Path | None, published: str) -> dict[str, bytes]:
     with tempfile.TemporaryDirectory(prefix="search-", dir=scratch) as folder:
         site = Path(folder) / "site"
         for path in indexed:
@@ -188,10 +203,14 @@ def _run(indexed: Sequence[str], by_path: Mapping[str, Page], previous: Callable
             except OSError:
                 shutil.copyfile(source, target)
         made = Path(folder) / "bundle"
+        # Run in the empty scratch folder, its PAGEFIND_* settings not inherited: Pagefind reads
+        # a pagefind.yml from where it runs, and one found by chance (`serve: true`) would change
+        # the index, or keep the build waiting, without changing its key.
+        quiet = {name: value for name, value in os.environ.items() if not name.upper().startswith("PAGEFIND")}
         try:
             done = subprocess.run([str(executable()), "--site", str(site), "--output-path", str(made), "--silent"],
                                   capture_output=True, text=True, errors="replace", timeout=TIMEOUT_SECONDS,
-                                  stdin=subprocess.DEVNULL)
+                                  stdin=subprocess.DEVNULL, cwd=folder, env=quiet)
         except subprocess.TimeoutExpired:
             raise SetupProblem(f"the search index was not made in {TIMEOUT_SECONDS // 60} minutes (Pagefind "
                                "stopped); the published output was left as it was") from None

@@ -45,6 +45,7 @@ def run(root: Path, host: str, port: int, drafts: bool, report: Report, errors: 
         outcome = rebuild.run()
         serving = server.start()
         started(url)
+        rebuild.index()  # a part of the index left as it was before the server started
         if outcome is not None and outcome[1]:
             previews.request(outcome[1][:1])  # the newest issue's PDF, for its page's link
         waiting: list[str] = []  # previews stopped by a change, set again once the site builds
@@ -139,9 +140,13 @@ class Rebuild:
             self.errors(f"the search index was not made again: {problem}")
             return
         after = written(self.output)
-        if any(before.get(name) != after.get(name) for name in before.keys() | after.keys()
-               if name.startswith(routes.SEARCH_BUNDLE)):
-            self.board.publish({routes.SEARCH})
+        # Every page this build changed (a save since the last rebuild, too), the index's as the search page's.
+        changed = {routes.SEARCH if name.startswith(routes.SEARCH_BUNDLE) else name
+                   for name in before.keys() | after.keys() if before.get(name) != after.get(name)}
+        if any(not name.endswith(_PAGES_ONLY) and name != routes.SEARCH for name in changed):
+            changed = {EVERYTHING}
+        if changed:
+            self.board.publish(changed)
 
     def _failed(self, errors: tuple[ContentError, ...]) -> None:
         self._say(errors)

@@ -122,7 +122,8 @@ async function start() {
   try {
     pagefind = await import(`${first}pagefind.js`);
     await pagefind.options({ excerptLength: 40 });
-    for (const other of others) await pagefind.mergeIndex(other);
+    // Each merged part takes its own options: the same excerpts as the first's.
+    for (const other of others) await pagefind.mergeIndex(other, { excerptLength: 40 });
     await pagefind.init();
   } catch {
     status.textContent = "这个网站没有搜索索引（构建时可能用了 --no-search），暂时无法搜索。";
