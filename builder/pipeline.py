@@ -327,8 +327,10 @@ def build(root: Path, output: Path, drafts: bool = False, pdf: bool = True,
     recover(output.resolve())
     if pdf:
         from builder.print.editions import Typesetters
-    # The spare archive's files, listed on another core while this one loads and renders.
-    with SpareLook(output, fork=jobs > 1 and not pdf) as look, \
+    # The spare archive's files, listed on another core while this one loads and renders; not
+    # with print editions (a thread of this process, had the fork failed, would be alive when the
+    # typesetters are forked): then `write` lists it, as it writes.
+    with SpareLook(output, fork=jobs > 1) if not pdf else nullcontext() as look, \
             Store(root / routes.BUILD_CACHE, root, report, read=cache) as store:
         # The typesetters stop before the archive is written: their memory is free by then.
         with Typesetters(issues=_issue_folders(root)) if pdf else nullcontext() as workers:
