@@ -4,6 +4,7 @@ messages it explains are the builder's own."""
 
 from __future__ import annotations
 
+import queue
 import re
 import shlex
 import shutil
@@ -11,6 +12,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -41,25 +43,42 @@ def sample_site(tmp_path: Path) -> Path:
 
 
 def run_serve(site: Path, arguments: list[str]) -> None:
-    """`newsletter serve` as written, on a free port (the last --port given is the one taken)."""
+    """`newsletter serve` as written, on a free port (the last --port given is the one taken),
+    until it says it built the site; a preview that never says so fails the test, not hangs it."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    process = subprocess.Popen([*NEWSLETTER, *arguments, "--port", str(port)], cwd=site,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    errors = site.parent / "serve-stderr.txt"
+    with errors.open("w") as stderr:
+        process = subprocess.Popen([*NEWSLETTER, *arguments, "--port", str(port)], cwd=site,
+                                   stdout=subprocess.PIPE, stderr=stderr, text=True)
+    said: queue.Queue[str] = queue.Queue()
+
+    def read() -> None:
+        for line in process.stdout or ():
+            said.put(line)
+
+    threading.Thread(target=read, daemon=True).start()
+    lines: list[str] = []
     try:
-        deadline = time.monotonic() + 60
-        assert process.stdout is not None
-        first = process.stdout.readline()
-        assert first.startswith("serving http://127.0.0.1:"), first
-        while time.monotonic() < deadline:
-            line = process.stdout.readline()
-            if line.startswith("built "):
+        deadline = time.monotonic() + 120
+        while not any(line.startswith("built ") for line in lines):
+            try:
+                lines.append(said.get(timeout=max(0.0, deadline - time.monotonic())))
+            except queue.Empty:
                 break
-            assert line, process.stderr.read() if process.stderr else ""
     finally:
         process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=60) == 0
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    complaints = errors.read_text(encoding="utf-8")
+    assert lines and lines[0].startswith("serving http://127.0.0.1:"), lines
+    assert any(line.startswith("built ") for line in lines), f"serve did not build: {lines}\n{complaints}"
+    assert "error" not in complaints, complaints
+    assert process.returncode == 0, complaints
 
 
 @pytest.mark.parametrize("guide", GUIDES, ids=lambda p: p.name)

@@ -50,6 +50,14 @@ def test_the_build_publishes_a_search_index_of_every_article_and_only_articles(s
     assert "上一篇" not in record["content"] and "发布日期" not in record["content"]
 
 
+def test_a_build_run_in_the_sites_own_folder_makes_the_index(site, newsletter, monkeypatch):
+    # As the guide says to: `newsletter build` in the site's folder, so the site is `.`.
+    monkeypatch.chdir(site)
+    run = newsletter("build", "--no-pdf")
+    assert run.code == 0, run.err
+    assert sorted(fragments(site / "output")) == sorted("/" + path.removesuffix("index.html") for path in ARTICLES)
+
+
 def test_every_page_has_a_search_box_that_leads_to_the_search_page_without_javascript(site, newsletter):
     assert newsletter("build", "--site", site, "--no-pdf").code == 0
     output = site / "output"

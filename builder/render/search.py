@@ -185,8 +185,9 @@ def _run(indexed: Sequence[str], by_path: Mapping[str, Page], previous: Callable
 
 def _lay_out_and_run(indexed: Sequence[str], by_path: Mapping[str, Page], previous: Callable[[str], Path | None],
                      scratch: Path | None, published: str) -> dict[str, bytes]:
-    with tempfile.TemporaryDirectory(prefix="search-", dir=scratch) as folder:
-        site = Path(folder) / "site"
+    with tempfile.TemporaryDirectory(prefix="search-", dir=scratch) as name:
+        folder = Path(name).absolute()  # Pagefind runs in it: a site's relative root (`.`) must not lead elsewhere
+        site = folder / "site"
         for path in indexed:
             target = site / path
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -202,7 +203,7 @@ def _lay_out_and_run(indexed: Sequence[str], by_path: Mapping[str, Page], previo
                 os.link(source, target)
             except OSError:
                 shutil.copyfile(source, target)
-        made = Path(folder) / "bundle"
+        made = folder / "bundle"
         # Run in the empty scratch folder, its PAGEFIND_* settings not inherited: Pagefind reads
         # a pagefind.yml from where it runs, and one found by chance (`serve: true`) would change
         # the index, or keep the build waiting, without changing its key.
