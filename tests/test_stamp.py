@@ -7,6 +7,7 @@ import shutil
 import pytest
 from conftest import article, comparable, snapshot, write
 
+import builder.render.web
 from builder import files
 from builder.cache import stamp
 from builder.routes import BUILD_CACHE, OUTPUT_DIGESTS
@@ -100,7 +101,9 @@ def test_a_stamp_reached_through_a_link_out_of_the_site_is_not_used(site, newsle
     assert run.code == 0 and UNCHANGED not in run.out
 
 
-def test_the_archive_made_over_two_processes_is_the_one_made_in_one(site, newsletter, tmp_path):
+def test_the_archive_made_over_two_processes_is_the_one_made_in_one(site, newsletter, tmp_path, monkeypatch):
+    # Over processes however few its pages: those of the issues, the sections and the feed.
+    monkeypatch.setattr(builder.render.web, "FORK_PAGES", 0)
     assert newsletter("build", "--site", site, "--no-pdf", "--no-cache", "--jobs", "1",
                       "--output", tmp_path / "one").code == 0
     assert newsletter("build", "--site", site, "--no-pdf", "--no-cache", "--jobs", "2",
@@ -110,12 +113,14 @@ def test_the_archive_made_over_two_processes_is_the_one_made_in_one(site, newsle
     assert comparable(tmp_path / "one", one) == comparable(tmp_path / "two", two)
 
 
-def test_a_template_error_in_a_worker_names_the_template_and_line(site, newsletter):
-    write(site / "templates/article.html", "{% extends 'base.html' %}\n{% block main %}\n"
-                                           "{{ article.title }}\n{{ article.no_such_field.x }}\n{% endblock %}\n")
+@pytest.mark.parametrize("template", ["article.html", "section.html"])
+def test_a_template_error_in_a_worker_names_the_template_and_line(site, newsletter, monkeypatch, template):
+    monkeypatch.setattr(builder.render.web, "FORK_PAGES", 0)
+    write(site / "templates" / template, "{% extends 'base.html' %}\n{% block main %}\n"
+                                         "{{ page_path }}\n{{ no_such_thing.x }}\n{% endblock %}\n")
     run = newsletter("build", "--site", site, "--no-pdf", "--jobs", "2")
     assert run.code == 1
-    assert "templates/article.html:4: template error" in run.err and "Traceback" not in run.err
+    assert f"templates/{template}:4: template error" in run.err and "Traceback" not in run.err
 
 
 @pytest.mark.parametrize("value", ["0", "-1", "two", "1000"])

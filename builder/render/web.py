@@ -54,12 +54,20 @@ def render_archive(archive: Archive, env: jinja2.Environment, pdfs: frozenset[st
             result.extend(Page(page.path, hold(makers[page.path]()), page.key) if page.path in makers else page
                           for page in planned)
     else:
-        # A few runs of issues for each worker, so that one slow run does not keep the others waiting.
+        # The sections' pages and the feed (its articles converted again, with absolute links)
+        # first, then a few runs of issues for each worker, so that one slow run does not keep
+        # the others waiting.
         runs = max(1, min(len(issues), 4 * jobs))
-        ranges = [range(len(issues) * i // runs, len(issues) * (i + 1) // runs) for i in range(runs)]
-        for rendered, records in fork_map(lambda numbers: pages.issues(numbers, pdfs), ranges, jobs):
+        work: list[Section | range | None] = [None, *archive.site.sections, *(
+            range(len(issues) * i // runs, len(issues) * (i + 1) // runs) for i in range(runs))]
+        done = fork_map(lambda part: pages.part(part, pdfs), work, jobs)
+        for _, records in done:
             markdown.merge_records(records)
+        # In the order the build without workers gives: the issues', the sections', the feed.
+        for rendered, _ in [*done[1 + len(archive.site.sections):], *done[1:1 + len(archive.site.sections)],
+                            done[0]]:
             result.extend(rendered)
+        return result
     for section in archive.site.sections:
         result.extend(pages.section(section))
     result.append(pages.feed())
@@ -202,6 +210,16 @@ class _Pages:
         finally:
             self.planning = False
         return planned, self.makers
+
+    def part(self, part: Section | range | None, pdfs: frozenset[str]) -> tuple[list[Page], object]:
+        """A worker's part of the pages: those of a run of issues, of a section, or (None)
+        the feed; and the conversions taken from and added to the build's cache."""
+        if isinstance(part, range):
+            return self.issues(part, pdfs)
+        markdown.worker_records()  # what the worker inherited from the build is the build's
+        with template_errors():
+            rendered = self.section(part) if part is not None else [self.feed()]
+        return rendered, markdown.worker_records()
 
     def issues(self, numbers: range, pdfs: frozenset[str]) -> tuple[list[Page], object]:
         """The page of each of these issues and of each of their articles, and (in a worker
