@@ -52,11 +52,12 @@ def run_serve(site: Path, arguments: list[str]) -> None:
     with errors.open("w") as stderr:
         process = subprocess.Popen([*NEWSLETTER, *arguments, "--port", str(port)], cwd=site,
                                    stdout=subprocess.PIPE, stderr=stderr, text=True)
-    said: queue.Queue[str] = queue.Queue()
+    said: queue.Queue[str | None] = queue.Queue()
 
     def read() -> None:
         for line in process.stdout or ():
             said.put(line)
+        said.put(None)  # serve stopped: nothing more will come
 
     threading.Thread(target=read, daemon=True).start()
     lines: list[str] = []
@@ -64,9 +65,12 @@ def run_serve(site: Path, arguments: list[str]) -> None:
         deadline = time.monotonic() + 120
         while not any(line.startswith("built ") for line in lines):
             try:
-                lines.append(said.get(timeout=max(0.0, deadline - time.monotonic())))
+                line = said.get(timeout=max(0.0, deadline - time.monotonic()))
             except queue.Empty:
                 break
+            if line is None:
+                break
+            lines.append(line)
     finally:
         process.send_signal(signal.SIGINT)
         try:
