@@ -58,14 +58,15 @@ def render_archive(archive: Archive, env: jinja2.Environment, pdfs: frozenset[st
         # first, then a few runs of issues for each worker, so that one slow run does not keep
         # the others waiting.
         runs = max(1, min(len(issues), 4 * jobs))
-        work: list[Section | range | None] = [None, *archive.site.sections, *(
+        sections = archive.site.sections
+        work: list[Section | range | None] = [None, *sections, *(
             range(len(issues) * i // runs, len(issues) * (i + 1) // runs) for i in range(runs))]
         done = fork_map(lambda part: pages.part(part, pdfs), work, jobs)
         for _, records in done:
             markdown.merge_records(records)
+        feed, by_section, by_issues = done[:1], done[1:1 + len(sections)], done[1 + len(sections):]
         # In the order the build without workers gives: the issues', the sections', the feed.
-        for rendered, _ in [*done[1 + len(archive.site.sections):], *done[1:1 + len(archive.site.sections)],
-                            done[0]]:
+        for rendered, _ in [*by_issues, *by_section, *feed]:
             result.extend(rendered)
         return result
     for section in archive.site.sections:
