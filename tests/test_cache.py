@@ -182,16 +182,18 @@ def test_an_issue_taken_from_the_cache_is_the_issue_read_from_its_folder(tmp_pat
     assert any(len(article.body) > 50 for article in issue.articles)
 
 
-@pytest.mark.parametrize("body", ["碳排放权交易 ASCII 😀 \udcff 末", "高代理 \ud83d\ude00 与孤 \ud800\udc80 对"],
-                         ids=["undecodable byte", "lone surrogates that would pair"])
-def test_a_body_with_an_undecodable_byte_or_lone_surrogates_comes_back_from_the_cache_as_it_was(tmp_path, body):
+def test_an_issue_whose_bodies_cannot_be_kept_exactly_is_read_from_its_folder_again(tmp_path):
+    # Bodies read from files are UTF-8 text; one with a surrogate (only a model made in code
+    # can hold one) is not kept rather than kept wrong.
     import dataclasses
 
     memo, issue, folder, site = _kept_issue(tmp_path)
-    articles = (dataclasses.replace(issue.articles[0], body=body), *issue.articles[1:])
-    odd = dataclasses.replace(issue, articles=articles)
-    memo.put("k", odd, ())
-    assert memo.get("k", folder, site) == (odd, ())
+    for body in ("碳排放权交易 😀 末", "孤 \ud800\udc80 对"):
+        odd = dataclasses.replace(issue, articles=(dataclasses.replace(issue.articles[0], body=body),
+                                                   *issue.articles[1:]))
+        memo.memo.clear()
+        memo.put("k", odd, ())
+        assert memo.get("k", folder, site) == ((odd, ()) if "\ud800" not in body else None)
 
 
 @pytest.mark.parametrize("damage", [

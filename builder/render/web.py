@@ -53,6 +53,9 @@ def render_archive(archive: Archive, env: jinja2.Environment, pdfs: frozenset[st
         with template_errors():
             result.extend(Page(page.path, hold(makers[page.path]()), page.key) if page.path in makers else page
                           for page in planned)
+        for section in archive.site.sections:
+            result.extend(pages.section(section))
+        result.append(pages.feed())
     else:
         # The sections' pages and the feed (its articles converted again, with absolute links)
         # first, then a few runs of issues for each worker, so that one slow run does not keep
@@ -68,10 +71,6 @@ def render_archive(archive: Archive, env: jinja2.Environment, pdfs: frozenset[st
         # In the order the build without workers gives: the issues', the sections', the feed.
         for rendered, _ in [*by_issues, *by_section, *feed]:
             result.extend(rendered)
-        return result
-    for section in archive.site.sections:
-        result.extend(pages.section(section))
-    result.append(pages.feed())
     return result
 
 
@@ -207,7 +206,7 @@ class _Pages:
         to render have no content, and their makers by path."""
         self.planning, self.makers = True, {}
         try:
-            planned, _ = self.issues(numbers, pdfs)
+            planned = self.issues(numbers, pdfs)
         finally:
             self.planning = False
         return planned, self.makers
@@ -215,25 +214,21 @@ class _Pages:
     def part(self, part: Section | range | None, pdfs: frozenset[str]) -> tuple[list[Page], object]:
         """A worker's part of the pages: those of a run of issues, of a section, or (None)
         the feed; and the conversions taken from and added to the build's cache."""
-        if isinstance(part, range):
-            return self.issues(part, pdfs)
         markdown.worker_records()  # what the worker inherited from the build is the build's
-        with template_errors():
-            rendered = self.section(part) if part is not None else [self.feed()]
+        with template_errors():  # here, where the traceback says which template went wrong
+            rendered = self.issues(part, pdfs) if isinstance(part, range) else \
+                self.section(part) if part is not None else [self.feed()]
         return rendered, markdown.worker_records()
 
-    def issues(self, numbers: range, pdfs: frozenset[str]) -> tuple[list[Page], object]:
-        """The page of each of these issues and of each of their articles, and (in a worker
-        process) the conversions taken from and added to the build's cache."""
-        markdown.worker_records()  # what the worker inherited from the build is the build's
+    def issues(self, numbers: range, pdfs: frozenset[str]) -> list[Page]:
+        """The page of each of these issues and of each of their articles."""
         result = []
-        with template_errors():  # here, where the traceback says which template went wrong
-            for number in numbers:
-                issue = self.archive.issues[number]
-                result.append(self.issue(issue, issue.slug in pdfs))
-                for previous, article, following in _neighbours(issue.articles):
-                    result.append(self.article(issue, article, previous, following))
-        return result, markdown.worker_records()
+        for number in numbers:
+            issue = self.archive.issues[number]
+            result.append(self.issue(issue, issue.slug in pdfs))
+            for previous, article, following in _neighbours(issue.articles):
+                result.append(self.article(issue, article, previous, following))
+        return result
 
     def issue(self, issue: Issue, has_pdf: bool) -> Page:
         return self._page("issue.html", routes.issue_page(issue.slug), [self._digest(issue), self._edition(issue)],

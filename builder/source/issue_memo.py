@@ -16,7 +16,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,19 +67,16 @@ class IssueMemo:
         # The articles' bodies after the rest (one line of JSON), as they are: most of the
         # bytes, and read again much faster as text than as JSON strings. In UTF-16, which
         # Python reads back into Chinese text four times as fast as UTF-8 (a rebuild of
-        # 6,000 articles: 20 ms, not 80), a third smaller; in UTF-8 where a body holds a
-        # high surrogate, which UTF-16 could read back joined to the one after it.
-        high = any(_HIGH_SURROGATE.search(article.body) for article in issue.articles)
-        encoding = UTF8 if high else UTF16
-        bodies = [article.body.encode(encoding, SURROGATES) for article in issue.articles]
-        head = json.dumps(_encode(issue, warnings, [len(body) for body in bodies], encoding), ensure_ascii=False)
+        # 6,000 articles: 20 ms, not 80), and a third smaller.
+        try:
+            bodies = [article.body.encode(BODIES) for article in issue.articles]
+        except UnicodeEncodeError:  # a surrogate, which no file read as UTF-8 gives: not kept
+            return
+        head = json.dumps(_encode(issue, warnings, [len(body) for body in bodies]), ensure_ascii=False)
         self.memo.put(KIND, key, head.encode("utf-8", "surrogateescape") + b"\n" + b"".join(bodies))
 
 
-UTF8, UTF16 = "utf-8", "utf-16-le"
-# A lone surrogate (from an undecodable byte of a file, read with surrogateescape) kept as it is.
-SURROGATES = "surrogatepass"
-_HIGH_SURROGATE = re.compile("[\ud800-\udbff]")
+BODIES = "utf-16-le"
 
 
 def load_all(memo: IssueMemo | None, folders: Sequence[Path], site: Site, log: ErrorLog,
@@ -122,9 +118,8 @@ def _read(load: Callable[[Path, Site, ErrorLog], Issue | None], folder: Path,
     return issue, found.errors, found.warnings
 
 
-def _encode(issue: Issue, warnings: Sequence[ContentError], sizes: Sequence[int], encoding: str) -> dict[str, Any]:
+def _encode(issue: Issue, warnings: Sequence[ContentError], sizes: Sequence[int]) -> dict[str, Any]:
     return {
-        "bodies": encoding,
         "issue": [issue.slug, issue.year, issue.number, issue.total, issue.date.isoformat(), issue.title,
                   issue.note, issue.draft, list(issue.files), [list(pair) for pair in issue.lines]],
         "articles": [[a.slug, a.title, a.date.isoformat(), a.source, a.section.slug, a.order, a.path.name,
@@ -138,9 +133,6 @@ def _encode(issue: Issue, warnings: Sequence[ContentError], sizes: Sequence[int]
 def _decode(data: dict[str, Any], bodies: bytes, folder: Path, site: Site) -> tuple[Issue, tuple[ContentError, ...]]:
     (slug, year, number, total, date, title, note, draft, files, lines) = data["issue"]
     sections = {section.slug: section for section in site.sections}
-    encoding = data["bodies"]
-    if encoding not in (UTF8, UTF16):
-        raise ValueError("not an encoding of bodies")
     if slug != folder.name or any(not _plain_name(name) for name in files):
         raise ValueError("not this folder's issue")
     articles = []
@@ -151,7 +143,7 @@ def _decode(data: dict[str, Any], bodies: bytes, folder: Path, site: Site) -> tu
             raise ValueError("not a file of this folder")
         if not isinstance(size, int) or size < 0:
             raise ValueError("not a body's length")
-        body, start = bodies[start:start + size].decode(encoding, SURROGATES), start + size
+        body, start = bodies[start:start + size].decode(BODIES), start + size
         articles.append(Article(
             issue_slug=slug, slug=str(a_slug), title=str(a_title), date=dt.date.fromisoformat(a_date),
             source=str(source), section=sections[section], order=int(order), path=folder / name, body=body,
