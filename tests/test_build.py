@@ -2,6 +2,7 @@
 
 import multiprocessing
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -12,6 +13,8 @@ from urllib.parse import unquote, urljoin, urlsplit
 import pytest
 from bs4 import BeautifulSoup
 from conftest import ROOT, article, comparable, snapshot, write
+
+from builder.cli import main
 
 
 @pytest.fixture
@@ -582,3 +585,30 @@ def test_an_edition_that_changed_its_page_count_is_said_again_on_every_page_that
         lines = pdf_lines(out / page)
         assert f"2017-01.pdf {after}" in lines or "2017-01" not in " ".join(lines), (page, lines)
     assert f"2017-01.pdf {after}" in pdf_lines(out / "issues/2017-01/policy/index.html")
+
+
+@pytest.fixture(scope="module")
+def sample_output(tmp_path_factory) -> Path:
+    """The sample issue at the root of the repository, built without PDF or search."""
+    site = tmp_path_factory.mktemp("sample") / "site"
+    for name in ("content", "themes"):
+        shutil.copytree(ROOT / name, site / name)
+    shutil.copy(ROOT / "site.yaml", site / "site.yaml")
+    assert main(["build", "--site", str(site), "--no-pdf", "--no-search"]) == 0
+    return site / "output"
+
+
+def test_an_attachment_the_text_names_is_shown_once(sample_output):
+    # policy-2 names its 附件 at the end of its text: not listed a second time below it.
+    soup = page(sample_output, "issues/2017-18/policy-2/index.html")
+    main = " ".join(soup.select_one("main").get_text(" ").split())
+    assert main.count("附件：循环发展引领行动") == 1
+    assert [a.get_text() for a in soup.select("main a") if "循环发展引领行动" in a.get_text()] == ["附件：循环发展引领行动"]
+    assert not soup.select(".attachments")
+
+
+def test_the_subscribe_page_tells_how_to_subscribe_by_email(sample_output):
+    explained = page(sample_output, "subscribe/index.html")
+    assert "电子邮件订阅" in text(explained)
+    assert [a["href"].split("?")[0] for a in explained.select('a[href^="mailto:"]')] == [
+        "mailto:bulletin@example.org", "mailto:unsubscribe@example.org"]
