@@ -5,10 +5,11 @@ import subprocess
 
 import pytest
 import weasyprint
+from typography import text_lines
 from weasyprint.formatting_structure import boxes
 
 from builder.print.weasyprint_cjk import check, typesetting
-from builder.print.weasyprint_cjk.cjk import opportunities
+from builder.print.weasyprint_cjk.cjk import compressed_marks, opportunities
 
 HEAD = ('<!doctype html><html lang="zh-CN"><meta charset="utf-8"><style>'
         '@page { size: 120mm 200mm; margin: 10mm }'
@@ -204,3 +205,35 @@ def test_half_width_line_end_on_a_justified_line(tmp_path):
     assert [text[-1] for _, _, text in rows] == ["，", "，", "。"]
     for _, x1, text in rows[:-1]:
         assert abs(x1 - (left + 213 + 10.5 / 2)) < 0.5, text
+
+
+# --- 标点挤压 (clreq §3.1.6) ------------------------------------------------------
+
+
+def test_of_two_marks_in_a_row_the_one_whose_blank_meets_the_other_is_halved():
+    text = "中。（中》（中”）中）：中、“中《（中"
+    halved = [text[i] for i in compressed_marks(text)]
+    assert halved == ["。", "》", "”", "）", "、", "（"]
+    assert compressed_marks("”）。") == (0, 1)  # a run of three: the first two
+    assert compressed_marks("中，中。") == ()  # a mark alone keeps its em
+    assert compressed_marks("——……") == ()
+
+
+PAIRS = "中。（中》（中”）中）、中"  # 13 characters, 4 pairs
+
+
+@pytest.mark.parametrize("align", ["left", "justify"])
+def test_consecutive_marks_take_one_and_a_half_em_on_every_line(tmp_path, align):
+    # The same pairs on lines of different slack (three column widths, each line of the
+    # paragraph has its own): the halved mark is half an em wide on every line.
+    for width in ("120pt", "131pt", "157pt"):
+        paragraph = f'<p style="width: {width}; text-align: {align}; text-indent: 0">{PAIRS * 6}</p>'
+        rows = text_lines(render(tmp_path, paragraph))
+        assert "".join(text for text, _ in rows) == PAIRS * 6  # the real characters, in order
+        checked = 0
+        for text, lefts in rows:
+            for i in range(len(text) - 1):
+                if text[i] in "。》”）" and text[i + 1] in "（”）、":
+                    assert lefts[i + 1] - lefts[i] == pytest.approx(10.5 / 2, abs=0.2), (width, text)
+                    checked += 1
+        assert checked >= 15  # all but those a line break parts

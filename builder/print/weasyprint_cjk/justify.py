@@ -45,6 +45,7 @@ from builder.print.weasyprint_cjk.cjk import (
     SPACES,
     SQUEEZE_LEFT,
     SQUEEZE_RIGHT,
+    beside_a_mark,
     byte_offsets,
     gap_kind,
     gaps,
@@ -105,8 +106,11 @@ def _tag_layout(box, char_extras):
 
 def _squeeze_plan(context, style, text, excess):
     """{char_index: -amount} taking ``excess`` from the blank halves of the
-    fullwidth marks of ``text`` (`plan.squeeze_plan`), or None."""
-    return squeeze_plan(text, [blank_half(context, style, char) for char in text], excess)
+    fullwidth marks of ``text`` (`plan.squeeze_plan`), or None. Two marks in a row
+    shared their blank already (`cjk.compressed_marks`): they give no more."""
+    halves = [(None, 0) if beside_a_mark(text, i) else blank_half(context, style, char)
+              for i, char in enumerate(text)]
+    return squeeze_plan(text, halves, excess)
 
 
 def split_text_box(context, box, available_width, skip, is_line_start=True):

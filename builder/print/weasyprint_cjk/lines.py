@@ -22,6 +22,7 @@ from weasyprint.text import line_break
 from weasyprint.text.ffi import TO_UNITS, ffi, pango
 
 from builder.print.weasyprint_cjk import runtime
+from builder.print.weasyprint_cjk.cjk import byte_offsets, compressed_marks
 from builder.print.weasyprint_cjk.runtime import original
 
 # --- line cache ------------------------------------------------------------
@@ -86,6 +87,25 @@ def get_first_line(self):
             _apply_glyph_extras(first_line, extras)
             self._cjk_applied = serial
     return first_line, index
+
+
+def set_text(self, text, justify=False):
+    """WeasyPrint's, and the marks that meet another full-width mark set half width
+    (`cjk.compressed_marks`) by the font's own `halt` feature: Pango breaks the line
+    knowing their width, and the PDF keeps the real characters."""
+    original(line_break.Layout, 'set_text')(self, text, justify)
+    halved = compressed_marks(self.text)
+    if not halved:
+        return
+    offsets = byte_offsets(self.text)
+    attributes = pango.pango_layout_get_attributes(self.layout)
+    if attributes == ffi.NULL:
+        attributes = ffi.gc(pango.pango_attr_list_new(), pango.pango_attr_list_unref)
+    for index in halved:
+        attribute = pango.pango_attr_font_features_new(b'halt')
+        attribute.start_index, attribute.end_index = offsets[index], offsets[index + 1]
+        pango.pango_attr_list_insert(attributes, attribute)
+    pango.pango_layout_set_attributes(self.layout, attributes)
 
 
 def setup(self, style):

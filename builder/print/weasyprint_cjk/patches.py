@@ -36,6 +36,7 @@ TABLE: tuple[tuple[Any, str, Callable[..., Any]], ...] = (
     (inline, 'split_first_line', lines.split_first_line),
     (line_break.Layout, 'get_first_line', lines.get_first_line),
     (line_break.Layout, 'setup', lines.setup),
+    (line_break.Layout, 'set_text', lines.set_text),
     # Multi-column layout without laying each column out twice (columns.py).
     (block, 'block_box_layout', columns.block_box_layout),
     (block, 'columns_layout', columns.columns_layout),
