@@ -47,7 +47,7 @@ from builder.render.output import (
     write,
 )
 from builder.render.themes import NAMED, TemplateDigests, static_files, template_env, template_errors
-from builder.render.web import PDF_FACTS, fill_pdf_facts, render_archive
+from builder.render.web import ARTICLE_TEXT, PDF_FACTS, fill_pdf_facts, keep_article_text, render_archive
 from builder.source.config import load_site
 from builder.source.content import load_archive
 from builder.source.issue_memo import KIND, IssueMemo
@@ -198,14 +198,16 @@ def _render(archive: Archive, env: jinja2.Environment, workers: Typesetters | No
     store.complete.add(KIND)  # every issue was looked up: those not are gone
     store.complete.add(NAMED)  # every template a page is made with: the others' entries go
     if any(page.content is None for page in pages):
-        # The Markdown of the pages left as they were is still wanted, though not asked for:
+        # The texts of the pages left as they were are still wanted, though not asked for:
         # kept. Once the store holds far more than the archive needs, the articles' own are
-        # named and the rest dropped.
+        # named and the rest dropped; so are conversions not asked for (a feed's, an edition's).
         store.partial = True
         articles = archive.articles()
-        if store.count("markdown") > 3 * len(articles) + 1000:
+        if store.count(ARTICLE_TEXT) > 3 * len(articles) + 1000:
             for article in articles:
-                markdown.keep(article.body, "../", site.raw_html)
+                keep_article_text(article, site.raw_html)
+            store.complete.add(ARTICLE_TEXT)
+        if store.count("markdown") > 3 * len(articles) + 1000:
             store.complete.add("markdown")
     pages.append(render_sitemap(archive, [p.path for p in pages if p.path.endswith(".html")]))
     if search:

@@ -1,7 +1,6 @@
 """builder.cache: a build takes the work of the last one from .cache/build/, never wrongly;
 a damaged cache is started anew with one line saying so; --no-cache reads nothing of it."""
 
-import hashlib
 import shutil
 import sqlite3
 
@@ -9,7 +8,6 @@ import pytest
 from conftest import FIXTURES, article, comparable, snapshot, write
 
 from builder.cache.store import FILE, Store
-from builder.render import markdown
 from builder.routes import BUILD_CACHE
 
 
@@ -33,23 +31,29 @@ def test_a_rebuild_with_the_cache_gives_what_a_build_from_scratch_gives(site, ne
     assert "补充一段。" in (site / "output/issues/2017-01/carbon-price/index.html").read_text(encoding="utf-8")
 
 
-def poison(site, text: str, base: str, html: str) -> None:
-    """Put a wrong conversion of `text` into the cache, as only a stale cache could hold."""
-    key = hashlib.sha256("\0".join((markdown._code(), text, repr((base, "", None, False)))).encode()).hexdigest()
+def poison(site, article, html: str) -> None:
+    """Put a wrong text of `article`'s page into the cache, as only a stale cache could hold."""
+    from builder.render import web
+
     db = sqlite3.connect(site / BUILD_CACHE / FILE)
-    db.execute("INSERT OR REPLACE INTO entries VALUES ('markdown', ?, ?)", (key, html.encode()))
+    db.execute("INSERT OR REPLACE INTO entries VALUES (?, ?, ?)",
+               (web.ARTICLE_TEXT, web._article_text_key(article, False), web._encoded([html, [], "", []])))
     db.commit()
     db.close()
 
 
-def test_the_converted_markdown_is_taken_from_the_cache_and_no_cache_reads_none_of_it(site, newsletter):
+def test_an_articles_text_is_taken_from_the_cache_and_no_cache_reads_none_of_it(site, newsletter):
     assert newsletter("build", "--site", site, "--no-pdf").code == 0
     from builder.pipeline import load
 
     archive, _ = load(site)
     first = archive.issues[0].articles[0]
     page = site / "output" / first.url_path / "index.html"
-    poison(site, first.body, "../", "<p>FROM THE CACHE</p>")
+    db = sqlite3.connect(site / BUILD_CACHE / FILE)
+    assert db.execute("SELECT count(*) FROM entries WHERE kind = 'article text'").fetchone()[0] == \
+        len(archive.articles())
+    db.close()
+    poison(site, first, "<p>FROM THE CACHE</p>")
     page.unlink()  # so that the page is rendered again (its Markdown unchanged), not taken as it was
     assert newsletter("build", "--site", site, "--no-pdf").code == 0
     assert "FROM THE CACHE" in page.read_text(encoding="utf-8")  # the cache is what is used
@@ -142,7 +146,7 @@ def test_a_build_cache_copied_from_elsewhere_is_started_anew_and_none_of_it_is_u
 
     archive, _ = load(site)
     first = archive.issues[0].articles[0]
-    poison(site, first.body, "../", "<p>FROM THE CACHE</p><script>alert(1)</script>")
+    poison(site, first, "<p>FROM THE CACHE</p><script>alert(1)</script>")
     copy = tmp_path / "copy"  # as a site whose .cache/ was committed to a repository and checked out
     shutil.copytree(site, copy, symlinks=True)
     shutil.rmtree(copy / "output")

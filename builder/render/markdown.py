@@ -15,7 +15,7 @@ import posixpath
 import re
 import sys
 import xml.etree.ElementTree as etree
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
@@ -78,14 +78,16 @@ def merge_records(records: object) -> None:
 
 
 def render(text: str, base: str | None = None, ids: str = "", image_base: str | None = None,
-           raw_html: bool = False) -> str:
+           raw_html: bool = False, cached: bool = True) -> str:
     """Markdown `text` as a sanitised HTML fragment. Local links get `base` in front (images
     get `image_base`, by default the same); None leaves them as written. `ids` keeps
     footnote ids apart when several articles share one document (the print edition).
     Raw HTML in the text is shown as text unless `raw_html` (site.yaml's
-    `markdown.raw_html`); either way the result holds only what `sanitize` allows."""
+    `markdown.raw_html`); either way the result holds only what `sanitize` allows.
+    `cached` false: not taken from the build's cache nor kept there (the caller keeps
+    what it makes of it)."""
     store = _store
-    if store is None:
+    if store is None or not cached:
         return _convert(text, base, ids, image_base, raw_html)
     key = _key(text, base, ids, image_base, raw_html)
     kept = store.get("markdown", key)
@@ -96,11 +98,25 @@ def render(text: str, base: str | None = None, ids: str = "", image_base: str | 
     return html
 
 
-def keep(text: str, base: str | None = None, raw_html: bool = False) -> None:
-    """Within `memo`: the conversion of `text` is still wanted, though not asked for (its
-    page was not rendered again), so the store keeps it."""
+def memoised(kind: str, key: str, make: Callable[[], bytes]) -> bytes:
+    """Within `memo`: what `make` makes, taken from the build's cache under (kind, key)
+    where an earlier build kept it, else made and kept. The key says all it depends on."""
+    store = _store
+    if store is None:
+        return make()
+    kept = store.get(kind, key)
+    if kept is not None:
+        return kept
+    made = make()
+    store.put(kind, key, made)
+    return made
+
+
+def keep_entry(kind: str, key: str) -> None:
+    """Within `memo`: the cache's entry is still wanted, though not asked for (its page was
+    not rendered again), so the store keeps it."""
     if _store is not None:
-        _store.used.add(("markdown", _key(text, base, "", None, raw_html)))
+        _store.used.add((kind, key))
 
 
 def _key(text: str, base: str | None, ids: str, image_base: str | None, raw_html: bool) -> str:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import html
+import json
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -15,6 +17,7 @@ import jinja2
 from markupsafe import Markup
 
 from builder import routes
+from builder.cache.code import code_identity
 from builder.chinese import CJK_CLASS
 from builder.forked import fork_map
 from builder.model import Archive, Article, Issue, Section, Site
@@ -238,16 +241,10 @@ class _Pages:
 
     def article(self, issue: Issue, article: Article, previous: Article | None, following: Article | None) -> Page:
         def context() -> dict[str, Any]:
-            body = markdown.render(article.body, "../", raw_html=self.archive.site.raw_html)
-            attachments = [(a.title, markdown.relocate(a.url, "../") if a.local else a.url)
-                           for a in article.attachments]
-            body, attachments = _attachments_named_in_text(body, attachments)
-            body, headings = _heading_ids(_notice_parts(body))
-            long = len(headings) >= CONTENTS_HEADINGS or len(_first_words(body, None)) > CONTENTS_CHARACTERS
-            return {"issue": issue, "article": article, "body": body, "attachments": attachments,
-                    "previous": previous, "following": following,
-                    "description": article.summary or _first_words(_FOOTNOTES.sub("", _FOOTNOTE_CALL.sub("", body))),
-                    "contents": _contents(headings) if long and headings else []}
+            text = _article_text(article, self.archive.site.raw_html)
+            return {"issue": issue, "article": article, "body": text.body, "attachments": text.attachments,
+                    "previous": previous, "following": following, "description": text.description,
+                    "contents": text.contents}
 
         return self._page("article.html", routes.article_page(issue.slug, article.slug),
                           [self._digest(issue), self._edition(issue)], context)
@@ -402,6 +399,60 @@ def _notice_parts(body: str) -> str:
             return body[:title.start()] + f'<p class="document-title"><strong>{title.group(1)}</strong></p>' + \
                 body[title.end():]
     return body
+
+
+@dataclass(frozen=True)
+class ArticleText:
+    """What an article's page shows of its text, made from its Markdown alone."""
+
+    body: str  # HTML: headings with ids, a notice's parts marked, attachments the text names linked
+    attachments: list[tuple[str, str]]  # (title, href) of those listed under the text
+    description: str  # its summary, or its first words
+    contents: list[tuple[int, str, str]]  # the contents box of a long article: (level, id, title)
+
+
+# The build cache's kind for `ArticleText`: a rebuild that renders every article page again
+# (a template changed) takes it from there rather than from the Markdown.
+ARTICLE_TEXT = "article text"
+
+
+def _article_text(article: Article, raw_html: bool) -> ArticleText:
+    """The article's `ArticleText`, from the build's cache where an earlier build made it
+    from the same text with the same code (the key says both)."""
+    data = markdown.memoised(ARTICLE_TEXT, _article_text_key(article, raw_html), lambda: _encoded(
+        dataclasses.astuple(_make_article_text(article, raw_html))))
+    body, attachments, description, contents = json.loads(data.decode("utf-8", "surrogatepass"))
+    return ArticleText(body, [(title, href) for title, href in attachments], description,
+                       [(level, anchor, title) for level, anchor, title in contents])
+
+
+def _article_text_key(article: Article, raw_html: bool) -> str:
+    digest = hashlib.sha256(article.body.encode("utf-8", "surrogatepass"))
+    digest.update(_encoded([code_identity(), raw_html, article.summary,
+                            [(a.title, a.url, a.local) for a in article.attachments]]))
+    return digest.hexdigest()
+
+
+def _encoded(value: object) -> bytes:
+    # surrogatepass: a text may hold a lone surrogate (see source/issue_memo.py)
+    return json.dumps(value, ensure_ascii=False).encode("utf-8", "surrogatepass")
+
+
+def _make_article_text(article: Article, raw_html: bool) -> ArticleText:
+    body = markdown.render(article.body, "../", raw_html=raw_html, cached=False)  # kept as part of the text
+    attachments = [(a.title, markdown.relocate(a.url, "../") if a.local else a.url) for a in article.attachments]
+    body, attachments = _attachments_named_in_text(body, attachments)
+    body, headings = _heading_ids(_notice_parts(body))
+    long = len(headings) >= CONTENTS_HEADINGS or len(_first_words(body, None)) > CONTENTS_CHARACTERS
+    return ArticleText(body, attachments,
+                       article.summary or _first_words(_FOOTNOTES.sub("", _FOOTNOTE_CALL.sub("", body))),
+                       _contents(headings) if long and headings else [])
+
+
+def keep_article_text(article: Article, raw_html: bool) -> None:
+    """Within `markdown.memo`: the article's text is still wanted, though its page was not
+    rendered again: the cache keeps it."""
+    markdown.keep_entry(ARTICLE_TEXT, _article_text_key(article, raw_html))
 
 
 def _contents(headings: list[tuple[int, str, str]]) -> list[tuple[int, str, str]]:
