@@ -82,6 +82,8 @@ def toc_entries(pdf: Path) -> list[tuple[str, int]]:
     """(title, page) as the table of contents prints them, wrapped titles joined."""
     text = pdftotext(pdf, 1, 2)
     toc = text[text.index("录") + 1:]
+    # pdftotext reads the column of page numbers apart, each number after its entry's leader
+    toc = re.sub(r"(\.{3,})\s*\n\s*(\d+)\s*\n", r"\1 \2\n", toc)
     entries, pending = [], ""
     for line in toc.splitlines():
         line = line.strip()

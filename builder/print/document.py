@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
@@ -103,10 +105,11 @@ def print_document(archive: Archive, issue: Issue, env: jinja2.Environment) -> P
     # content/ folder); images load from the issue's folder, as ISSUE_URL.
     web = site.base_url + page_url(issue.url_path)
     anchors = article_anchors(issue)
-    bodies = {a.slug: print_body(markdown.render(a.body, web, ids=anchors[a.slug], image_base="",
-                                                 raw_html=site.raw_html))
-              for a in issue.articles}
     attachments = {a.slug: _attachments(a, web) for a in issue.articles}
+    bodies = {a.slug: print_body(markdown.render(a.body, web, ids=anchors[a.slug], image_base="",
+                                                 raw_html=site.raw_html),
+                                 shown={address for _, address in attachments[a.slug]})
+              for a in issue.articles}
     note = markdown.render(issue.note, web, image_base="", raw_html=site.raw_html) if issue.note else ""
     css = env.get_template(PRINT_STYLESHEET).render(site=site, issue=issue)
     # The document's date is the issue's, at midnight where the bulletin is published.
@@ -149,27 +152,93 @@ def _attachments(article: Article, web: str) -> list[tuple[str, str]]:
     return result
 
 
-def print_body(html: str) -> str:
-    """An article's HTML made ready for the page: wide tables span both columns, and
-    footnotes go to the foot of the page that calls them."""
-    if "<table" not in html and 'class="footnote-ref"' not in html:
+def print_body(html: str, shown: Collection[str] = ()) -> str:
+    """An article's HTML made ready for the page: wide tables span both columns,
+    footnotes go to the foot of the page that calls them, and the web address of a link
+    is printed once (a reader of paper cannot click), unless the article prints it
+    already (`shown`: its attachments' addresses)."""
+    if "<table" not in html and 'class="footnote-ref"' not in html and 'href="http' not in html and "<h" not in html:
         return html
     soup = BeautifulSoup(html, "html.parser")
+    _heading_ranks(soup)
     for table in soup.find_all("table", recursive=False):
         _span_if_wide(soup, table)
     for table in soup.find_all("table"):
         _fix_if_long(table)
+        _cells_unbroken(soup, table)
     _page_footnotes(soup)
+    _link_addresses(soup, set(shown))
     return str(soup)
+
+
+# How 公文 and the documents a bulletin reprints number their headings, highest first: the
+# print stylesheet sets each rank its own way, whatever Markdown level the editor gave it.
+HEADING_RANKS = (
+    ("chapter", re.compile(r"^第[一二三四五六七八九十百零〇\d]+[章编部篇]")),
+    ("part", re.compile(r"^第[一二三四五六七八九十百零〇\d]+节")),
+    ("item", re.compile(r"^[一二三四五六七八九十百]+、")),
+    ("subitem", re.compile(r"^[（(][一二三四五六七八九十百]+[)）]")),
+    ("point", re.compile(r"^\d+[.、．](?!\d)")),
+)
+
+
+def _heading_ranks(soup: BeautifulSoup) -> None:
+    for heading in soup.find_all(["h2", "h3", "h4", "h5", "h6"]):
+        text = heading.get_text().strip()
+        rank = next((name for name, pattern in HEADING_RANKS if pattern.match(text)), "plain")
+        heading["class"] = " ".join([*heading.get_attribute_list("class"), f"rank-{rank}"])
+
+
+def _link_addresses(soup: BeautifulSoup, shown: set[str]) -> None:
+    # Each web address the text links without showing it, once: as a note at the foot of
+    # the page, or, where the page's notes would be too many, listed after the text.
+    links = []
+    for link in soup.find_all("a", href=True):
+        address = str(link["href"])
+        if not address.startswith(("http://", "https://")) or address in shown or \
+                "footnote-ref" in link.get_attribute_list("class"):
+            continue
+        shown.add(address)
+        if " ".join(link.get_text().split()) not in (address, address.split("://", 1)[1]):
+            links.append((link, address))
+    if not links:
+        return
+    if len(links) + len(soup.select("span.page-footnote")) <= MAX_PAGE_FOOTNOTES:
+        for link, address in links:
+            note = soup.new_tag("span", attrs={"class": "page-footnote link-address"})
+            note.string = address
+            link.insert_after(note)
+        return
+    listed = soup.new_tag("div", attrs={"class": "link-addresses"})
+    for link, address in links:
+        line = soup.new_tag("p")
+        line.string = f"{' '.join(link.get_text().split())}：{address}"
+        listed.append(line)
+    soup.append(listed)
 
 
 def _span_if_wide(soup: BeautifulSoup, table) -> None:  # noqa: ANN001 (bs4 Tag)
     # WeasyPrint spans only a block that is a direct child of the multi-column box, and
     # not a table itself: the table goes into a spanning wrapper.
+    # So does a table that would not fit a column without breaking its cells into pieces of
+    # a character or two: its cells' longest lines side by side are wider than a column.
     first_row = table.find("tr")
     cells = len(first_row.find_all(["th", "td"])) if first_row else 0
-    if cells >= WIDE_TABLE_COLUMNS:
+    widths: dict[int, float] = {}
+    for row in table.find_all("tr"):
+        for index, cell in enumerate(row.find_all(["th", "td"])):
+            widths[index] = max(widths.get(index, 0), _ems(cell.get_text().strip()) + 1)  # 1 em of padding
+    if cells >= WIDE_TABLE_COLUMNS or sum(widths.values()) > COLUMN_CHARACTERS:
         table.wrap(soup.new_tag("div", attrs={"class": "wide-table"}))
+
+
+# A column of the print edition, in characters of the body's size (the stylesheet's 22).
+COLUMN_CHARACTERS = 22
+
+
+def _ems(text: str) -> float:
+    """The width of a line of `text` in ems of its size, roughly: Latin letters and digits half."""
+    return sum(0.55 if ord(char) < 0x2E80 else 1.0 for char in text)
 
 
 def _fix_if_long(table) -> None:  # noqa: ANN001 (bs4 Tag)
@@ -179,6 +248,27 @@ def _fix_if_long(table) -> None:  # noqa: ANN001 (bs4 Tag)
     # equal width instead, set in a blink.
     if sum(len(cell.get_text()) ** 2 for cell in table.find_all(["th", "td"])) > LONG_CELLS:
         table["class"] = [*table.get("class", []), "long-cells"]
+
+
+# A cell this short (a name, a figure with its unit) is set on one line.
+SHORT_CELL = 8
+# A longer cell of plain text breaks only after its punctuation (北京、天津、河北…): each piece unbroken.
+_PIECES = re.compile(r"[^、，；：,;/\s]+[、，；：,;/\s]*")
+
+
+def _cells_unbroken(soup: BeautifulSoup, table) -> None:  # noqa: ANN001 (bs4 Tag)
+    for cell in table.find_all(["th", "td"]):
+        text = cell.get_text().strip()
+        if 0 < len(text) <= SHORT_CELL and " " not in text:
+            cell["class"] = [*cell.get("class", []), "unbroken"]
+        elif text and all(isinstance(child, NavigableString) for child in cell.contents):
+            pieces = _PIECES.findall(text)
+            if len(pieces) > 1 and all(len(piece) <= SHORT_CELL for piece in pieces):
+                cell.clear()
+                for piece in pieces:
+                    span = soup.new_tag("span", attrs={"class": "unbroken"})
+                    span.string = piece
+                    cell.append(span)
 
 
 def _page_footnotes(soup: BeautifulSoup) -> None:

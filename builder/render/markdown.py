@@ -136,10 +136,22 @@ def _code() -> str:
     return digest.hexdigest()
 
 
+# A title inside a title is marked 〈〉 within 《》; typed <> (or ＜＞) there, it becomes so:
+# 《关于印发<循环发展引领行动>的通知》 -> 《关于印发〈循环发展引领行动〉的通知》.
+_TITLE = re.compile(r"《[^《》`\n]*》")
+_INNER_TITLE = re.compile(rf"[<＜]([^<>＜＞/=\"'\n]*[{CJK_CLASS}][^<>＜＞/=\"'\n]*)[>＞]")
+
+
+def nested_titles(text: str) -> str:
+    if "《" not in text or not ("<" in text or "＜" in text):
+        return text
+    return _TITLE.sub(lambda title: _INNER_TITLE.sub(r"〈\1〉", title.group()), text)
+
+
 def _convert(text: str, base: str | None, ids: str, image_base: str | None, raw_html: bool) -> str:
     md = _converter(base, ids, image_base, raw_html)
     try:
-        return sanitize.clean(md.convert(text))
+        return sanitize.clean(md.convert(nested_titles(text)))
     finally:
         md.reset()  # footnotes, references and HTML kept aside by one text are not the next one's
 

@@ -6,6 +6,9 @@ editor is told and decides. `newsletter check` runs them; a build does not."""
 
 from __future__ import annotations
 
+import re
+
+from builder.chinese import CJK_CLASS
 from builder.errors import ContentError
 from builder.model import Archive, Issue
 from builder.routes import ISSUE_FILE
@@ -14,7 +17,7 @@ from builder.routes import ISSUE_FILE
 def site_findings(archive: Archive) -> list[ContentError]:
     issues = sorted(archive.issues, key=lambda issue: (issue.year, issue.number))
     return [*_numbering(issues), *_totals(archive.issues), *_dates(archive.issues), *_empty_sections(archive),
-            *_repeated_titles(archive.issues)]
+            *_repeated_titles(archive.issues), *_half_width_punctuation(archive.issues)]
 
 
 def _numbering(issues: list[Issue]) -> list[ContentError]:
@@ -83,4 +86,30 @@ def _repeated_titles(issues: tuple[Issue, ...]) -> list[ContentError]:
                                           article.line("title"), "if it is the same article, remove one; "
                                           "if not, tell them apart in their titles"))
             first.setdefault(title, (issue, article.path.name))
+    return found
+
+
+# Half-width , : ; ? between Chinese characters, ( after one, ) before one (欧盟(EU)表示): the
+# print edition sets them as Latin punctuation, narrow and low, among 汉字.
+_HALF_WIDTH = re.compile(rf"(?<=[{CJK_CLASS}])[,:;?](?=[{CJK_CLASS}])|(?<=[{CJK_CLASS}])\(|\)(?=[{CJK_CLASS}])")
+_FULL_WIDTH = {",": "，", ":": "：", ";": "；", "?": "？", "(": "（", ")": "）"}
+_CODE = re.compile(r"`[^`\n]*`")
+
+
+def _half_width_punctuation(issues: tuple[Issue, ...]) -> list[ContentError]:
+    found = []
+    for issue in issues:
+        for article in issue.articles:
+            fenced = False
+            for number, line in enumerate(article.body.split("\n")):
+                if line.lstrip().startswith(("```", "~~~")):
+                    fenced = not fenced
+                if fenced or line.startswith(("    ", "\t")):
+                    continue
+                marks = [match.group() for match in _HALF_WIDTH.finditer(_CODE.sub("", line))]
+                if marks:
+                    found.append(ContentError(article.path, "half-width " + " ".join(dict.fromkeys(marks))
+                                              + " among Chinese characters", article.body_line + number,
+                                              "type " + " ".join(dict.fromkeys(_FULL_WIDTH[mark] for mark in marks))
+                                              + " instead (full width), as Chinese text is set"))
     return found

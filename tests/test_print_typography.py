@@ -1,0 +1,243 @@
+"""The print edition set as a typesetter sets a bulletin (issue 14), read back from the PDF:
+the sample issue measured as `bench/typography.py` measures it, and small fixtures for
+each rule."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pymupdf
+import pytest
+from conftest import ROOT, article, write
+from typography import measure
+
+from builder.cli import main
+
+BODY = 10.5  # pt, the body's size
+PITCH = 10.5 * 1.45  # pt, its line pitch
+
+
+def build(site: Path) -> Path:
+    """The site built; its folder of PDFs."""
+    assert main(["build", "--site", str(site)]) == 0
+    return site / "output" / "pdf"
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory) -> Path:
+    site = tmp_path_factory.mktemp("sample")
+    shutil.copy(ROOT / "site.yaml", site / "site.yaml")
+    shutil.copytree(ROOT / "content", site / "content")
+    build(site)
+    return site
+
+
+@pytest.fixture(scope="module")
+def sample_pdf(sample) -> Path:
+    return sample / "output" / "pdf" / "2017-18.pdf"
+
+
+@pytest.fixture(scope="module")
+def measured(sample_pdf):
+    return measure(sample_pdf)
+
+
+def test_every_pair_of_full_width_marks_is_compressed(measured):
+    assert measured.pairs >= 150  # the sample has some 180 (”） 。（ 》（ ）、 …)
+    assert measured.uncompressed == []
+
+
+def spans(page: pymupdf.Page) -> list[dict]:
+    return [span for block in page.get_text("dict")["blocks"] for line in block.get("lines", [])
+            for span in line["spans"] if span["text"].strip()]
+
+
+def test_the_running_head_names_the_section_at_the_top_of_each_page(sample_pdf):
+    document = pymupdf.open(sample_pdf)
+    # Where each section starts: its bookmark (level 1), the contents' aside.
+    starts = [(entry[2], entry[3]["to"].y) for entry in document.get_toc(simple=False)
+              if entry[0] == 1 and entry[1].startswith("【")]
+    names = [entry[1] for entry in document.get_toc(simple=False) if entry[0] == 1 and entry[1].startswith("【")]
+    assert len(starts) == 5
+    checked = 0
+    for number in range(2, document.page_count + 1):
+        page = document[number - 1]
+        head = "".join(span["text"] for span in spans(page)
+                       if span["bbox"][1] < 66 and span["bbox"][0] > page.rect.width / 2).strip()
+        top = min(span["bbox"][1] for span in spans(page) if span["bbox"][1] > 66)
+        # The section the page's text starts in: the last to start before it, or one that opens the page.
+        current = [name for name, (first, y) in zip(names, starts)
+                   if first < number or (first == number and y <= top + 4)]
+        assert head == current[-1], f"page {number}: the head says {head}, the text is in {current[-1]}"
+        checked += 1
+    assert checked == document.page_count - 1
+
+
+def horizontal_rules(page: pymupdf.Page) -> list[pymupdf.Rect]:
+    """The horizontal rules drawn on the page, each as a thin rectangle: a border drawn as
+    two rectangles filled even-odd (WeasyPrint's way) gives its top and bottom bands."""
+    found = []
+    for drawing in page.get_drawings():
+        rects = [item[1] for item in drawing["items"] if item[0] == "re"]
+        if len(rects) == 2:
+            first, second = rects
+            x0, x1 = min(first.x0, second.x0), max(first.x1, second.x1)
+            bands = [pymupdf.Rect(x0, min(first.y0, second.y0), x1, max(first.y0, second.y0)),
+                     pymupdf.Rect(x0, min(first.y1, second.y1), x1, max(first.y1, second.y1))]
+        else:
+            bands = rects
+        for item in drawing["items"]:  # a collapsed table border: a stroked line per cell
+            if item[0] == "l" and abs(item[1].y - item[2].y) < 0.01:
+                half = (drawing.get("width") or 1) / 2
+                bands.append(pymupdf.Rect(min(item[1].x, item[2].x), item[1].y - half,
+                                          max(item[1].x, item[2].x), item[1].y + half))
+        found += [band for band in bands if 0.1 < band.height < 1.5]
+    merged: list[pymupdf.Rect] = []  # the pieces of one rule (one per cell) joined
+    for band in sorted(found, key=lambda band: (round(band.y0, 1), band.x0)):
+        if merged and abs(merged[-1].y0 - band.y0) < 0.05 and band.x0 <= merged[-1].x1 + 0.5:
+            merged[-1] = merged[-1] | band
+        elif not any(abs(rule.y0 - band.y0) < 0.05 and abs(rule.x0 - band.x0) < 0.5 for rule in merged):
+            merged.append(band)
+    return [rule for rule in merged if rule.width > 40]
+
+
+def test_the_running_head_stands_on_one_rule(sample_pdf):
+    page = pymupdf.open(sample_pdf)[1]
+    rules = [rule for rule in horizontal_rules(page) if rule.y1 < 90]
+    assert len(rules) == 1, rules
+    body = [span["bbox"] for span in spans(page) if span["bbox"][1] > 90]
+    left, right = min(box[0] for box in body), max(box[2] for box in body)
+    assert abs(rules[0].x0 - left) < 2 and abs(rules[0].x1 - right) < 2  # across the text's width
+
+
+def test_the_columns_are_a_whole_number_of_characters_wide(sample_pdf):
+    page = pymupdf.open(sample_pdf)[5]
+    mid = page.rect.width / 2
+    lefts = sorted({round(span["bbox"][0], 1) for span in spans(page) if span["size"] == BODY and span["bbox"][0] < mid})
+    rights = [span["bbox"][2] for span in spans(page) if span["size"] == BODY and span["bbox"][2] < mid]
+    width = max(rights) - lefts[0]
+    assert width == pytest.approx(22 * BODY, abs=0.6)  # 22 characters, not 22.4
+
+
+def test_a_long_entry_of_the_contents_hangs_and_keeps_its_number_on_its_last_line(sample_pdf):
+    page = pymupdf.open(sample_pdf)[0]
+    rows: list[list[dict]] = []  # the contents' lines: their spans, by baseline (within 2 pt)
+    for span in sorted((s for s in spans(page) if 9.5 <= s["size"] <= 10.2), key=lambda s: s["origin"][1]):
+        if rows and abs(rows[-1][0]["origin"][1] - span["origin"][1]) < 2:
+            rows[-1].append(span)
+        else:
+            rows.append([span])
+    lines = [(min(s["bbox"][0] for s in row), max(s["bbox"][2] for s in row),
+              "".join(s["text"] for s in sorted(row, key=lambda s: s["bbox"][0]))) for row in rows]
+    left = min(x0 for x0, _, _ in lines)
+    right = max(x1 for _, x1, _ in lines)
+    numbers = [x1 for _, x1, text in lines if text.rstrip()[-1:].isdigit()]
+    assert len(numbers) == 25 and max(numbers) - min(numbers) < 0.5  # one column of page numbers
+    unfinished = [(x0, x1, text) for x0, x1, text in lines if not text.rstrip()[-1:].isdigit()]
+    assert unfinished, "no entry of the sample's contents wraps: the test has nothing to look at"
+    for _, x1, text in unfinished:  # a line that is not an entry's last stops short of the numbers
+        assert x1 < right - 10, text
+    for x0, _, text in lines:
+        if x0 > left + 5:  # a continuation: under the first line's text, 1 em in
+            assert x0 == pytest.approx(left + 10, abs=1), text
+    continued = [text for x0, _, text in lines if x0 > left + 5]
+    assert len(continued) == len(unfinished)
+    assert all(text.rstrip()[-1:].isdigit() and "..." in text for text in continued)  # leader and number
+
+
+def test_the_title_in_a_title_is_marked_with_angle_brackets_in_both_editions(sample, sample_pdf):
+    expected = "《关于印发〈循环发展引领行动〉的通知》"
+    page = (sample / "output/issues/2017-18/policy-2/index.html").read_text(encoding="utf-8")
+    assert expected in page
+    text = subprocess.run(["pdftotext", str(sample_pdf), "-"], capture_output=True, text=True).stdout
+    assert expected in "".join(text.split())
+
+
+# --- fixtures -------------------------------------------------------------------------
+
+
+def page_with(pdf: Path, text: str) -> pymupdf.Page:
+    return next(page for page in pymupdf.open(pdf) if text in page.get_text())
+
+
+def one_article(site: Path, body: str) -> Path:
+    """The fixture site with its first issue holding this one article; the issue's folder."""
+    folder = next(p for p in sorted((site / "content" / "issues").iterdir()) if p.is_dir())
+    for old in folder.glob("*.md"):
+        old.unlink()
+    write(folder / "01-only.md", article(title="一篇", date="2017-01-05", body=body))
+    return folder
+
+
+LONG = "各地区、各部门要切实加强组织领导，明确责任分工，认真抓好贯彻落实。" * 3
+
+
+def test_a_web_address_is_printed_once_at_the_foot_of_the_page_and_links_in_the_text_colour(site, newsletter):
+    folder = one_article(site, f"据[国家发展改革委](https://www.ndrc.gov.cn/xxgk/)消息，{LONG}\n\n"
+                      f"再见[该委网站](https://www.ndrc.gov.cn/xxgk/)。{LONG}\n\n"
+                      "网址 https://www.ccchina.org.cn/ 如上。")
+    pdf = build(site) / f"{folder.name}.pdf"
+    document = pymupdf.open(pdf)
+    found = [(number, span) for number, page in enumerate(document) for span in spans(page)
+             if "ndrc.gov.cn" in span["text"]]
+    assert len(found) == 1  # once
+    _, note = found[0]
+    assert note["size"] < BODY  # a note's size, at the foot of the page
+    assert note["bbox"][1] > document[found[0][0]].rect.height * 0.7
+    body_colour = next(span["color"] for span in spans(document[found[0][0]]) if "各地区" in span["text"])
+    link = next(span for page in document for span in spans(page) if "国家发展改革委" in span["text"])
+    assert link["color"] == body_colour
+    text = "".join(subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout.split())
+    assert text.count("ccchina.org.cn") == 1  # shown in the text already: no note
+
+
+def test_headings_are_set_by_their_rank(site, newsletter):
+    paragraph = "本章规定了认证的基本要求，适用于各类认证机构。" * 4
+    folder = one_article(site, f"## 第一章 总则\n\n{paragraph}\n\n### 第一节 范围\n\n{paragraph}\n\n"
+                      f"#### 一、基本要求\n\n{paragraph}\n\n#### （一）认证范围\n\n{paragraph}")
+    page = page_with(build(site) / f"{folder.name}.pdf", "第一节")
+    by_text = {span["text"].strip(): span for span in spans(page)}
+    chapter, part, item, subitem = (by_text[k] for k in ("第一章 总则", "第一节 范围", "一、基本要求", "（一）认证范围"))
+    mid = page.rect.width / 2
+    body = [span["bbox"][0] for span in spans(page) if span["size"] == BODY]
+    lefts = (min(x for x in body if x < mid), min(x for x in body if x > mid))
+
+    def column_left(span: dict) -> float:
+        return lefts[span["bbox"][0] > mid]
+
+    assert chapter["size"] > BODY and "Sans" in chapter["font"]
+    assert part["size"] == BODY and "Sans" in part["font"]
+    assert "Sans" in item["font"] and "Sans" in subitem["font"] and "Bold" in subitem["font"]
+    for centred in (chapter, part):
+        middle = (centred["bbox"][0] + centred["bbox"][2]) / 2
+        assert middle == pytest.approx(column_left(centred) + 11 * BODY, abs=3)
+    for indented in (item, subitem):
+        assert indented["bbox"][0] == pytest.approx(column_left(indented) + 2 * BODY, abs=1.5)
+
+
+def test_a_table_is_a_three_line_table_and_never_breaks_a_name(site, newsletter):
+    rows = "\n".join(f"| 北京、天津、河北、上海、江苏、浙江、山东、广东{n} | {n}% |" for n in range(4))
+    folder = one_article(site, f"{LONG}\n\n| 省（区、市） | 下降目标 |\n| --- | --- |\n{rows}\n\n{LONG}")
+    pdf = build(site) / f"{folder.name}.pdf"
+    page = page_with(pdf, "下降目标")
+    table = [span["bbox"] for span in spans(page) if "北京" in span["text"] or "下降目标" in span["text"]]
+    top, bottom = min(box[1] for box in table), max(box[3] for box in table)
+    rules = [rule for rule in horizontal_rules(page) if top - 8 < rule.y0 < bottom + 8]
+    assert len(rules) == 3, rules  # above, under the header, below; none between rows
+    assert rules[0].height > rules[1].height < rules[2].height  # heavy, thin, heavy
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True).stdout
+    for line in text.splitlines():
+        for name in ("北京", "天津", "河北", "上海", "江苏", "浙江", "山东", "广东"):
+            assert not line.rstrip().endswith(name[0]), line  # 江/苏
+
+
+def test_check_warns_of_half_width_punctuation_among_chinese_characters_at_its_line(site, newsletter):
+    folder = one_article(site, "第一段。\n\n欧盟(EU)表示,将继续推进。\n\n网址 https://example.org/a?b=c 与 Python3: 无妨。")
+    run = newsletter("check", "--site", site)
+    said = [line for line in run.out.splitlines() + run.err.splitlines() if "half-width" in line]
+    assert len(said) == 1, run.out + run.err
+    assert f"{folder.name}/01-only.md:" in said[0] and "( ) ," in said[0]
+    line = int(said[0].split("01-only.md:")[1].split(":")[0])
+    assert (folder / "01-only.md").read_text(encoding="utf-8").splitlines()[line - 1].startswith("欧盟(EU)")
