@@ -146,7 +146,9 @@ def test_metadata_comes_from_the_issue(sample_pdf):
 
 
 def test_size(sample_pdf):
-    assert sample_pdf.stat().st_size < 1_000_000
+    # Under 1 MB untagged (0.92 MB); the tags of PDF/UA (pdf.variant's default: some 5,300
+    # structure elements, a line each, and their marked content) add about 125 kB.
+    assert sample_pdf.stat().st_size < 1_100_000
 
 
 def test_lines_are_flush(sample_pdf):

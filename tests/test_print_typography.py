@@ -241,3 +241,111 @@ def test_check_warns_of_half_width_punctuation_among_chinese_characters_at_its_l
     assert f"{folder.name}/01-only.md:" in said[0] and "( ) ," in said[0]
     line = int(said[0].split("01-only.md:")[1].split(":")[0])
     assert (folder / "01-only.md").read_text(encoding="utf-8").splitlines()[line - 1].startswith("欧盟(EU)")
+
+
+# --- the tagged PDF ----------------------------------------------------------------------
+
+
+def structure(pdf: Path) -> tuple[dict, list[tuple[int, str, str]]]:
+    """The PDF's catalogue and its tag tree, depth first: (depth, tag, alt text), read with pypdf."""
+    from pypdf import PdfReader
+    from pypdf.generic import ArrayObject, DictionaryObject
+
+    root = PdfReader(pdf).trailer["/Root"]
+    found: list[tuple[int, str, str]] = []
+
+    def walk(element, depth: int) -> None:  # noqa: ANN001 (pypdf's objects)
+        element = element.get_object()
+        if not isinstance(element, DictionaryObject) or "/S" not in element:
+            return
+        found.append((depth, str(element["/S"]), str(element.get("/Alt", ""))))
+        kids = element.get("/K")
+        kids = kids.get_object() if kids is not None else []
+        for kid in kids if isinstance(kids, ArrayObject) else [kids]:
+            walk(kid, depth + 1)
+
+    if "/StructTreeRoot" in root:
+        kids = root["/StructTreeRoot"].get_object()["/K"].get_object()
+        for kid in kids if isinstance(kids, ArrayObject) else [kids]:
+            walk(kid, 0)
+    return root, found
+
+
+def test_the_print_edition_is_a_tagged_pdf_ua_in_chinese(sample_pdf, measured):
+    root, tags = structure(sample_pdf)
+    assert root["/Lang"] == "zh-CN" and root["/MarkInfo"]["/Marked"]
+    xmp = root["/Metadata"].get_object().get_data().decode()
+    assert "pdfuaid:part" in xmp and "节能减排信息动态" in xmp
+    kinds = [tag for _, tag, _ in tags]
+    assert kinds[0] == "/Document"
+    # The masthead's title first, then the contents (a list of 25 entries, each a link),
+    # then the five sections' markers and the 25 articles' titles, in the order they print.
+    assert kinds.index("/H1") < kinds.index("/L") < kinds.index("/Table")
+    assert kinds.count("/Link") >= 25
+    headings = [tag for tag in kinds if tag in ("/H2", "/H3")]
+    assert len(headings) >= 1 + 5 + 25  # 目录, the sections, the articles
+    # reading-2's table: a header row of two cells, five rows of two.
+    assert kinds.count("/TH") == 2 and kinds.count("/TD") == 10
+    assert kinds.count("/P") > 400
+
+
+def test_a_picture_is_tagged_as_a_figure_with_its_alt_text(site, newsletter):
+    picture = next(p for p in sorted((site / "content/issues").glob("*/images/*")) if p.suffix == ".png")
+    folder = one_article(site, f"{LONG}\n\n![四川省碳排放总量示意图](images/{picture.name})\n\n{LONG}")
+    if picture.parent.parent != folder:
+        (folder / "images").mkdir(exist_ok=True)
+        shutil.copy(picture, folder / "images" / picture.name)
+    _, tags = structure(build(site) / f"{folder.name}.pdf")
+    assert ("/Figure", "四川省碳排放总量示意图") in [(tag, alt) for _, tag, alt in tags]
+
+
+@pytest.mark.parametrize(("variant", "says"), [("pdf/a-3a", 'pdfaid:part="3" pdfaid:conformance="A"'),
+                                               ("pdf/a-2b", 'pdfaid:part="2" pdfaid:conformance="B"'),
+                                               ("none", None)])
+def test_the_pdf_standard_is_a_setting_of_site_yaml(site, newsletter, variant, says):
+    yaml = site / "site.yaml"
+    text = yaml.read_text(encoding="utf-8")
+    yaml.write_text(text.replace("pdf:\n", f"pdf:\n  variant: {variant}\n") if "pdf:\n" in text
+                    else text + f"pdf:\n  variant: {variant}\n", encoding="utf-8")
+    pdf = next(build(site).glob("*.pdf"))
+    root, tags = structure(pdf)
+    xmp = root["/Metadata"].get_object().get_data().decode() if "/Metadata" in root else ""
+    if says is None:
+        assert tags == [] and "pdfaid" not in xmp and "pdfuaid" not in xmp
+    else:
+        assert says in xmp
+        assert bool(tags) == variant.endswith("a")  # A-…a is tagged, …b is not
+
+
+def test_an_unknown_pdf_standard_is_an_error_at_its_line(site, newsletter):
+    yaml = site / "site.yaml"
+    text = yaml.read_text(encoding="utf-8")
+    yaml.write_text(text + "pdf:\n  variant: pdf/x-4\n" if "pdf:\n" not in text
+                    else text.replace("pdf:\n", "pdf:\n  variant: pdf/x-4\n"), encoding="utf-8")
+    run = newsletter("build", "--site", site)
+    assert run.code != 0
+    assert "pdf.variant 'pdf/x-4' is not known" in run.err and "site.yaml:" in run.err and "pdf/ua-1" in run.err
+
+
+def test_a_title_in_a_title_is_marked_in_the_text_and_never_in_code():
+    from builder.render.markdown import render
+
+    html = render("《关于印发<循环发展引领行动>的通知》与《a<b>c》。\n\n`《a<中>》`\n\n```\n《x<中>》\n```\n")
+    assert "《关于印发〈循环发展引领行动〉的通知》" in html
+    assert "《a&lt;b&gt;c》" in html  # no Chinese inside: not a title, left as typed
+    assert "《a&lt;中&gt;》" in html and "《x&lt;中&gt;》" in html  # code is as typed
+
+
+def test_a_link_in_a_note_or_a_heading_gets_no_note_of_its_own_and_a_cell_keeps_its_text():
+    from builder.print.document import print_body
+
+    html = ('<h2><a href="https://a.example/">标题</a></h2>'
+            '<p>正文<sup id="fnref:1"><a class="footnote-ref" href="#fn:1">1</a></sup></p>'
+            '<div class="footnote"><ol><li id="fn:1"><p>见<a href="HTTPS://B.EXAMPLE/">网站</a>。'
+            '<a class="footnote-backref" href="#fnref:1">↩</a></p></li></ol></div>'
+            '<p>又见<a href="HTTPS://C.EXAMPLE/">此处</a>。</p>'
+            '<table><tr><td>、北京、天津、河北、上海、江苏、浙江、山东、广东</td><td>1</td></tr></table>')
+    out = print_body(html)
+    assert out.count('class="page-footnote') == 2  # the note, and C's address; none for A or B
+    assert "HTTPS://C.EXAMPLE/</span>" in out and "a.example/</span>" not in out
+    assert "、北京、天津" in out.replace('<span class="unbroken">', "").replace("</span>", "")

@@ -237,3 +237,15 @@ def test_consecutive_marks_take_one_and_a_half_em_on_every_line(tmp_path, align)
                     assert lefts[i + 1] - lefts[i] == pytest.approx(10.5 / 2, abs=0.2), (width, text)
                     checked += 1
         assert checked >= 15  # all but those a line break parts
+
+
+@pytest.mark.parametrize("align", ["right", "justify", "left"])
+def test_a_pair_that_a_line_break_parts_is_set_full_width_and_stays_in_the_column(tmp_path, align):
+    # 6 em: 中中中中中。 fills the first line; （ starts the next. Were 。 measured half width
+    # (as in the longer text where it meets （), the line would be set half an em short
+    # and 。, drawn full width, would stand out of the column.
+    rows = lines(render(tmp_path, f'<p style="width: 63pt; text-align: {align}; text-indent: 0">中中中中中。（中中</p>'))
+    assert [text for _, _, text in rows] == ["中中中中中。", "（中中"]
+    left = 10 / 25.4 * 72  # the page's margin
+    x0, x1, _ = rows[0]
+    assert x0 == pytest.approx(left, abs=0.3) and x1 == pytest.approx(left + 63, abs=0.3)

@@ -48,17 +48,18 @@ class PrintDocument:
     folder: str  # the issue's folder; the HTML sees it as ISSUE_URL
     images: tuple[tuple[str, str], ...]  # (path, sha256) of the images the HTML may load
     files: tuple[str, ...] = ()  # every file of the issue that WeasyPrint may read (images, attachments)
+    variant: str = "pdf/ua-1"  # site.yaml pdf.variant: the PDF's standard, or "none"
 
     @property
     def digest(self) -> str:
         """Names the PDF: same digest, same bytes. The folder's place on disk is left out."""
-        return _hash(self.html, renderer(), *(f"{p}={d}" for p, d in self.images))
+        return _hash(self.html, self.variant, renderer(), *(f"{p}={d}" for p, d in self.images))
 
     @property
     def identifier(self) -> bytes:
         """The PDF's /ID: from the content alone, not the clock nor the code that set it,
         so a rebuild of the same issue is the same file."""
-        return _hash(self.html, *(f"{p}={d}" for p, d in self.images))[:32].encode("ascii")
+        return _hash(self.html, self.variant, *(f"{p}={d}" for p, d in self.images))[:32].encode("ascii")
 
 
 def _hash(*parts: str) -> str:
@@ -119,7 +120,7 @@ def print_document(archive: Archive, issue: Issue, env: jinja2.Environment) -> P
         attachments=attachments, note=note, stylesheet=css, published=published)
     images = tuple((name, files.sha256(issue.folder / name)) for name in issue.files
                    if Path(name).suffix.lower() in IMAGE_SUFFIXES)
-    return PrintDocument(issue.slug, html, str(issue.folder.resolve()), images, issue.files)
+    return PrintDocument(issue.slug, html, str(issue.folder.resolve()), images, issue.files, site.pdf.variant)
 
 
 def print_limits(issue: Issue) -> list[ContentError]:
@@ -195,9 +196,11 @@ def _link_addresses(soup: BeautifulSoup, shown: set[str]) -> None:
     links = []
     for link in soup.find_all("a", href=True):
         address = str(link["href"])
-        if not address.startswith(("http://", "https://")) or address in shown or \
-                "footnote-ref" in link.get_attribute_list("class"):
-            continue
+        if not address.lower().startswith(("http://", "https://")) or address in shown or \
+                "footnote-ref" in link.get_attribute_list("class") or \
+                link.find_parent(["h1", "h2", "h3", "h4", "h5", "h6"]) is not None or \
+                link.find_parent(class_=["page-footnote", "footnote"]) is not None:
+            continue  # a note inside a note or a heading would be numbered out of turn
         shown.add(address)
         if " ".join(link.get_text().split()) not in (address, address.split("://", 1)[1]):
             links.append((link, address))
@@ -221,19 +224,21 @@ def _span_if_wide(soup: BeautifulSoup, table) -> None:  # noqa: ANN001 (bs4 Tag)
     # WeasyPrint spans only a block that is a direct child of the multi-column box, and
     # not a table itself: the table goes into a spanning wrapper.
     # So does a table that would not fit a column without breaking its cells into pieces of
-    # a character or two: its cells' longest lines side by side are wider than a column.
+    # a character or two: the text of its widest cells side by side is wider than a column.
     first_row = table.find("tr")
     cells = len(first_row.find_all(["th", "td"])) if first_row else 0
     widths: dict[int, float] = {}
     for row in table.find_all("tr"):
         for index, cell in enumerate(row.find_all(["th", "td"])):
             widths[index] = max(widths.get(index, 0), _ems(cell.get_text().strip()) + 1)  # 1 em of padding
-    if cells >= WIDE_TABLE_COLUMNS or sum(widths.values()) > COLUMN_CHARACTERS:
+    if cells >= WIDE_TABLE_COLUMNS or sum(widths.values()) * TABLE_SIZE > COLUMN_CHARACTERS:
         table.wrap(soup.new_tag("div", attrs={"class": "wide-table"}))
 
 
-# A column of the print edition, in characters of the body's size (the stylesheet's 22).
+# A column of the print edition in two columns, in characters of the body's size (the
+# stylesheet's 22 of 10.5pt), and a table's text size against the body's (9pt).
 COLUMN_CHARACTERS = 22
+TABLE_SIZE = 9 / 10.5
 
 
 def _ems(text: str) -> float:
@@ -263,7 +268,7 @@ def _cells_unbroken(soup: BeautifulSoup, table) -> None:  # noqa: ANN001 (bs4 Ta
             cell["class"] = [*cell.get("class", []), "unbroken"]
         elif text and all(isinstance(child, NavigableString) for child in cell.contents):
             pieces = _PIECES.findall(text)
-            if len(pieces) > 1 and all(len(piece) <= SHORT_CELL for piece in pieces):
+            if len(pieces) > 1 and "".join(pieces) == text and all(len(piece) <= SHORT_CELL for piece in pieces):
                 cell.clear()
                 for piece in pieces:
                     span = soup.new_tag("span", attrs={"class": "unbroken"})

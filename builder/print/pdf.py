@@ -43,8 +43,11 @@ def render_pdf(document: PrintDocument) -> RenderedPdf:
             html = weasyprint.HTML(string=document.html, base_url=ISSUE_URL,
                                    url_fetcher=_local_fetcher(document))
             rendered = html.render()
+            # Tagged (PDF/UA, PDF/A-…a): headings, paragraphs, lists, tables and figures in
+            # the document's order, so a screen reader reads the two columns one after the other.
             pdf = rendered.write_pdf(
                 pdf_identifier=document.identifier,
+                pdf_variant=None if document.variant == "none" else document.variant,
             )
             overflows = find_overflows(rendered.pages)
     finally:

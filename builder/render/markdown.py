@@ -137,15 +137,27 @@ def _code() -> str:
 
 
 # A title inside a title is marked 〈〉 within 《》; typed <> (or ＜＞) there, it becomes so:
-# 《关于印发<循环发展引领行动>的通知》 -> 《关于印发〈循环发展引领行动〉的通知》.
+# 《关于印发<循环发展引领行动>的通知》 -> 《关于印发〈循环发展引领行动〉的通知》. Not in code.
 _TITLE = re.compile(r"《[^《》`\n]*》")
-_INNER_TITLE = re.compile(rf"[<＜]([^<>＜＞/=\"'\n]*[{CJK_CLASS}][^<>＜＞/=\"'\n]*)[>＞]")
+_INNER_TITLE = re.compile(r"[<＜]([^<>＜＞/=\"'\n]*)[>＞]")
+_HAS_CJK = re.compile(f"[{CJK_CLASS}]")
+_CODE = re.compile(r"^(```|~~~).*?^\1|`[^`\n]*`|^(?: {4}|\t).*?$", re.S | re.M)
 
 
 def nested_titles(text: str) -> str:
     if "《" not in text or not ("<" in text or "＜" in text):
         return text
-    return _TITLE.sub(lambda title: _INNER_TITLE.sub(r"〈\1〉", title.group()), text)
+    parts = []
+    done = 0
+    for code in _CODE.finditer(text):
+        parts += [_TITLE.sub(_inner_titles, text[done:code.start()]), code.group()]
+        done = code.end()
+    return "".join([*parts, _TITLE.sub(_inner_titles, text[done:])])
+
+
+def _inner_titles(title: re.Match[str]) -> str:
+    return _INNER_TITLE.sub(lambda inner: f"〈{inner.group(1)}〉" if _HAS_CJK.search(inner.group(1)) else inner.group(),
+                            title.group())
 
 
 def _convert(text: str, base: str | None, ids: str, image_base: str | None, raw_html: bool) -> str:

@@ -45,7 +45,11 @@ PDF_FIELDS = {
     "closing": Field("texts"),
     "latin_spacing": Field("text"),
     "line_end_punctuation": Field("text"),
+    "variant": Field("text"),
 }
+# The PDF standards WeasyPrint writes that the print edition offers (its fonts are embedded,
+# its colours sRGB); "none": a plain, untagged PDF.
+PDF_VARIANTS = ("pdf/ua-1", "pdf/a-3a", "pdf/a-2a", "pdf/a-3b", "pdf/a-2b", "pdf/a-3u", "pdf/a-2u", "none")
 # The pdf settings that take one of a few words: (the words, what to write instead).
 PDF_CHOICES = {
     "page_number": (("dashes", "total"), "use 'dashes' for — 3 — or 'total' for 第 3 页 共 51 页"),
@@ -53,6 +57,8 @@ PDF_CHOICES = {
                       "use 'quarter' for a quarter em between Chinese and Latin letters or digits, or 'none'"),
     "line_end_punctuation": (("full", "half"),
                              "use 'half' to set a closing mark at the end of a line half width, or 'full'"),
+    "variant": (PDF_VARIANTS, "use 'pdf/ua-1' (tagged for screen readers), 'pdf/a-3a' or 'pdf/a-2a' (archival "
+                "and tagged), 'pdf/a-3b', 'pdf/a-2b', 'pdf/a-3u', 'pdf/a-2u' (archival), or 'none'"),
 }
 FEED_FIELDS = {"issues": Field("int", least=1, most=1000)}
 ARCHIVE_FIELDS = {"per_page": Field("int", least=1, most=1000)}

@@ -100,11 +100,13 @@ def _half_width_punctuation(issues: tuple[Issue, ...]) -> list[ContentError]:
     found = []
     for issue in issues:
         for article in issue.articles:
-            fenced = False
+            fence = ""  # the fence of the code block the line is in
             for number, line in enumerate(article.body.split("\n")):
-                if line.lstrip().startswith(("```", "~~~")):
-                    fenced = not fenced
-                if fenced or line.startswith(("    ", "\t")):
+                marker = line.lstrip()[:3]
+                if marker in ("```", "~~~") and fence in ("", marker):
+                    fence = "" if fence else marker
+                    continue
+                if fence or line.startswith(("    ", "\t")):
                     continue
                 marks = [match.group() for match in _HALF_WIDTH.finditer(_CODE.sub("", line))]
                 if marks:

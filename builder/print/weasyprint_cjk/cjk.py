@@ -91,11 +91,6 @@ def compressed_marks(text):
     return tuple(found)
 
 
-def beside_a_mark(text, i):
-    """Whether text[i] is a full-width mark that meets another (their blank is shared already)."""
-    return text[i] in MARKS and ((i > 0 and text[i - 1] in MARKS) or (i + 1 < len(text) and text[i + 1] in MARKS))
-
-
 def opportunities(text):
     """Indexes i such that the gap after text[i] may be widened."""
     return [i for i, _ in gaps(text)]

@@ -45,8 +45,8 @@ from builder.print.weasyprint_cjk.cjk import (
     SPACES,
     SQUEEZE_LEFT,
     SQUEEZE_RIGHT,
-    beside_a_mark,
     byte_offsets,
+    compressed_marks,
     gap_kind,
     gaps,
     gaps_by_kind,
@@ -106,10 +106,13 @@ def _tag_layout(box, char_extras):
 
 def _squeeze_plan(context, style, text, excess):
     """{char_index: -amount} taking ``excess`` from the blank halves of the
-    fullwidth marks of ``text`` (`plan.squeeze_plan`), or None. Two marks in a row
-    shared their blank already (`cjk.compressed_marks`): they give no more."""
-    halves = [(None, 0) if beside_a_mark(text, i) else blank_half(context, style, char)
-              for i, char in enumerate(text)]
+    fullwidth marks of ``text`` (`plan.squeeze_plan`), or None. A mark halved where it
+    meets another (`cjk.compressed_marks`) has no blank left to give, nor has an opening
+    mark after it (its blank is all that is left between the two: 。（); a closing mark
+    after it keeps its own (）、)."""
+    halved = set(compressed_marks(text))
+    halves = [(None, 0) if i in halved or (i - 1 in halved and char in SQUEEZE_LEFT)
+              else blank_half(context, style, char) for i, char in enumerate(text)]
     return squeeze_plan(text, halves, excess)
 
 

@@ -92,7 +92,17 @@ def get_first_line(self):
 def set_text(self, text, justify=False):
     """WeasyPrint's, and the marks that meet another full-width mark set half width
     (`cjk.compressed_marks`) by the font's own `halt` feature: Pango breaks the line
-    knowing their width, and the PDF keeps the real characters."""
+    knowing their width, and the PDF keeps the real characters.
+
+    WeasyPrint sets a layout's text again, shorter, where it breaks a line: the marks
+    halved for the longer text are first given back their width (the layout's
+    attributes as `setup` left them), so a pair the break parts is not set half width."""
+    if self.__dict__.get('_cjk_halved'):
+        base = self.__dict__.get('_cjk_attributes')
+        pango.pango_layout_set_attributes(
+            self.layout, ffi.gc(pango.pango_attr_list_copy(base), pango.pango_attr_list_unref)
+            if base is not None else ffi.NULL)
+        self.__dict__['_cjk_halved'] = False
     original(line_break.Layout, 'set_text')(self, text, justify)
     halved = compressed_marks(self.text)
     if not halved:
@@ -106,8 +116,15 @@ def set_text(self, text, justify=False):
         attribute.start_index, attribute.end_index = offsets[index], offsets[index + 1]
         pango.pango_attr_list_insert(attributes, attribute)
     pango.pango_layout_set_attributes(self.layout, attributes)
+    self.__dict__['_cjk_halved'] = True
 
 
 def setup(self, style):
     original(line_break.Layout, 'setup')(self, style)
     self.__dict__['_cjk_applied'] = None  # new PangoLayout: nothing applied yet
+    # The attributes WeasyPrint gave the new layout (its font features), kept for set_text.
+    attributes = pango.pango_layout_get_attributes(self.layout)
+    self.__dict__['_cjk_attributes'] = (
+        None if attributes == ffi.NULL
+        else ffi.gc(pango.pango_attr_list_copy(attributes), pango.pango_attr_list_unref))
+    self.__dict__['_cjk_halved'] = False

@@ -74,6 +74,8 @@ def install() -> None:
                            "something else patched them): the extension is not installed over them")
     if not hasattr(pango, 'pango_layout_get_serial'):  # lines.get_first_line needs it; WeasyPrint does not declare it
         ffi.cdef('unsigned int pango_layout_get_serial (PangoLayout *layout);')
+    if not hasattr(pango, 'pango_attr_list_copy'):  # lines.set_text needs it
+        ffi.cdef('PangoAttrList * pango_attr_list_copy (PangoAttrList *list);')
     for owner, name, replacement in TABLE:
         setattr(owner, name, replacement)
 
