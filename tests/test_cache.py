@@ -212,3 +212,24 @@ def test_a_damaged_issue_in_the_cache_is_read_from_its_folder_again(tmp_path, da
     entries = memo.memo
     entries[("issue", "k")] = damage(entries[("issue", "k")])
     assert memo.get("k", folder, site) is None
+
+
+def test_an_articles_text_is_kept_under_everything_it_is_made_of():
+    import dataclasses
+    import datetime as dt
+    from pathlib import Path
+
+    from builder.model import Article, Attachment, Section
+    from builder.render.web import _article_text_key
+
+    article = Article("2017-18", "a", "标题", dt.date(2017, 5, 5), "新华社", Section("市场热点", "market"), 1,
+                      Path("a.md"), "正文。", 5, summary="摘要", attachments=(Attachment("附件", "a.pdf", True),))
+    key = _article_text_key(article, False)
+    changed = [dataclasses.replace(article, body="正文！"), dataclasses.replace(article, summary="另一摘要"),
+               dataclasses.replace(article, attachments=(Attachment("附件二", "a.pdf", True),)),
+               dataclasses.replace(article, attachments=(Attachment("附件", "b.pdf", True),)),
+               dataclasses.replace(article, attachments=(Attachment("附件", "a.pdf", False),))]
+    keys = {_article_text_key(other, False) for other in changed} | {_article_text_key(article, True)}
+    assert key not in keys and len(keys) == 6
+    # What the page shows around the text is not part of it: the title, date, source, section.
+    assert _article_text_key(dataclasses.replace(article, title="别的标题", source="别处"), False) == key
