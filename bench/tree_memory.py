@@ -61,14 +61,19 @@ def main() -> None:
     started = time.perf_counter()
     process = subprocess.Popen(command)
     peak = processes = 0
+    at_peak: list[tuple[int, int]] = []  # (pid, PSS) of each process at the peak
     while process.poll() is None:
         pids = tree(process.pid)
-        peak = max(peak, sum(pss_bytes(pid) for pid in pids))
+        sizes = [(pid, pss_bytes(pid)) for pid in pids]
+        if sum(size for _, size in sizes) > peak:
+            peak, at_peak = sum(size for _, size in sizes), sizes
         processes = max(processes, len(pids))
         time.sleep(args.every)
     took = time.perf_counter() - started
     print(f"{took:.1f} s, peak memory of the process tree {peak / 1e6:.0f} MB (PSS, sampled every {args.every} s), "
           f"at most {processes} processes, exit code {process.returncode}", file=sys.stderr)
+    print("at the peak: " + ", ".join(f"{'the command' if pid == process.pid else pid} {size / 1e6:.0f} MB"
+                                      for pid, size in at_peak), file=sys.stderr)
     sys.exit(process.returncode)
 
 
