@@ -46,9 +46,12 @@ class Served:
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8")
         self.out: list[str] = []
         self.err: list[str] = []
+        self.readers = []
         for stream, lines in ((self.process.stdout, self.out), (self.process.stderr, self.err)):
-            threading.Thread(target=lambda s=stream, into=lines: [into.append(line.rstrip("\n")) for line in s],
-                             daemon=True).start()
+            reader = threading.Thread(target=lambda s=stream, into=lines: [into.append(line.rstrip("\n")) for line in s],
+                                      daemon=True)
+            reader.start()
+            self.readers.append(reader)
 
     def wait_for(self, pattern: str, lines: list[str] | None = None, count: int = 1) -> list[str]:
         lines = self.out if lines is None else lines
@@ -58,6 +61,11 @@ class Served:
             if len(found) >= count:
                 return found
             if self.process.poll() is not None and not found:
+                # It has stopped: what it said may still be in the pipes. Read to their end, look once more.
+                for reader in self.readers:
+                    reader.join(timeout=5)
+                if len([line for line in list(lines) if re.search(pattern, line)]) >= count:
+                    continue
                 break
             time.sleep(0.02)
         raise AssertionError(f"no line {pattern!r} x{count}: out={self.out} err={self.err}")
