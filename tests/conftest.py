@@ -23,6 +23,21 @@ class Run:
     err: str
 
 
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The repository's sample site (the May 2017 issue) built once for the test module, in a copy."""
+    site = tmp_path_factory.mktemp("sample")
+    shutil.copy(ROOT / "site.yaml", site / "site.yaml")
+    shutil.copytree(ROOT / "content", site / "content")
+    assert main(["build", "--site", str(site)]) == 0
+    return site
+
+
+@pytest.fixture(scope="module")
+def sample_pdf(sample: Path) -> Path:
+    return sample / "output" / "pdf" / "2017-18.pdf"
+
+
 @pytest.fixture
 def site(tmp_path: Path) -> Path:
     """A writable copy of the fixture site: two issues, a draft issue, images and attachments."""

@@ -44,23 +44,6 @@ def unspaced(text: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def sample(tmp_path_factory) -> Path:
-    """The repository's sample site (the May 2017 issue) built once, in a copy."""
-    site = tmp_path_factory.mktemp("sample")
-    shutil.copy(ROOT / "site.yaml", site / "site.yaml")
-    shutil.copytree(ROOT / "content", site / "content")
-    from builder.cli import main
-
-    assert main(["build", "--site", str(site)]) == 0
-    return site
-
-
-@pytest.fixture(scope="module")
-def sample_pdf(sample) -> Path:
-    return sample / "output" / "pdf" / "2017-18.pdf"
-
-
-@pytest.fixture(scope="module")
 def sample_archive(sample):
     archive, _ = load(sample)
     return archive

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pymupdf
 import pytest
-from conftest import ROOT, article, write
+from conftest import article, write
 from typography import measure
 
 from builder.cli import main
@@ -23,20 +23,6 @@ def build(site: Path) -> Path:
     """The site built; its folder of PDFs."""
     assert main(["build", "--site", str(site)]) == 0
     return site / "output" / "pdf"
-
-
-@pytest.fixture(scope="module")
-def sample(tmp_path_factory) -> Path:
-    site = tmp_path_factory.mktemp("sample")
-    shutil.copy(ROOT / "site.yaml", site / "site.yaml")
-    shutil.copytree(ROOT / "content", site / "content")
-    build(site)
-    return site
-
-
-@pytest.fixture(scope="module")
-def sample_pdf(sample) -> Path:
-    return sample / "output" / "pdf" / "2017-18.pdf"
 
 
 @pytest.fixture(scope="module")
