@@ -2,7 +2,8 @@
 
 import pytest
 
-from builder.print.weasyprint_cjk.plan import gap_steps, line_end_cut, squeeze_plan
+from builder.print.weasyprint_cjk.cjk import opportunities
+from builder.print.weasyprint_cjk.plan import gap_steps, line_end_cut, squeeze_plan, tighten_plan
 
 CAP = 1.0  # px, to keep the arithmetic readable
 
@@ -121,3 +122,20 @@ def test_an_opening_mark_after_a_closing_mark_shares_its_gap():
     text = "发展）（管理"
     assert squeeze_plan(text, halves(text), 3.0) == {2: -3.0}
     assert squeeze_plan(text, halves(text), 6.0) is None
+
+
+def test_tightening_takes_the_marks_blanks_as_squeezing_does_while_they_are_enough():
+    text = "低碳，发展。"
+    assert tighten_plan(text, halves(text), 4.0, opportunities(text), 0.5) == squeeze_plan(text, halves(text), 4.0)
+
+
+def test_tightening_takes_every_blank_then_a_hair_of_each_gap():
+    text = "低碳，发展。"  # blanks: ， 5 px inside, 。 5 px at the end; gaps after 低, ，, 发
+    assert opportunities(text) == [0, 2, 3]
+    assert tighten_plan(text, halves(text), 11.5, [0, 2, 3], 0.5) == {0: -0.5, 2: -5.5, 3: -0.5, 5: -5.0}
+    assert tighten_plan("低碳发展", halves("低碳发展"), 1.5, [0, 1, 2], 0.5) == {0: -0.5, 1: -0.5, 2: -0.5}
+
+
+def test_tightening_never_takes_more_than_a_hair_of_a_gap():
+    assert tighten_plan("低碳发展", halves("低碳发展"), 1.6, [0, 1, 2], 0.5) is None
+    assert tighten_plan("低碳发展", halves("低碳发展"), 0.1, [], 0.5) is None  # no gap to take it from

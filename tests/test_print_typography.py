@@ -160,6 +160,29 @@ def one_article(site: Path, body: str) -> Path:
 LONG = "各地区、各部门要切实加强组织领导，明确责任分工，认真抓好贯彻落实。" * 3
 
 
+def test_no_paragraph_of_the_sample_ends_with_one_character_alone(measured):
+    assert measured.lone == []  # 段末孤字: 18 before, 5 in Typst's setting of the same text
+
+
+HAN = "节能降碳绿色发展能源消费总量强度双控目标责任考核评价体系建设"
+
+
+@pytest.mark.parametrize("ending", ["。", "", "。”", "）。", "**。"])
+def test_a_paragraph_never_ends_with_one_character_alone(site, newsletter, ending):
+    # Paragraphs of every length up to three lines: some would leave one character (with
+    # its marks) alone on their last line, unless it is pulled back (the line's marks, a
+    # hair of its gaps) or a second one sent down to it. "**。": the words in bold, the
+    # full stop after them outside (a box of its own, which the last line must hold too).
+    paragraphs = [(HAN * 4)[n % 7:n % 7 + length] + ending.strip("*") for n, length in enumerate(range(10, 70))]
+    source = [f"**{text[:-1]}**。" if ending == "**。" else text for text in paragraphs]
+    folder = one_article(site, "\n\n".join(source))
+    pdf = build(site) / f"{folder.name}.pdf"
+    assert measure(pdf).lone == []
+    body = "".join(span["text"] for page in pymupdf.open(pdf) for span in spans(page) if span["size"] == BODY)
+    for paragraph in paragraphs:
+        assert paragraph in body  # every character kept, in order
+
+
 def test_a_web_address_is_printed_once_at_the_foot_of_the_page_and_links_in_the_text_colour(site, newsletter):
     folder = one_article(site, f"据[国家发展改革委](https://www.ndrc.gov.cn/xxgk/)消息，{LONG}\n\n"
                       f"再见[该委网站](https://www.ndrc.gov.cn/xxgk/)。{LONG}\n\n"

@@ -16,6 +16,7 @@ HEAD = ('<!doctype html><html lang="zh-CN"><meta charset="utf-8"><style>'
         'body { margin: 0; font: 10.5pt/1.6 "Noto Serif CJK SC" }'
         'p { margin: 0 0 1em; text-indent: 2em; text-align: justify; width: 81mm }'
         '</style>')
+COLUMN_RIGHT = (10 + 81) / 25.4 * 72  # pt: the page's margin and the paragraphs' width
 TEXT = ('四川省明确提出，将低碳发展作为经济社会发展的重大战略和生态文明建设的重要途径。'
         '按照工作方案，四川将制定应对气候变化的地方性法规及相关配套措施，并制定碳排放权'
         '交易管理办法等。到2020年，全省单位国内生产总值二氧化碳排放比2015年下降'
@@ -58,11 +59,11 @@ def test_justification_opportunities_follow_clreq():
 def test_chinese_lines_are_flush_and_the_text_is_intact(tmp_path):
     pdf = render(tmp_path, "".join(f"<p>{TEXT}</p>" for _ in range(2)))
     rows = lines(pdf)
-    right = max(x1 for _, x1, _ in rows)
+    right = COLUMN_RIGHT  # a last line's closing mark may be set half width: its full width is past it
     last = {i for i, r in enumerate(rows) if i + 1 == len(rows) or rows[i + 1][0] > r[0] + 5}
     for i, (_, x1, text) in enumerate(rows):
         if i not in last:
-            assert right - x1 < 1.5, text
+            assert abs(right - x1) < 1.5, text
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
     assert "合同能源" in text and "合 同" not in text
     assert not re.search(r"[\u4e00-\u9fff] [\u4e00-\u9fff]", text)
@@ -73,9 +74,8 @@ def test_inline_markup_keeps_lines_flush(tmp_path):
               .replace("气候变化", '<span style="border:1px solid red">气候变化</span>')
               .replace("合同能源管理", '<a href="https://example.org">合同能源管理</a>'))
     rows = lines(render(tmp_path, f"<p>{marked}</p>"))
-    right = max(x1 for _, x1, _ in rows)
     for _, x1, text in rows[:-1]:
-        assert right - x1 < 1.5, text
+        assert abs(COLUMN_RIGHT - x1) < 1.5, text
 
 
 def test_latin_paragraphs_are_still_justified(tmp_path):
@@ -249,3 +249,17 @@ def test_a_pair_that_a_line_break_parts_is_set_full_width_and_stays_in_the_colum
     left = 10 / 25.4 * 72  # the page's margin
     x0, x1, _ = rows[0]
     assert x0 == pytest.approx(left, abs=0.3) and x1 == pytest.approx(left + 63, abs=0.3)
+
+
+def test_a_last_character_that_cannot_be_pulled_back_takes_another_down_with_it(tmp_path):
+    # 22 em wide, no indent: 23 characters and ”） leave 字”） alone on the second line; the
+    # first line cannot take them in (2.5 em, a hair of its gaps is not enough), so it
+    # gives one more character to the last line and is widened to the column by its gaps.
+    style = "<style>p.narrow { width: 22em; text-indent: 0; font-size: 10.5pt }</style>"
+    text = "节能降碳绿色发展能源消费总量强度双控目标责任考" + "”）"  # 23 Han characters
+    rows = lines(render(tmp_path, f'{style}<p class="narrow">{text}</p>'))
+    assert [row[2] for row in rows] == [text[:21], text[21:]]
+    left, right, _ = rows[0]
+    assert right - left == pytest.approx(22 * 10.5, abs=1)  # flush with the column
+    plain = subprocess.run(["pdftotext", str(tmp_path / "out.pdf"), "-"], capture_output=True, text=True).stdout
+    assert not re.search(r"[\u4e00-\u9fff] [\u4e00-\u9fff]", plain)  # widened within the cap: no spaces copied out

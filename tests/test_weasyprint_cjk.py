@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import subprocess
 import sys
 import types
+from pathlib import Path
 
 import pytest
 import weasyprint
@@ -113,7 +115,7 @@ def test_a_changed_internal_is_named(monkeypatch):
 
 def test_the_table_names_every_replaced_function_once_and_keeps_weasyprints_own():
     targets = [(owner, name) for owner, name, _ in patches.TABLE]
-    assert len(targets) == len(set(targets)) == 11
+    assert len(targets) == len(set(targets)) == 12
     for owner, name, replacement in patches.TABLE:
         kept = runtime.original(owner, name)
         assert kept is not replacement
@@ -275,13 +277,23 @@ def test_rendering_again_after_changing_a_setting_gives_a_fresh_process_bytes(tm
     assert in_this_process[2] == fresh_a
 
 
-def test_a_build_with_another_weasyprint_says_what_to_install_and_exits_4(site, newsletter, monkeypatch):
-    monkeypatch.setattr(weasyprint, "__version__", "70.1")  # the typesetting workers are forked with it
-    run = newsletter("build", "--site", site)
-    assert run.code == 4
-    assert run.err.startswith("error: WeasyPrint 70.1 is installed, but the print edition's typesetting needs "
-                              "WeasyPrint 70.0 exactly: install weasyprint==70.0")
-    assert "fault of the builder" not in run.err and "Traceback" not in run.err
+def build_with(site: Path, tmp_path: Path, sitecustomize: str) -> subprocess.CompletedProcess[str]:
+    """`newsletter build` in a Python whose every process (the build, its typesetters and
+    the server they are forked from) first runs `sitecustomize`: as if another WeasyPrint
+    were installed."""
+    (tmp_path / "custom").mkdir()
+    (tmp_path / "custom" / "sitecustomize.py").write_text(sitecustomize, encoding="utf-8")
+    script = f"import sys\nfrom builder.cli import main\nsys.exit(main(['build', '--site', {str(site)!r}]))\n"
+    return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=300,
+                          env={**os.environ, "PYTHONPATH": str(tmp_path / "custom")})
+
+
+def test_a_build_with_another_weasyprint_says_what_to_install_and_exits_4(site, tmp_path):
+    run = build_with(site, tmp_path, "import weasyprint\nweasyprint.__version__ = '70.1'\n")
+    assert run.returncode == 4, run.stderr
+    assert run.stderr.startswith("error: WeasyPrint 70.1 is installed, but the print edition's typesetting needs "
+                                 "WeasyPrint 70.0 exactly: install weasyprint==70.0")
+    assert "fault of the builder" not in run.stderr and "Traceback" not in run.stderr
     assert not (site / "output").exists()
 
 
@@ -358,15 +370,11 @@ def test_an_interrupted_start_leaves_weasyprint_as_it_was(monkeypatch):
         assert patches.installed()
 
 
-def test_a_weasyprint_whose_modules_moved_is_a_mismatch_not_a_crash(site):
+def test_a_weasyprint_whose_modules_moved_is_a_mismatch_not_a_crash(site, tmp_path):
     """A release that renamed something the extension imports from WeasyPrint: the build
     says which WeasyPrint to install (exit 4), not that a worker process died."""
-    script = ("import sys\n"
-              "import weasyprint.text.ffi\n"
-              "del weasyprint.text.ffi.TO_UNITS  # as if renamed: the extension imports it by name\n"
-              "from builder.cli import main\n"
-              f"sys.exit(main(['build', '--site', {str(site)!r}]))\n")
-    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    run = build_with(site, tmp_path, "import weasyprint.text.ffi\n"
+                                     "del weasyprint.text.ffi.TO_UNITS  # as if renamed: the extension imports it\n")
     assert run.returncode == 4, run.stderr
     assert run.stderr.startswith("error: WeasyPrint 70.0 is installed, but its internals are not those")
     assert "its modules could not be imported (ImportError" in run.stderr

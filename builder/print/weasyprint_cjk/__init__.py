@@ -9,9 +9,10 @@ of one render, the extension replaces a few WeasyPrint functions:
         pdf = weasyprint.HTML(string=html).write_pdf()
 
 1. Line breaking, alignment and justification (`layout.inline.split_text_box`,
-   `text_align`, `justify_line`, `layout.preferred.split_first_line`): how a Chinese
-   line is filled, in `justify.py` (its arithmetic in `plan.py`, the character classes
-   in `cjk.py`).
+   `text_align`, `justify_line`, `layout.preferred.split_first_line`, and
+   `layout.block.iter_line_boxes`, which marks where a paragraph ends so that its last
+   line never holds one character alone): how a Chinese line is filled, in `justify.py`
+   (its arithmetic in `plan.py`, the character classes in `cjk.py`).
 
 2. `text.line_break.Layout.get_first_line` (and `setup`): the advances justify.py set
    are given to the shaped glyphs when a line is drawn, so the PDF keeps the real

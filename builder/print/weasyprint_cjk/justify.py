@@ -22,6 +22,12 @@
   line first gives up its blank half (clreq §3.1.7). The arithmetic of these
   decisions (and of push-in's choice of marks) is in `plan.py`.
 
+- 段末孤字: where a paragraph's last line would hold one character (and its closing
+  marks), the line before takes it back, from the blank halves of its marks and then a
+  hair of each gap (HAIR), or else gives a second character to the last line, its own
+  slack spread within the cap (`_pushed_in`, `_pushed_out`; `iter_line_boxes` marks
+  the text box that ends a paragraph, the only one whose rest may be its last line).
+
 - `preferred_split_first_line`: shrink-to-fit widths count the Latin spacing.
 
 Every amount added to or taken from a character's advance is recorded on its text
@@ -36,12 +42,14 @@ Font measurements are cached for one render (`runtime.current().blank_halves`).
 import copy
 
 from weasyprint.formatting_structure import boxes
-from weasyprint.layout import inline, preferred
+from weasyprint.layout import block, inline, preferred
 from weasyprint.text import line_break
 from weasyprint.text.ffi import TO_UNITS, ffi, pango
 
+from builder.chinese import is_han
 from builder.print.weasyprint_cjk import runtime
 from builder.print.weasyprint_cjk.cjk import (
+    CLOSING,
     SPACES,
     SQUEEZE_LEFT,
     SQUEEZE_RIGHT,
@@ -54,7 +62,7 @@ from builder.print.weasyprint_cjk.cjk import (
     is_latin_gap,
     latin_gaps,
 )
-from builder.print.weasyprint_cjk.plan import CAP, KINDS, gap_steps, line_end_cut, squeeze_plan
+from builder.print.weasyprint_cjk.plan import CAP, HAIR, KINDS, gap_steps, line_end_cut, squeeze_plan, tighten_plan
 from builder.print.weasyprint_cjk.runtime import original
 
 # --- punctuation metrics ----------------------------------------------------
@@ -104,15 +112,18 @@ def _tag_layout(box, char_extras):
 
 # --- push-in ----------------------------------------------------------------
 
-def _squeeze_plan(context, style, text, excess):
+def _squeeze_plan(context, style, text, excess, hair=False):
     """{char_index: -amount} taking ``excess`` from the blank halves of the
     fullwidth marks of ``text`` (`plan.squeeze_plan`), or None. A mark halved where it
     meets another (`cjk.compressed_marks`) has no blank left to give, nor has an opening
     mark after it (its blank is all that is left between the two: 。（); a closing mark
-    after it keeps its own (）、)."""
+    after it keeps its own (）、). With ``hair``, what the marks cannot give may come
+    from the line's gaps, up to HAIR each (`plan.tighten_plan`)."""
     halved = set(compressed_marks(text))
     halves = [(None, 0) if i in halved or (i - 1 in halved and char in SQUEEZE_LEFT)
               else blank_half(context, style, char) for i, char in enumerate(text)]
+    if hair:
+        return tighten_plan(text, halves, excess, [i for i, _ in gaps(text)], HAIR * style['font_size'])
     return squeeze_plan(text, halves, excess)
 
 
@@ -173,30 +184,108 @@ def _split_with_push_in(context, box, available_width, skip, is_line_start):
     em = style['font_size']
     slack = available_width - new_box.width
     text = new_box.text
+    marks = getattr(box, '_cjk_ends_paragraph', None)  # the box ends its paragraph: the marks after it
+    if marks is not None and lone_last_line(box.text.encode()[resume_index:].decode() + marks):
+        # 段末孤字: one character (and its marks) would end the paragraph on a line of
+        # its own. Pulled back onto this line if its punctuation and a hair of its gaps
+        # can give the room, else a character more goes down with it, this line widened
+        # to the column. (Marks that follow in a box of their own must fit after it:
+        # where they do not, WeasyPrint splits this box again with less room.)
+        return (_pushed_in(context, box, available_width, skip, is_line_start, text, whole=True)
+                or _pushed_out(context, box, available_width, skip, is_line_start, resume_index, marks)
+                or result)
     if slack < em and slack / max(1, len(gaps(text))) <= CAP * em:
         return result  # justification alone will do
     if not any(is_cjk(char) for char in text[-3:]):
         return result
+    return _pushed_in(context, box, available_width, skip, is_line_start, text) or result
 
+
+def _pushed_in(context, box, available_width, skip, is_line_start, text, whole=False):
+    """A longer line than ``text`` whose excess fits into the blank halves of its marks
+    (``whole``: the rest of the box too, so that no line follows it), or None."""
+    split = original(inline, 'split_text_box')
+    style = box.style
+    em = style['font_size']
     for step in range(1, 7):  # try half an em more room at a time, up to 3 em
         extension = step * em / 2
         longer, resume_2, preserved_2 = split(
             context, box, available_width + extension, skip, is_line_start)
         # resume_2 is None: the rest of the paragraph fits once squeezed (no widow).
         if (longer is None or preserved_2 or
-                len(longer.text) <= len(text)):
+                len(longer.text) <= len(text) or (whole and resume_2 is not None)):
             continue
         excess = longer.width - available_width
         squeeze = None
         if excess > 0:
-            squeeze = _squeeze_plan(context, style, longer.text, excess)
+            squeeze = _squeeze_plan(context, style, longer.text, excess, hair=whole)
             if squeeze is None:
                 continue
             longer.width -= excess
             _tag_layout(longer, squeeze)
         longer._cjk_squeeze = squeeze
         return longer, resume_2, preserved_2
-    return result
+    return None
+
+
+def _pushed_out(context, box, available_width, skip, is_line_start, resume_index, marks=''):
+    """A shorter line, leaving more than one character for the next, that justification
+    still makes flush (its gaps within the cap), or None."""
+    split = original(inline, 'split_text_box')
+    em = box.style['font_size']
+    for step in range(1, 5):  # half an em less room at a time, up to 2 em
+        shorter = split(context, box, available_width - step * em / 2, skip, is_line_start)
+        new_box, resume_2, preserved = shorter
+        if new_box is None or resume_2 is None or preserved or resume_2 >= resume_index:
+            continue
+        if lone_last_line(box.text.encode()[resume_2:].decode() + marks):
+            continue
+        if (available_width - new_box.width) / max(1, len(gaps(new_box.text))) > CAP * em:
+            return None  # no flush line this way
+        new_box._cjk_squeeze = None
+        new_box._cjk_advances = None
+        return shorter
+    return None
+
+
+def iter_line_boxes(context, box, *args, **kwargs):
+    """The lines of a paragraph (``box``, its LineBox), its last text marked first: only
+    there may a line's rest be the paragraph's last line (`_split_with_push_in`)."""
+    found = _last_text(box)
+    if found is not None:
+        last, marks = found
+        last._cjk_ends_paragraph = marks  # carried to its pieces, which are copies
+    return original(block, 'iter_line_boxes')(context, box, *args, **kwargs)
+
+
+def _last_text(box, marks=''):
+    """(the TextBox whose text ends ``box``'s inline content, the closing marks after it in
+    boxes of their own: 网站</a>。), blank text aside; or None when something else ends
+    it (a picture, an inline block)."""
+    for child in reversed(getattr(box, 'children', ())):
+        if isinstance(child, boxes.TextBox):
+            text = child.text.strip()
+            if text and all(char in CLOSING for char in text):
+                marks = text + marks
+            elif text:
+                return child, marks
+        elif isinstance(child, boxes.InlineBox):
+            found = _last_text(child, marks)
+            if found is not None:
+                return found
+            if any(not isinstance(leaf, (boxes.TextBox, boxes.InlineBox)) for leaf in child.descendants()):
+                return None
+            marks = ''.join(leaf.text.strip() for leaf in child.descendants()
+                            if isinstance(leaf, boxes.TextBox)) + marks
+        else:
+            return None
+    return None
+
+
+def lone_last_line(rest):
+    """Whether ``rest`` would stand as a paragraph's last line of one character: a Han
+    character, with at most two closing marks after it."""
+    return (0 < len(rest) <= 3 and is_han(rest[0]) and all(char in CLOSING for char in rest[1:]))
 
 
 # --- settings: custom properties of the print stylesheet -------------------
@@ -385,3 +474,4 @@ def _shift(box, x_advance, extras):
         box.translate(x_advance, 0)
         x_advance += extras.get(id(box), {}).get(None, 0)
     return x_advance
+

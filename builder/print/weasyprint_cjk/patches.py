@@ -32,6 +32,7 @@ TABLE: tuple[tuple[Any, str, Callable[..., Any]], ...] = (
     (inline, 'text_align', justify.text_align),
     (inline, 'justify_line', justify.justify_line),
     (preferred, 'split_first_line', justify.preferred_split_first_line),
+    (block, 'iter_line_boxes', justify.iter_line_boxes),  # marks where a paragraph ends
     # Lines memoised for a render, and drawn with the advances justify.py set (lines.py).
     (inline, 'split_first_line', lines.split_first_line),
     (line_break.Layout, 'get_first_line', lines.get_first_line),

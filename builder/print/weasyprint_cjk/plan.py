@@ -15,6 +15,10 @@ from builder.print.weasyprint_cjk.cjk import SPACES
 # new word at 0.1 em, and would then show 合 同 能 源.
 CAP = 0.095
 
+# Narrowing of a gap, in em, that may pull a paragraph's last character back onto the
+# line before it (段末孤字), once the line's punctuation has given all its blank halves.
+HAIR = 0.05
+
 # The kinds of justification opportunities (cjk.gaps_by_kind), in the order they are spread.
 KINDS = ('space', 'mixed', 'cjk')
 
@@ -62,6 +66,40 @@ def squeeze_plan(text: str, halves: Sequence[tuple[str | None, float]], excess: 
     mark ending the line only once they are used up. A mark beside a space keeps its
     blank; an opening mark's blank is taken from the character before it.
     """
+    inner, end = _blanks(text, halves)
+    room = sum(width for _, width in inner)
+    if excess <= room:
+        return {i: -excess * width / room for i, width in inner}
+    if end is not None and excess <= room + end[1]:
+        plan = {i: -width for i, width in inner}
+        plan[end[0]] = -(excess - room)
+        return plan
+    return None
+
+
+def tighten_plan(text: str, halves: Sequence[tuple[str | None, float]], excess: float,
+                 gaps: Sequence[int], most: float) -> dict[int, float] | None:
+    """`squeeze_plan`, or where the marks cannot absorb ``excess``, all their blank
+    halves and the rest taken evenly from the ``gaps`` (indexes i: the gap after text[i]),
+    at most ``most`` px each (a hair: 段末孤字 pulled back), or None."""
+    plan = squeeze_plan(text, halves, excess)
+    if plan is not None or not gaps:
+        return plan
+    inner, end = _blanks(text, halves)
+    plan = {i: -width for i, width in [*inner, *([end] if end is not None else [])]}
+    rest = excess + sum(plan.values())
+    step = rest / len(gaps)
+    if step > most + 1e-6:
+        return None
+    for i in gaps:
+        plan[i] = plan.get(i, 0) - step
+    return plan
+
+
+def _blanks(text: str, halves: Sequence[tuple[str | None, float]]
+            ) -> tuple[list[tuple[int, float]], tuple[int, float] | None]:
+    """The blank halves that may be taken, as (char_index, px): the inner marks', and
+    that of a closing mark ending the line (or None)."""
     inner: list[tuple[int, float]] = []
     end: tuple[int, float] | None = None
     for i, (side, width) in enumerate(halves):
@@ -73,11 +111,4 @@ def squeeze_plan(text: str, halves: Sequence[tuple[str | None, float]], excess: 
         elif (side == 'left' and i > 0 and text[i - 1] not in SPACES and
                 (not inner or inner[-1][0] != i - 1)):
             inner.append((i - 1, width))  # pull the mark left over its blank
-    room = sum(width for _, width in inner)
-    if excess <= room:
-        return {i: -excess * width / room for i, width in inner}
-    if end is not None and excess <= room + end[1]:
-        plan = {i: -width for i, width in inner}
-        plan[end[0]] = -(excess - room)
-        return plan
-    return None
+    return inner, end
