@@ -61,19 +61,21 @@ def main() -> None:
     started = time.perf_counter()
     process = subprocess.Popen(command)
     peak = processes = 0
+    peak_time = 0.0
     at_peak: list[tuple[int, int]] = []  # (pid, PSS) of each process at the peak
     while process.poll() is None:
         pids = tree(process.pid)
         sizes = [(pid, pss_bytes(pid)) for pid in pids]
         if sum(size for _, size in sizes) > peak:
             peak, at_peak = sum(size for _, size in sizes), sizes
+            peak_time = time.perf_counter() - started
         processes = max(processes, len(pids))
         time.sleep(args.every)
     took = time.perf_counter() - started
     print(f"{took:.1f} s, peak memory of the process tree {peak / 1e6:.0f} MB (PSS, sampled every {args.every} s), "
           f"at most {processes} processes, exit code {process.returncode}", file=sys.stderr)
-    print("at the peak: " + ", ".join(f"{'the command' if pid == process.pid else pid} {size / 1e6:.0f} MB"
-                                      for pid, size in at_peak), file=sys.stderr)
+    shares = ", ".join(f"{'the command' if pid == process.pid else pid} {size / 1e6:.0f} MB" for pid, size in at_peak)
+    print(f"at the peak ({peak_time:.0f} s in): {shares}", file=sys.stderr)
     sys.exit(process.returncode)
 
 

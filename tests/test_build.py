@@ -226,32 +226,51 @@ def test_a_worker_that_dies_before_typesetting_is_an_error_too(site, newsletter,
     assert multiprocessing.active_children() == []
 
 
-def _processes_of(site: Path) -> list[str]:
-    """The processes whose command line names this site (a build and its workers)."""
-    found = []
-    for status in Path("/proc").glob("[0-9]*/cmdline"):
-        try:
-            command = status.read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        if "newsletter build" in command and str(site) in command:
-            found.append(command)
+def _descendants(pid: int) -> set[int]:
+    """Every process started by `pid`, and by those, and so on (the typesetters, the fork
+    server they come from, Python's resource tracker)."""
+    found: set[int] = set()
+    stack = [pid]
+    while stack:
+        for children in Path(f"/proc/{stack.pop()}/task").glob("*/children"):
+            try:
+                new = {int(child) for child in children.read_text().split()} - found
+            except (OSError, ValueError):
+                continue
+            found |= new
+            stack += new
     return found
+
+
+def _running(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[-1][0] != "Z"
+    except OSError:
+        return False
 
 
 @pytest.mark.parametrize("signal_name", ["SIGTERM", "SIGKILL"])
 def test_a_build_stopped_while_typesetting_leaves_no_process_behind(site, signal_name):
     build = subprocess.Popen([str(Path(sys.executable).parent / "newsletter"), "build", "--site", str(site)],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    assert "loaded" in build.stdout.readline()  # the workers are typesetting now
+    assert "loaded" in build.stdout.readline()
+    started = set()
+    for _ in range(100):  # until the typesetters are at work (a fork server and at least one worker)
+        started |= _descendants(build.pid)
+        if len(started) >= 3:
+            break
+        time.sleep(0.05)
+    time.sleep(0.5)
+    started |= _descendants(build.pid)
+    assert len(started) >= 3, started
     build.send_signal(getattr(signal, signal_name))
     code = build.wait(timeout=30)
     assert code == (143 if signal_name == "SIGTERM" else -9)
-    for _ in range(50):  # the workers may take a moment to go
-        if not _processes_of(site):
+    for _ in range(100):  # the workers may take a moment to go
+        if not any(_running(pid) for pid in started):
             break
         time.sleep(0.1)
-    assert _processes_of(site) == []
+    assert [pid for pid in started if _running(pid)] == []
     assert not (site / "output").exists()
     if signal_name == "SIGTERM":
         assert [p.name for p in site.iterdir() if p.name.startswith(".output")] == []

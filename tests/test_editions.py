@@ -34,6 +34,9 @@ class Recorder:
     def accepting(self) -> bool:
         return True
 
+    def environment_warnings(self) -> list:
+        return []
+
     def __init__(self, problems: dict[str, tuple[str, ...]] | None = None) -> None:
         self.slugs: list[str] = []
         self.problems = problems or {}

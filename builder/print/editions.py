@@ -64,21 +64,33 @@ EDITIONS_PER_WORKER = 30
 class Typesetters:
     """The worker processes that typeset, started before the content is read so that
     they load WeasyPrint (about a second) while this process reads and renders the
-    archive. Forked before this process loads WeasyPrint itself."""
+    archive. They are forked from Python's fork server, a small process of their own
+    that has loaded WeasyPrint once, not from this one: a pool started late (they are
+    replaced, see EDITIONS_PER_WORKER) would otherwise inherit the whole archive, which
+    stays in the worker as this process goes on changing its own copy (40 to 50 MB each
+    at 240 issues). As with any fork server, a worker imports the program's main module
+    first: a script that builds (rather than `newsletter build`) must do so under
+    `if __name__ == "__main__":`."""
 
     def __init__(self, jobs: int | None = None, issues: int | None = None) -> None:
         """`jobs` workers (default: one per core), but no more than the `issues` expected."""
         jobs = jobs or default_jobs()
         self.count = max(1, min(jobs, jobs if issues is None else issues))
         self.pool = self._start()
+        # What the typesetters' machine lacks (HarfBuzz's subsetter, the fonts), asked of a
+        # worker: this process never loads WeasyPrint (some 50 MB it would hold for minutes).
+        self.environment = self.pool.submit(_environment_warnings)
         self.busy = False
         self.handed = 0  # editions handed to this pool
         self.unfinished: set[Future] = set()  # of this pool
 
     def _start(self) -> ProcessPoolExecutor:
-        pool = ProcessPoolExecutor(self.count, multiprocessing.get_context("fork"), initializer=_warm_up,
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["builder.print.preload"])
+        pool = ProcessPoolExecutor(self.count, context, initializer=_warm_up,
                                    initargs=(os.getpid(),))
-        pool.submit(int)  # the workers start now (all of them: they are forked)
+        for _ in range(self.count):  # the workers start now: one more for each task that finds none idle
+            pool.submit(int)
         return pool
 
     def accepting(self) -> bool:
@@ -91,6 +103,12 @@ class Typesetters:
         self.pool.shutdown()
         self.pool, self.handed = self._start(), 0
         return True
+
+    def environment_warnings(self) -> list[ContentError]:
+        try:
+            return self.environment.result(timeout=TYPESETTING_LIMIT)
+        except Exception:  # noqa: BLE001 (a worker that cannot load WeasyPrint: its editions say why)
+            return []
 
     def typeset(self, document: PrintDocument) -> Future:
         self.busy = True
@@ -124,13 +142,14 @@ class Typesetters:
 
 def _warm_up(build_process: int) -> None:
     stop_with(build_process)
-    # What this worker inherited from the build is never collected here: a collection
-    # writes to every object it looks at, which would copy the build's memory into this
-    # process (a pool started late inherits the whole archive).
+    _leave_the_fork_server()
+    # What this worker inherited from the fork server (WeasyPrint's modules) is never
+    # collected here: a collection writes to every object it looks at, which would copy
+    # those pages into each worker instead of sharing them.
     gc.freeze()
-    # Load WeasyPrint and the extension (about a second) while the build reads the
-    # content. Another WeasyPrint is reported by render_pdf, whose error reaches the
-    # build: raised here, it would only break the pool.
+    # WeasyPrint and the extension, loaded by the fork server (preload.py), or else here
+    # (about a second) while the build reads the content. Another WeasyPrint is reported
+    # by render_pdf, whose error reaches the build: raised here, it would only break the pool.
     try:
         from builder.print import weasyprint_cjk
 
@@ -139,17 +158,42 @@ def _warm_up(build_process: int) -> None:
         pass
 
 
+def _leave_the_fork_server() -> None:
+    """Close this worker's copy of the pipe whose end tells the fork server that the build
+    is gone: held here, the server would wait for the workers while they wait for it to
+    stop (a build killed with SIGKILL would leave them all behind)."""
+    from multiprocessing import forkserver
+
+    server = getattr(forkserver, "_forkserver", None)
+    alive = getattr(server, "_forkserver_alive_fd", None)
+    if isinstance(alive, int):
+        with suppress(OSError):
+            os.close(alive)
+        server._forkserver_alive_fd = None  # type: ignore[union-attr]
+
+
 def stop_with(build_process: int) -> None:
-    """Have Linux stop this worker when the build process dies (killed, say), instead of
-    leaving it behind."""
+    """Have Linux stop this worker when its parent dies (killed, say), instead of leaving
+    it behind: the build process, or the fork server, which stops when the build does."""
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the build's own handler (cli.py)
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
     except (OSError, AttributeError):
         pass  # not Linux: the build's own clean-up is all there is
-    if os.getppid() != build_process:  # the build died before the line above
+    if os.getppid() != build_process and not _alive(build_process):  # died before the line above
         os._exit(1)
+
+
+def _alive(process: int) -> bool:
+    """Whether process `process` still runs."""
+    try:
+        os.kill(process, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
@@ -188,7 +232,7 @@ class PendingEditions:
         warnings: list[ContentError] = []
         failed: dict[str, list[ContentError]] = {}
         if self.to_typeset:
-            warnings.extend(_environment_warnings())
+            warnings.extend(self.workers.environment_warnings())
             for slug in self.to_typeset:
                 found = preflight(archive.site, issues[slug])
                 failed[slug] = list(found.errors)
@@ -380,6 +424,7 @@ def _duration(seconds: float) -> str:
 
 
 def _environment_warnings() -> list[ContentError]:
+    """In a typesetter: what its machine lacks that makes the editions slow or wrong."""
     from weasyprint.text.ffi import harfbuzz_subset
 
     warnings = []

@@ -8,7 +8,9 @@ each with the file and line where it first occurs.
 
 from __future__ import annotations
 
+import bisect
 import functools
+import itertools
 import subprocess
 import unicodedata
 from pathlib import Path
@@ -48,12 +50,35 @@ def check_issue(site: Site, issue: Issue, faces: tuple[str, ...] = PRINT_FACES) 
 
 
 @functools.cache
-def covered_by(faces: tuple[str, ...]) -> frozenset[int]:
-    """Code points of the fonts fontconfig picks for `faces`."""
-    points: set[int] = set()
-    for face in faces:
-        points |= _cmap(font_file(face))
-    return frozenset(points)
+def covered_by(faces: tuple[str, ...]) -> Coverage:
+    """The code points of the fonts fontconfig picks for `faces`."""
+    return Coverage(sorted(span for face in faces for span in _charset(face)))
+
+
+class Coverage:
+    """A set of code points held as ranges: the 45,000 of a CJK font as some 700 pairs,
+    not as 45,000 numbers (or the font's tables, parsed) kept by the build."""
+
+    def __init__(self, spans: list[tuple[int, int]]) -> None:
+        self.starts = [start for start, _ in spans]
+        self.ends = list(itertools.accumulate((end for _, end in spans), max))  # of the spans up to each
+
+    def __contains__(self, code: object) -> bool:
+        if not isinstance(code, int):
+            return False
+        at = bisect.bisect_right(self.starts, code) - 1
+        return at >= 0 and code <= self.ends[at]
+
+
+def _charset(face: str) -> list[tuple[int, int]]:
+    """(first, last) code point of each range of the characters the font fontconfig picks
+    for `face` has glyphs for: what Pango reads to choose a font for a character."""
+    out = subprocess.run(["fc-match", "-f", "%{charset}", face], capture_output=True, text=True, check=True).stdout
+    spans = []
+    for part in out.split():
+        first, _, last = part.partition("-")
+        spans.append((int(first, 16), int(last or first, 16)))
+    return spans
 
 
 def missing_faces(faces: tuple[str, ...] = PRINT_FACES) -> list[str]:
@@ -70,17 +95,6 @@ def missing_faces(faces: tuple[str, ...] = PRINT_FACES) -> list[str]:
 def font_file(face: str) -> Path:
     out = subprocess.run(["fc-match", "-f", "%{file}\n%{index}", face], capture_output=True, text=True, check=True)
     return Path(out.stdout.split("\n")[0])
-
-
-@functools.cache
-def _cmap(path: Path) -> frozenset[int]:
-    from fontTools.ttLib import TTCollection, TTFont
-
-    if path.suffix.lower() in (".ttc", ".otc"):
-        fonts = TTCollection(str(path), lazy=True).fonts[:1]  # the faces of a CJK collection share one cmap
-    else:
-        fonts = [TTFont(str(path), lazy=True)]
-    return frozenset(code for font in fonts for code in (font.getBestCmap() or {}))
 
 
 def _any_font_has(char: str) -> bool:
