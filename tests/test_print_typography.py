@@ -183,6 +183,20 @@ def test_a_paragraph_never_ends_with_one_character_alone(site, newsletter, endin
         assert paragraph in body  # every character kept, in order
 
 
+def test_a_range_breaks_after_its_tilde_rather_than_leave_a_hole(site, newsletter):
+    # 2.4°C~2.6°C at every place in a line: where it meets the line's end it breaks after
+    # the tilde, and no line is left with a gap wider than 0.75 em (p37 of the sample had
+    # one of 2.8 em); the tilde and the figures copy out as they were written.
+    sentences = "".join(f"{HAN[:n]}升温2.4°C~2.6°C，" for n in range(1, 23))
+    folder = one_article(site, sentences[:-1] + "。")
+    pdf = build(site) / f"{folder.name}.pdf"
+    assert measure(pdf).holes == []
+    rows = [line for page in pymupdf.open(pdf) for line in page.get_text().splitlines()]
+    assert any(line.endswith("~") for line in rows), rows
+    body = "".join(span["text"] for page in pymupdf.open(pdf) for span in spans(page) if span["size"] == BODY)
+    assert body.count("2.4°C~2.6°C") == 22  # the zero-width space that allows the break copies out as nothing
+
+
 def test_a_web_address_is_printed_once_at_the_foot_of_the_page_and_links_in_the_text_colour(site, newsletter):
     folder = one_article(site, f"据[国家发展改革委](https://www.ndrc.gov.cn/xxgk/)消息，{LONG}\n\n"
                       f"再见[该委网站](https://www.ndrc.gov.cn/xxgk/)。{LONG}\n\n"
@@ -358,3 +372,17 @@ def test_a_link_in_a_note_or_a_heading_gets_no_note_of_its_own_and_a_cell_keeps_
     assert out.count('class="page-footnote') == 2  # the note, and C's address; none for A or B
     assert "HTTPS://C.EXAMPLE/</span>" in out and "a.example/</span>" not in out
     assert "、北京、天津" in out.replace('<span class="unbroken">', "").replace("</span>", "")
+
+
+def test_a_break_is_allowed_after_a_tilde_between_values_only_in_the_text():
+    from builder.print.document import range_breaks
+
+    def marked(text: str) -> str:
+        return text.replace("~", "\u2060~\u200b")  # kept with what it follows, a break after it
+
+    assert range_breaks("<p>升温2.4°C~2.6°C，5%~8%，2008年~2012年</p>") == marked("<p>升温2.4°C~2.6°C，5%~8%，2008年~2012年</p>")
+    assert range_breaks('<a href="https://example.org/~user/1~2">2016~2020年</a>') == \
+        '<a href="https://example.org/~user/1~2">' + marked("2016~2020年</a>")
+    assert range_breaks("<pre><code>1~2</code></pre><code>3~4</code>5~6") == \
+        "<pre><code>1~2</code></pre><code>3~4</code>" + marked("5~6")
+    assert range_breaks("约 ~ 5，~1") == "约 ~ 5，~1"  # no value before or after it

@@ -157,7 +157,8 @@ def print_body(html: str, shown: Collection[str] = ()) -> str:
     """An article's HTML made ready for the page: wide tables span both columns,
     footnotes go to the foot of the page that calls them, and the web address of a link
     is printed once (a reader of paper cannot click), unless the article prints it
-    already (`shown`: its attachments' addresses)."""
+    already (`shown`: its attachments' addresses). A range may break after its tilde."""
+    html = range_breaks(html)
     if "<table" not in html and 'class="footnote-ref"' not in html and 'href="http' not in html and "<h" not in html:
         return html
     soup = BeautifulSoup(html, "html.parser")
@@ -170,6 +171,33 @@ def print_body(html: str, shown: Collection[str] = ()) -> str:
     _page_footnotes(soup)
     _link_addresses(soup, set(shown))
     return str(soup)
+
+
+# A tilde between two values (2.4°C~2.6°C, 2008年~2012年): Unicode's line breaking allows no
+# break after it (as it does after an en dash), so a line ending inside such a range was
+# left with a hole, but one before it after a Han character (a line starting ~2012年). A
+# zero-width space after the tilde lets the line break there, a word joiner before it
+# keeps it on the line of the value it follows; both draw nothing and copy out as nothing.
+_RANGE_TILDE = re.compile(r"(?<=[0-9A-Za-z%‰°℃\u3400-\u9fff])~(?=[0-9A-Za-z+\-.\u3400-\u9fff])")
+_TAG = re.compile(r"(<[^>]*>)")
+_VERBATIM = re.compile(r"<(/?)(code|pre|kbd|samp)\b", re.IGNORECASE)
+
+
+def range_breaks(html: str) -> str:
+    """`html` with a break allowed after the tilde of each range in its text (not in tags
+    and their attributes, nor in code)."""
+    if "~" not in html:
+        return html
+    pieces = _TAG.split(html)
+    verbatim = 0
+    for i, piece in enumerate(pieces):
+        if i % 2:  # a tag
+            opening = _VERBATIM.match(piece)
+            if opening:
+                verbatim = max(0, verbatim + (-1 if opening.group(1) else 1))
+        elif not verbatim and "~" in piece:
+            pieces[i] = _RANGE_TILDE.sub("\u2060~\u200b", piece)
+    return "".join(pieces)
 
 
 # How 公文 and the documents a bulletin reprints number their headings, highest first: the
