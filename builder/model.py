@@ -33,6 +33,7 @@ class PdfSettings:
     closing: tuple[str, ...] = ()  # 版记 lines: editorial office, address, 报送/抄送
     latin_spacing: str = "quarter"  # 中西文间距: "quarter" em between 汉字 and Latin/digits, or "none"
     line_end_punctuation: str = "full"  # 行尾点号: "full" width, as the printed bulletin, or "half" (ink flush)
+    line_start_bracket: str = "full"  # 行首开括号: "full" width (GB/T books and 公文), or "half" (ink flush)
     # The PDF's standard: "pdf/ua-1" tagged for screen readers (the default), a PDF/A for
     # archives that require one ("pdf/a-3a" tagged as well), or "none" (untagged).
     variant: str = "pdf/ua-1"

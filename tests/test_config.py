@@ -54,7 +54,8 @@ def test_wrong_types_are_errors_with_lines(tmp_path):
 
 def test_all_problems_are_reported_together(tmp_path):
     text = GOOD.replace("publisher: 编印单位\n", "").replace("slug: policy", "slug: Policy News")
-    text += "pdf:\n  page_number: roman\n  colour: red\n  latin_spacing: half\n  line_end_punctuation: hanging\n"
+    text += ("pdf:\n  page_number: roman\n  colour: red\n  latin_spacing: half\n  line_end_punctuation: hanging\n"
+             "  line_start_bracket: quarter\n")
     site, errors = load(tmp_path, text)
     assert site is None
     joined = "\n".join(errors)
@@ -64,6 +65,7 @@ def test_all_problems_are_reported_together(tmp_path):
     assert "site.yaml:10: pdf.colour 'red' is not a colour" in joined
     assert "site.yaml:11: pdf.latin_spacing 'half' is not known" in joined
     assert "site.yaml:12: pdf.line_end_punctuation 'hanging' is not known" in joined
+    assert "site.yaml:13: pdf.line_start_bracket 'quarter' is not known" in joined
 
 
 def test_broken_yaml_names_the_line(tmp_path):

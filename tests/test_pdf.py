@@ -249,16 +249,19 @@ def test_latin_spacing_and_line_end_settings(site):
     issue = next(i for i in archive.issues if i.slug == "2017-02")
     document = print_document(archive, issue, template_env(archive.site))
     assert "--cjk-latin-space: 0.25em;" in document.html and "--cjk-line-end: full;" in document.html
+    assert "--cjk-line-start: full;" in document.html
     full = pdftotext_bytes(render_pdf(document).pdf, "-bbox-layout")
     assert "2017 年 1 月 4 日" in pdftotext_bytes(render_pdf(document).pdf)  # a quarter em apart
 
     yaml_text = (site / "site.yaml").read_text(encoding="utf-8")
     (site / "site.yaml").write_text(
-        yaml_text.replace("pdf:\n", "pdf:\n  latin_spacing: none\n  line_end_punctuation: half\n"), encoding="utf-8")
+        yaml_text.replace("pdf:\n", "pdf:\n  latin_spacing: none\n  line_end_punctuation: half\n"
+                          "  line_start_bracket: half\n"), encoding="utf-8")
     archive, _ = load(site)
     issue = next(i for i in archive.issues if i.slug == "2017-02")
     changed = print_document(archive, issue, template_env(archive.site))
     assert "--cjk-latin-space: 0;" in changed.html and "--cjk-line-end: half;" in changed.html
+    assert "--cjk-line-start: half;" in changed.html
     assert changed.digest != document.digest  # the cached PDF is not taken for the new settings
     assert "2017年1月4日" in pdftotext_bytes(render_pdf(changed).pdf)  # no quarter em: no space read
     half = pdftotext_bytes(render_pdf(changed).pdf, "-bbox-layout")

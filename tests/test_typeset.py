@@ -263,3 +263,26 @@ def test_a_last_character_that_cannot_be_pulled_back_takes_another_down_with_it(
     assert right - left == pytest.approx(22 * 10.5, abs=1)  # flush with the column
     plain = subprocess.run(["pdftotext", str(tmp_path / "out.pdf"), "-"], capture_output=True, text=True).stdout
     assert not re.search(r"[\u4e00-\u9fff] [\u4e00-\u9fff]", plain)  # widened within the cap: no spaces copied out
+
+
+@pytest.mark.parametrize("setting", ["full", "half"])
+def test_an_opening_bracket_that_starts_a_line_is_set_as_the_setting_says(tmp_path, setting):
+    import pymupdf
+
+    style = f"<style>p.brackets {{ width: 22em; --cjk-line-start: {setting} }}</style>"
+    han = "节能减排" * 6
+    lines_of = "<br>".join("（" + han[:20] + "）" for _ in range(3))
+    render(tmp_path, f'{style}<p class="brackets">（一）{han[:17]}<br>{lines_of}</p>')
+    rows = [[char for span in line["spans"] for char in span["chars"]]
+            for block in pymupdf.open(tmp_path / "out.pdf")[0].get_text("rawdict")["blocks"]
+            for line in block.get("lines", [])]
+    left, half = 10 / 25.4 * 72, 10.5 / 2  # the page's margin; half an em
+    first, *others = rows
+    assert first[0]["origin"][0] == pytest.approx(left + 2 * 10.5, abs=0.05)  # the indent keeps its mark whole
+    assert len(others) == 3
+    for row in others:
+        shift = half if setting == "half" else 0
+        assert row[0]["c"] == "（" and row[0]["origin"][0] == pytest.approx(left - shift, abs=0.05)
+        assert row[1]["origin"][0] == pytest.approx(left + 10.5 - shift, abs=0.05)  # 节 follows the ink
+    text = subprocess.run(["pdftotext", str(tmp_path / "out.pdf"), "-"], capture_output=True, text=True).stdout
+    assert "（节能减排" in text

@@ -45,6 +45,7 @@ PDF_FIELDS = {
     "closing": Field("texts"),
     "latin_spacing": Field("text"),
     "line_end_punctuation": Field("text"),
+    "line_start_bracket": Field("text"),
     "variant": Field("text"),
 }
 # The PDF standards WeasyPrint writes that the print edition offers (its fonts are embedded,
@@ -57,6 +58,8 @@ PDF_CHOICES = {
                       "use 'quarter' for a quarter em between Chinese and Latin letters or digits, or 'none'"),
     "line_end_punctuation": (("full", "half"),
                              "use 'half' to set a closing mark at the end of a line half width, or 'full'"),
+    "line_start_bracket": (("full", "half"),
+                           "use 'half' to set an opening bracket or quote that starts a line half width, or 'full'"),
     "variant": (PDF_VARIANTS, "use 'pdf/ua-1' (tagged for screen readers), 'pdf/a-3a' or 'pdf/a-2a' (archival "
                 "and tagged), 'pdf/a-3b', 'pdf/a-2b', 'pdf/a-3u', 'pdf/a-2u' (archival), or 'none'"),
 }

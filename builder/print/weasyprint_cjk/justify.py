@@ -133,6 +133,8 @@ def split_text_box(context, box, available_width, skip, is_line_start=True):
     so that the boxes after it on the line know the room that is left."""
     result = _split_with_push_in(context, box, available_width, skip, is_line_start)
     style = box.style
+    if is_line_start and result[0] is not None:
+        _start_bracket_half(context, result[0], skip)
     space = latin_space(style) if style['direction'] != 'rtl' else 0
     if not space or result[0] is None:
         return result
@@ -148,6 +150,26 @@ def split_text_box(context, box, available_width, skip, is_line_start=True):
             result = narrower
     _space_latin(result[0], space, available_width)
     return result
+
+
+def _start_bracket_half(context, box, skip):
+    """With `--cjk-line-start: half`, an opening mark that starts a line (not a paragraph's
+    indented first line) loses its blank left half: its ink stands flush with the column,
+    as a closing mark's may at the line end (clreq §3.1.7)."""
+    style = box.style
+    if not line_start_half(style) or style['direction'] == 'rtl' or not box.text:
+        return
+    if skip == 0 and getattr(box, '_cjk_opens_paragraph', False) and style['text_indent'].value:
+        return  # the indent of a paragraph's first line keeps its mark whole
+    side, half = blank_half(context, style, box.text[0])
+    if side != 'left':
+        return
+    advances = dict(_advances(box))
+    advances[0] = advances.get(0, 0) - half
+    box._cjk_advances = advances
+    _tag_layout(box, advances)
+    box.pango_layout._cjk_shifts = {0: half}  # drawn half an em to the left (lines.py)
+    box.width -= half
 
 
 def _space_latin(box, space, available_width):
@@ -255,7 +277,25 @@ def iter_line_boxes(context, box, *args, **kwargs):
     if found is not None:
         last, marks = found
         last._cjk_ends_paragraph = marks  # carried to its pieces, which are copies
+    first = _first_text(box)
+    if first is not None:
+        first._cjk_opens_paragraph = True
     return original(block, 'iter_line_boxes')(context, box, *args, **kwargs)
+
+
+def _first_text(box):
+    """The TextBox whose text starts ``box``'s inline content (blank ones aside), or None."""
+    for child in getattr(box, 'children', ()):
+        if isinstance(child, boxes.TextBox):
+            if child.text.strip():
+                return child
+        elif isinstance(child, boxes.InlineBox):
+            found = _first_text(child)
+            if found is not None:
+                return found
+        else:
+            return None
+    return None
 
 
 def _last_text(box, marks=''):
@@ -304,6 +344,13 @@ def line_end_half(style):
     width, its ink flush with the column edge (clreq §3.1.7). Unset, or `full`: not."""
     return any(token.type == 'ident' and token.value == 'half'
                for token in style['__cjk_line_end'])
+
+
+def line_start_half(style):
+    """`--cjk-line-start: half`: an opening mark that starts a line is set half width,
+    its ink flush with the column. Unset, or `full`: not."""
+    return any(token.type == 'ident' and token.value == 'half'
+               for token in style['__cjk_line_start'])
 
 
 # --- Latin spacing ----------------------------------------------------------
