@@ -204,7 +204,8 @@ def test_a_typesetting_worker_that_dies_is_an_error_not_a_hang(site, newsletter,
     assert newsletter("build", "--site", site).code == 0
     before = snapshot(site / "output")
     write(site / "content/issues/2017-02/03-new.md", article(title="新文章"))  # the PDF must be typeset again
-    monkeypatch.setattr("builder.print.editions.render_pdf", _die)
+    # The workers come from a fork server: what they run is named, not inherited (test_build._die).
+    monkeypatch.setattr("builder.print.editions._typeset", _die)
     run = newsletter("build", "--site", site)
     assert run.code == 1
     assert "content/issues/2017-02: the typesetting of this issue stopped: a worker process died" in run.err

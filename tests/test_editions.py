@@ -326,7 +326,7 @@ def worker_pid(_document) -> int:
 def test_typesetters_are_replaced_by_fresh_ones_after_their_share_of_editions(monkeypatch):
     import builder.print.editions as editions
 
-    monkeypatch.setattr(editions, "_typeset", worker_pid)  # the forked workers inherit it
+    monkeypatch.setattr(editions, "_typeset", worker_pid)  # named to the workers: test_editions.worker_pid
     monkeypatch.setattr(editions, "EDITIONS_PER_WORKER", 2)
     with Typesetters(jobs=1) as workers:
         first = [workers.typeset(None) for _ in range(2)]
