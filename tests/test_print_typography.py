@@ -386,3 +386,30 @@ def test_a_break_is_allowed_after_a_tilde_between_values_only_in_the_text():
     assert range_breaks("<pre><code>1~2</code></pre><code>3~4</code>5~6") == \
         "<pre><code>1~2</code></pre><code>3~4</code>" + marked("5~6")
     assert range_breaks("约 ~ 5，~1") == "约 ~ 5，~1"  # no value before or after it
+
+
+def test_a_long_title_breaks_at_a_phrase_boundary_never_inside_a_word_or_a_number():
+    from builder.render.titles import balanced, break_at
+
+    guangzhou = "广州市人民政府办公厅关于印发广州市节能降碳第十三个五年规划（2016—2020年）的通知"
+    assert str(balanced(guangzhou, 37)) == guangzhou.replace("（", "<br>（")  # not 2016—2020 / 年
+    office = "中环联合认证中心应对气候变化部、国家应对气候变化战略研究和国际合作中心联合发布研究报告"
+    assert str(balanced(office, 37)) == office.replace("、", "、<br>")  # not 应对气 / 候变化
+    assert break_at("广州市人民政府办公厅关于印发节能降碳规划实施细则", 25) == 10  # 办公厅 / 关于
+    assert break_at("江西省“十三五”控制温室气体排放工作方案", 37) is None  # one line holds it
+    assert break_at("应对气候变化" * 8, 37) is None  # no boundary: the line breaking decides
+    assert str(balanced("<script>alert(1)</script>" + "节能" * 30 + "，" + "减排" * 10, 37)).startswith(
+        "&lt;script&gt;alert(1)&lt;/script&gt;")
+
+
+def test_a_long_article_title_is_set_in_two_lines_broken_at_a_phrase(site, newsletter):
+    folder = next(p for p in sorted((site / "content" / "issues").iterdir()) if p.is_dir())
+    for old in folder.glob("*.md"):
+        old.unlink()
+    title = "广州市人民政府办公厅关于印发广州市节能降碳第十三个五年规划（2016—2020年）的通知"
+    write(folder / "01-only.md", article(title=title, body=LONG))
+    pdf = build(site) / f"{folder.name}.pdf"
+    page = page_with(pdf, "五年规划")
+    heads = [span["text"].strip() for span in spans(page) if span["size"] == pytest.approx(13, abs=0.01)
+             and span["text"].replace(" ", "").strip() in title]
+    assert heads == ["广州市人民政府办公厅关于印发广州市节能降碳第十三个五年规划", "（2016—2020 年）的通知"]

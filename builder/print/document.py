@@ -112,12 +112,16 @@ def print_document(archive: Archive, issue: Issue, env: jinja2.Environment) -> P
                                  shown={address for _, address in attachments[a.slug]})
               for a in issue.articles}
     note = markdown.render(issue.note, web, image_base="", raw_html=site.raw_html) if issue.note else ""
-    css = env.get_template(PRINT_STYLESHEET).render(site=site, issue=issue)
+    layout = env.get_template(PRINT_STYLESHEET).make_module({"site": site, "issue": issue})
+    css = str(layout)
+    # How many ems of an article's title one line holds (the stylesheet's own reckoning;
+    # a theme's stylesheet that does not say: titles are left to the line breaking).
+    title_em = getattr(layout, "text_width", 0) / getattr(layout, "title_size", 1)
     # The document's date is the issue's, at midnight where the bulletin is published.
     published = dt.datetime.combine(issue.date, dt.time(), ZoneInfo(site.timezone)).isoformat()
     html = env.get_template(PRINT_TEMPLATE).render(
         site=site, issue=issue, groups=issue.sections(), anchors=anchors, bodies=bodies,
-        attachments=attachments, note=note, stylesheet=css, published=published)
+        attachments=attachments, note=note, stylesheet=css, published=published, title_em=title_em)
     images = tuple((name, files.sha256(issue.folder / name)) for name in issue.files
                    if Path(name).suffix.lower() in IMAGE_SUFFIXES)
     return PrintDocument(issue.slug, html, str(issue.folder.resolve()), images, issue.files, site.pdf.variant)

@@ -21,6 +21,7 @@ from builder.errors import ContentErrors
 from builder.files import UnsafePath, read_bytes, regular_file, tree
 from builder.model import Site
 from builder.render.dates import format_date
+from builder.render.titles import balanced
 from builder.routes import BUILTIN_THEMES, STATIC, TEMPLATES_DIR, THEMES_DIR
 
 if TYPE_CHECKING:
@@ -80,6 +81,7 @@ def template_env(site: Site) -> jinja2.Environment:
     )
     env.filters["date"] = format_date
     env.filters["css_string"] = css_string
+    env.filters["balanced"] = balanced  # a long title in two lines of nearly equal length (print)
     env.globals["routes"] = routes  # url(routes.FEED): templates name pages as the builder does
     return env
 

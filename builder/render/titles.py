@@ -1,0 +1,66 @@
+"""A title too long for one line, broken into two of nearly equal length at a phrase
+boundary, as 公文 sets its titles (GB/T 9704: 回行时词意完整，排列对称): never inside a
+word or between a number and its unit, as Pango's line breaking, which may break between
+any two Chinese characters, would (…规划（2016—2020 / 年）的通知, 应对气 / 候变化).
+
+Without a dictionary, the boundaries are those a title's own words mark: after a
+punctuation mark or a closing bracket, before an opening one, before 关于, after an office
+(办公厅, 人民政府, 委员会). Widths are reckoned in ems (a Chinese
+character one, a Latin letter or digit about half), with a margin for the estimate.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+from markupsafe import Markup, escape
+
+# (the text that starts or ends a phrase, how much less good a break there is, in ems of imbalance)
+_BEFORE = (("关于", 0.0), ("（", 1.0), ("《", 1.0), ("“", 1.0), ("「", 1.0), ("——", 1.5))
+_AFTER = (("办公厅", 0.5), ("人民政府", 0.5), ("委员会", 0.5))
+_AFTER_MARKS = set("，、；：。！？）》”」")
+MARGIN = 1.5  # ems kept free on each line: the widths are an estimate
+
+
+def width(text: str) -> float:
+    """`text`'s width in ems, near enough: full-width characters one em, others half."""
+    return sum(1.0 if unicodedata.east_asian_width(char) in "WF" else 0.3 if char == " " else 0.55
+               for char in text)
+
+
+def _boundaries(title: str) -> dict[int, float]:
+    """{index i: penalty} where the title may break before title[i]."""
+    found: dict[int, float] = {}
+    for i in range(1, len(title)):
+        penalties = [penalty for word, penalty in _BEFORE if title.startswith(word, i)]
+        if not title.startswith(("办公厅", "办公室"), i):  # 人民政府 / 办公厅 is one office
+            penalties += [penalty for word, penalty in _AFTER if title.endswith(word, 0, i)]
+        if title[i - 1] in _AFTER_MARKS and title[i] not in _AFTER_MARKS:
+            penalties.append(0.0)
+        if penalties and title[i - 1] not in "（《“「" and title[i] not in _AFTER_MARKS:
+            found[i] = min(penalties)
+    return found
+
+
+def break_at(title: str, line_em: float) -> int | None:
+    """Where to break `title` (before title[i]) to set it in two balanced lines of at most
+    `line_em` ems; None when one line holds it, or no boundary gives two lines that fit."""
+    room = line_em - MARGIN
+    if line_em <= 0 or width(title) <= room:
+        return None
+    best: tuple[float, int] | None = None
+    for i, penalty in _boundaries(title).items():
+        first, second = width(title[:i]), width(title[i:])
+        if first <= room and second <= room:
+            cost = abs(first - second) + penalty
+            if best is None or cost < best[0]:
+                best = (cost, i)
+    return best[1] if best is not None else None
+
+
+def balanced(title: str, line_em: float | None) -> Markup:
+    """The title, escaped, with a line break where `break_at` puts one."""
+    at = break_at(title, line_em or 0)
+    if at is None:
+        return escape(title)
+    return escape(title[:at]) + Markup("<br>") + escape(title[at:])
