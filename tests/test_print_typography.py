@@ -413,3 +413,31 @@ def test_a_long_article_title_is_set_in_two_lines_broken_at_a_phrase(site, newsl
     heads = [span["text"].strip() for span in spans(page) if span["size"] == pytest.approx(13, abs=0.01)
              and span["text"].replace(" ", "").strip() in title]
     assert heads == ["广州市人民政府办公厅关于印发广州市节能降碳第十三个五年规划", "（2016—2020 年）的通知"]
+
+
+SIGNERS = ["国家发展改革委", "科技部", "工业和信息化部", "财政部", "国土资源部", "环境保护部", "住房城乡建设部",
+           "水利部", "农业部", "商务部", "国资委", "税务总局", "国家统计局", "国家林业局"]
+
+
+def test_many_co_signers_are_set_in_rows_each_name_whole_the_date_under_them(site, newsletter):
+    signature = "".join(f"{name}\n{{: .signature }}\n\n" for name in SIGNERS) + "2017年4月21日\n{: .signature }\n"
+    folder = one_article(site, f"{LONG}\n\n{signature}")
+    page = page_with(build(site) / f"{folder.name}.pdf", "国家林业局")
+    rows: dict[int, list[tuple[float, str]]] = {}
+    for span in spans(page):
+        text = span["text"].replace(" ", "")
+        if text in SIGNERS or text == "2017年4月21日":
+            rows.setdefault(round(span["origin"][1]), []).append((span["bbox"][0], text))
+    lines = [[text for _, text in sorted(row)] for _, row in sorted(rows.items())]
+    assert [name for line in lines[:-1] for name in line] == SIGNERS  # in order, each whole
+    assert [len(line) for line in lines[:-1]] == [3, 3, 3, 3, 2]  # three to a row, not fourteen lines
+    assert lines[-1] == ["2017年4月21日"]  # the date under them
+
+
+def test_a_few_signers_stay_one_a_line():
+    from builder.print.document import print_body
+
+    html = '<p class="signature">辽宁省人民政府</p>\n<p class="signature">2017年4月21日</p>'
+    assert print_body(html) == html
+    long_names = "".join(f'<p class="signature">甘肃省应对气候变化及节能减排工作领导小组办公室{n}</p>' for n in range(5))
+    assert "signers" not in print_body(long_names)  # two would not fit a row

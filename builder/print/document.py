@@ -23,6 +23,7 @@ from builder import __version__, files
 from builder.errors import ContentError
 from builder.model import Archive, Article, Issue
 from builder.render import markdown
+from builder.render.titles import width
 from builder.routes import PRINT_STYLESHEET, PRINT_TEMPLATE, page_url
 from builder.source.issue_files import IMAGE_SUFFIXES
 
@@ -157,13 +158,17 @@ def _attachments(article: Article, web: str) -> list[tuple[str, str]]:
     return result
 
 
+# What print_body changes: HTML without any of these is handed on as it is.
+_REWORKED = ("<table", 'class="footnote-ref"', 'href="http', "<h", 'class="signature"')
+
+
 def print_body(html: str, shown: Collection[str] = ()) -> str:
     """An article's HTML made ready for the page: wide tables span both columns,
     footnotes go to the foot of the page that calls them, and the web address of a link
     is printed once (a reader of paper cannot click), unless the article prints it
     already (`shown`: its attachments' addresses). A range may break after its tilde."""
     html = range_breaks(html)
-    if "<table" not in html and 'class="footnote-ref"' not in html and 'href="http' not in html and "<h" not in html:
+    if not any(marker in html for marker in _REWORKED):
         return html
     soup = BeautifulSoup(html, "html.parser")
     _heading_ranks(soup)
@@ -173,6 +178,7 @@ def print_body(html: str, shown: Collection[str] = ()) -> str:
         _fix_if_long(table)
         _cells_unbroken(soup, table)
     _page_footnotes(soup)
+    _signers_in_rows(soup)
     _link_addresses(soup, set(shown))
     return str(soup)
 
@@ -202,6 +208,49 @@ def range_breaks(html: str) -> str:
         elif not verbatim and "~" in piece:
             pieces[i] = _RANGE_TILDE.sub("\u2060~\u200b", piece)
     return "".join(pieces)
+
+
+# 落款 of many co-signers (14 ministries under a joint notice) set one a line took a column's
+# length: from this many on, they are set in rows, as many to a row as the column holds,
+# each name whole (an inline block), the date under them as before.
+SIGNERS_IN_ROWS = 4
+_DATE = re.compile(r"^\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日$")
+
+
+def _signers_in_rows(soup: BeautifulSoup) -> None:
+    for group in _signature_runs(soup):
+        names = [paragraph.get_text().strip() for paragraph in group]
+        widest = max(width(name) for name in names)
+        if len(group) < SIGNERS_IN_ROWS or 2 * widest + 0.5 > COLUMN_CHARACTERS:
+            continue  # few, or too long to stand two to a row: one a line, as written
+        block = soup.new_tag("p", attrs={"class": "signers"})
+        for n, name in enumerate(names):
+            if n:
+                block.append(" ")  # where a row may end
+            signer = soup.new_tag("span", attrs={"class": "signer", "style": f"width: {widest:.2f}em"})
+            signer.string = name
+            block.append(signer)
+        group[0].insert_before(block)
+        for paragraph in group:
+            paragraph.decompose()
+
+
+def _signature_runs(soup: BeautifulSoup) -> list[list]:
+    """Runs of signature paragraphs next to each other, each a signer's name (not the date)."""
+    runs: list[list] = []
+    current: list = []
+    for paragraph in soup.find_all("p"):
+        signer = "signature" in paragraph.get_attribute_list("class") and not _DATE.match(paragraph.get_text().strip())
+        follows = current and paragraph.find_previous_sibling() is current[-1]
+        if signer and (follows or not current):
+            current.append(paragraph)
+            continue
+        if current:
+            runs.append(current)
+        current = [paragraph] if signer else []
+    if current:
+        runs.append(current)
+    return runs
 
 
 # How 公文 and the documents a bulletin reprints number their headings, highest first: the
