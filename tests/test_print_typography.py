@@ -423,15 +423,30 @@ def test_many_co_signers_are_set_in_rows_each_name_whole_the_date_under_them(sit
     signature = "".join(f"{name}\n{{: .signature }}\n\n" for name in SIGNERS) + "2017年4月21日\n{: .signature }\n"
     folder = one_article(site, f"{LONG}\n\n{signature}")
     page = page_with(build(site) / f"{folder.name}.pdf", "国家林业局")
-    rows: dict[int, list[tuple[float, str]]] = {}
-    for span in spans(page):
-        text = span["text"].replace(" ", "")
-        if text in SIGNERS or text == "2017年4月21日":
-            rows.setdefault(round(span["origin"][1]), []).append((span["bbox"][0], text))
-    lines = [[text for _, text in sorted(row)] for _, row in sorted(rows.items())]
-    assert [name for line in lines[:-1] for name in line] == SIGNERS  # in order, each whole
-    assert [len(line) for line in lines[:-1]] == [3, 3, 3, 3, 2]  # three to a row, not fourteen lines
-    assert lines[-1] == ["2017年4月21日"]  # the date under them
+    rows = []  # each line of the block: its names, as the gaps between characters part them
+    for block in page.get_text("rawdict")["blocks"]:
+        for line in block.get("lines", []):
+            chars = [char for span in line["spans"] for char in span["chars"] if char["c"].strip()]
+            if not chars or not "".join(char["c"] for char in chars).startswith(tuple(SIGNERS)):
+                continue
+            names, gaps = [chars[0]["c"]], []
+            for previous, char in zip(chars, chars[1:]):
+                gap = char["origin"][0] - previous["origin"][0] - BODY
+                if gap > 0.2 * BODY:
+                    names.append("")
+                    gaps.append(gap)
+                names[-1] += char["c"]
+            rows.append((line["bbox"][3], names, gaps))
+    rows.sort()
+    assert [name for _, names, _ in rows for name in names] == SIGNERS  # in order, each whole
+    assert len(rows) <= 5  # rows across the column, not fourteen lines
+    date = [line["bbox"][3] for block in page.get_text("dict")["blocks"] for line in block.get("lines", [])
+            if "".join(span["text"] for span in line["spans"]).replace(" ", "") == "2017年4月21日"]
+    assert len(date) == 1 and date[0] > rows[-1][0]  # the date under them
+    assert all(gap < 0.75 * BODY for _, _, gaps in rows for gap in gaps)  # no hole in a row
+    text = subprocess.run(["pdftotext", "-layout", str(folder.parent.parent.parent / "output" / "pdf" /
+                                                       f"{folder.name}.pdf"), "-"], capture_output=True, text=True).stdout
+    assert "国家发展改革委 科技部" in text  # the names copy out apart
 
 
 def test_a_few_signers_stay_one_a_line():
@@ -441,3 +456,15 @@ def test_a_few_signers_stay_one_a_line():
     assert print_body(html) == html
     long_names = "".join(f'<p class="signature">甘肃省应对气候变化及节能减排工作领导小组办公室{n}</p>' for n in range(5))
     assert "signers" not in print_body(long_names)  # two would not fit a row
+
+
+def test_a_paragraph_all_in_bold_is_a_document_title_centred_not_a_numbered_heading():
+    from builder.print.document import print_body
+
+    def classes(html: str) -> str:
+        return print_body(html).split(">")[0]
+
+    assert classes("<p><strong>江西省“十三五”控制温室气体排放工作方案</strong></p>") == '<p class="document-title"'
+    assert classes("<p><strong>一、总体要求</strong></p>") == "<p"  # a numbered heading, set by its rank
+    assert classes("<p><strong>注意：</strong></p>") == "<p"  # a clause, not a title
+    assert classes("<p><strong>标题</strong>正文。</p>") == "<p"  # bold words in a paragraph

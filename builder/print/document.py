@@ -159,7 +159,7 @@ def _attachments(article: Article, web: str) -> list[tuple[str, str]]:
 
 
 # What print_body changes: HTML without any of these is handed on as it is.
-_REWORKED = ("<table", 'class="footnote-ref"', 'href="http', "<h", 'class="signature"')
+_REWORKED = ("<table", 'class="footnote-ref"', 'href="http', "<h", 'class="signature"', "<p><strong>")
 
 
 def print_body(html: str, shown: Collection[str] = ()) -> str:
@@ -179,6 +179,7 @@ def print_body(html: str, shown: Collection[str] = ()) -> str:
         _cells_unbroken(soup, table)
     _page_footnotes(soup)
     _signers_in_rows(soup)
+    _document_titles(soup)
     _link_addresses(soup, set(shown))
     return str(soup)
 
@@ -211,8 +212,9 @@ def range_breaks(html: str) -> str:
 
 
 # 落款 of many co-signers (14 ministries under a joint notice) set one a line took a column's
-# length: from this many on, they are set in rows, as many to a row as the column holds,
-# each name whole (an inline block), the date under them as before.
+# length: from this many on, they run across the column's width in rows, as many to a row
+# as it holds, each name whole (an inline block) and set off from the next by a little more
+# than a space (not a cell's width: that would leave holes in the row), the date under them.
 SIGNERS_IN_ROWS = 4
 _DATE = re.compile(r"^\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日$")
 
@@ -227,7 +229,7 @@ def _signers_in_rows(soup: BeautifulSoup) -> None:
         for n, name in enumerate(names):
             if n:
                 block.append(" ")  # where a row may end
-            signer = soup.new_tag("span", attrs={"class": "signer", "style": f"width: {widest:.2f}em"})
+            signer = soup.new_tag("span", attrs={"class": "signer"})
             signer.string = name
             block.append(signer)
         group[0].insert_before(block)
@@ -251,6 +253,23 @@ def _signature_runs(soup: BeautifulSoup) -> list[list]:
     if current:
         runs.append(current)
     return runs
+
+
+# The title of a document an article reprints (低碳认证技术委员会章程, …工作方案): a paragraph
+# all in bold, without a mark that ends a sentence or a clause, not numbered as a heading.
+_TITLE_TEXT = re.compile(r"^[^。，；：！？.,;:!?]{2,80}$")
+
+
+def _document_titles(soup: BeautifulSoup) -> None:
+    """Such a paragraph centred as a title (class document-title), not indented as text."""
+    for paragraph in soup.find_all("p"):
+        children = [child for child in paragraph.children if not (isinstance(child, NavigableString)
+                                                                    and not child.strip())]
+        if len(children) != 1 or getattr(children[0], "name", None) not in ("strong", "b"):
+            continue
+        text = paragraph.get_text().strip()
+        if _TITLE_TEXT.match(text) and not any(pattern.match(text) for _, pattern in HEADING_RANKS):
+            paragraph["class"] = " ".join([*paragraph.get_attribute_list("class"), "document-title"]).strip()
 
 
 # How 公文 and the documents a bulletin reprints number their headings, highest first: the
