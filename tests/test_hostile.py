@@ -221,6 +221,16 @@ def test_raw_html_over_several_lines_is_checked(published, newsletter):
     refused(newsletter, published, f"{ISSUE}/x.md:10: '../../../../secret/pic.png' is named in HTML")
 
 
+@pytest.mark.parametrize("tag", ["span", "b", "div"])
+def test_raw_html_nested_deeper_than_the_print_layout_follows_is_an_error_at_its_issue(published, newsletter, tag):
+    with open(published.site / "site.yaml", "a", encoding="utf-8") as settings:
+        settings.write("markdown:\n  raw_html: true\n")
+    write(published.issue / "x.md", article(body=f"<{tag}>" * 400 + "节能减排" * 30 + f"</{tag}>" * 400 + "\n"))
+    err = refused(newsletter, published, f"{ISSUE}: the print edition of this issue cannot be typeset: its text has "
+                  "elements nested too deeply", pdf=True)
+    assert "fault of the builder" not in err
+
+
 def test_an_absolute_path_to_a_file_outside_is_refused(published, newsletter):
     target = published.outside / "pic.png"
     write(published.issue / "x.md", article(body=f"![图]({target})\n\n[f]({target})\n"))

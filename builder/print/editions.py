@@ -253,6 +253,9 @@ class PendingEditions:
                                            "look for what is unusual in it (a picture of many shapes, a table of "
                                            "thousands of cells); build with --no-pdf meanwhile"))
                 continue
+            if isinstance(result, TooDeep):
+                errors.append(_too_deep(issues[slug]))
+                continue
             if isinstance(result, BrokenProcessPool):
                 errors.append(ContentError(issues[slug].folder, "the typesetting of this issue stopped: a worker "
                                            "process died (out of memory, or a crash in WeasyPrint's libraries)",
@@ -285,7 +288,7 @@ class PendingEditions:
             self.futures[slug] = self.workers.typeset(document)
 
     def _completed(self, report: Callable[[str], None]
-                   ) -> Iterator[tuple[str, RenderedPdf | TimeoutError | BrokenProcessPool]]:
+                   ) -> Iterator[tuple[str, RenderedPdf | TimeoutError | BrokenProcessPool | TooDeep]]:
         """Each edition as soon as it is typeset, in the order they finish, the waiting ones
         handed on meanwhile; a TimeoutError for one its worker stopped after
         TYPESETTING_LIMIT (`_typeset`), a BrokenProcessPool for one whose worker died. Says
@@ -303,7 +306,7 @@ class PendingEditions:
                     last = now
                     try:
                         result = future.result()
-                    except (BrokenProcessPool, TimeoutError) as exc:
+                    except (BrokenProcessPool, TimeoutError, TooDeep) as exc:
                         result = exc
                     self._hand_on()
                     yield slug, result
@@ -342,6 +345,8 @@ def edition(archive: Archive, issue: Issue, env: jinja2.Environment) -> tuple[Pa
         return found, []
     try:
         result = _typeset(document)
+    except TooDeep:
+        return None, [_too_deep(issue)]
     except TimeoutError:
         return None, [ContentError(issue.folder, f"the typesetting of this issue took more than "
                                    f"{TYPESETTING_LIMIT // 60} minutes and was stopped", None,
@@ -389,8 +394,20 @@ def start_editions(archive: Archive, env: jinja2.Environment, workers: Typesette
                            len(futures), futures, digests, cached, refused, folder, started)
 
 
+class TooDeep(Exception):
+    """An edition whose HTML nests elements deeper than WeasyPrint's layout can follow
+    (some 300 inside one another: raw HTML), which it meets with a RecursionError."""
+
+
+def _too_deep(issue: Issue) -> ContentError:
+    return ContentError(issue.folder, "the print edition of this issue cannot be typeset: its text has elements "
+                        "nested too deeply (hundreds inside one another)", None,
+                        "look for raw HTML that opens many tags without closing them in this issue's articles")
+
+
 def _typeset(document: PrintDocument) -> RenderedPdf:
-    """In a worker: the edition, or TimeoutError after TYPESETTING_LIMIT, the worker free again."""
+    """In a worker: the edition, or TimeoutError after TYPESETTING_LIMIT, the worker free
+    again; TooDeep for HTML nested deeper than the layout can follow."""
     def too_long(_signum: int, _frame: object) -> None:
         raise TimeoutError(f"{document.slug} took more than {TYPESETTING_LIMIT} s")
 
@@ -398,6 +415,8 @@ def _typeset(document: PrintDocument) -> RenderedPdf:
     signal.alarm(TYPESETTING_LIMIT)
     try:
         return render_pdf(document)
+    except RecursionError:
+        raise TooDeep(document.slug) from None
     finally:
         signal.alarm(0)
         memory.give_back()  # what the edition's layout freed, before the next one
