@@ -398,6 +398,7 @@ def test_a_long_title_breaks_at_a_phrase_boundary_never_inside_a_word_or_a_numbe
     assert break_at("广州市人民政府办公厅关于印发节能降碳规划实施细则", 25) == 10  # 办公厅 / 关于
     assert break_at("江西省“十三五”控制温室气体排放工作方案", 37) is None  # one line holds it
     assert break_at("应对气候变化" * 8, 37) is None  # no boundary: the line breaking decides
+    assert break_at("，".join(["节能"] * 20000), 37) is None  # three lines or more: the line breaking decides
     assert str(balanced("<script>alert(1)</script>" + "节能" * 30 + "，" + "减排" * 10, 37)).startswith(
         "&lt;script&gt;alert(1)&lt;/script&gt;")
 

@@ -46,8 +46,8 @@ def break_at(title: str, line_em: float) -> int | None:
     """Where to break `title` (before title[i]) to set it in two balanced lines of at most
     `line_em` ems; None when one line holds it, or no boundary gives two lines that fit."""
     room = line_em - MARGIN
-    if line_em <= 0 or width(title) <= room:
-        return None
+    if line_em <= 0 or not room < width(title) <= 2 * room:
+        return None  # one line holds it, or two would not
     best: tuple[float, int] | None = None
     for i, penalty in _boundaries(title).items():
         first, second = width(title[:i]), width(title[i:])
