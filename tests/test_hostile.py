@@ -226,9 +226,21 @@ def test_raw_html_nested_deeper_than_the_print_layout_follows_is_an_error_at_its
     with open(published.site / "site.yaml", "a", encoding="utf-8") as settings:
         settings.write("markdown:\n  raw_html: true\n")
     write(published.issue / "x.md", article(body=f"<{tag}>" * 400 + "节能减排" * 30 + f"</{tag}>" * 400 + "\n"))
+    nested_too_deeply(newsletter, published)
+
+
+def test_emphasis_nested_deeper_than_the_print_layout_follows_is_an_error_at_its_issue(published, newsletter):
+    # Markdown alone, no raw HTML: *a _a *a … x … b_ b* is 400 <em> inside one another.
+    body = "".join("*_"[i % 2] + "a " for i in range(400)) + "x" + "".join(" b" + "*_"[i % 2] for i in reversed(range(400)))
+    write(published.issue / "x.md", article(body=body + "\n"))
+    nested_too_deeply(newsletter, published)
+
+
+def nested_too_deeply(newsletter, published: Published) -> None:
     err = refused(newsletter, published, f"{ISSUE}: the print edition of this issue cannot be typeset: its text has "
                   "elements nested too deeply", pdf=True)
     assert "fault of the builder" not in err
+    assert "raw HTML tags, or * and _ emphasis" in err
 
 
 def test_an_absolute_path_to_a_file_outside_is_refused(published, newsletter):

@@ -469,3 +469,25 @@ def test_a_paragraph_all_in_bold_is_a_document_title_centred_not_a_numbered_head
     assert classes("<p><strong>一、总体要求</strong></p>") == "<p"  # a numbered heading, set by its rank
     assert classes("<p><strong>注意：</strong></p>") == "<p"  # a clause, not a title
     assert classes("<p><strong>标题</strong>正文。</p>") == "<p"  # bold words in a paragraph
+    assert classes('<p class="signature"><strong>国家能源局</strong></p>') == '<p class="signature"'  # a 落款
+    assert classes("<p><strong>（1）加强组织领导</strong></p>") == "<p"  # 公文's fourth heading level
+    assert classes("<p><strong>附件1</strong></p>") == classes("<p><strong>2017年5月10日</strong></p>") == "<p"
+    assert classes("<p><strong>请各单位于5月15日前报送</strong></p>") == "<p"  # an instruction names no document
+
+
+def test_a_signature_date_as_the_importer_marks_it_stays_under_the_signers():
+    from builder.print.document import print_body
+
+    for date in ("2017年5月10日印发", "二〇一七年五月十日"):
+        html = "".join(f'<p class="signature">{name}</p>' for name in SIGNERS[:5]) + f'<p class="signature">{date}</p>'
+        assert print_body(html).endswith(f'</p><p class="signature">{date}</p>')
+
+
+def test_the_marks_that_let_a_range_break_are_not_counted_nor_compared():
+    from builder.print.document import print_body
+
+    url = "https://example.com/docs/2008~2012.pdf"
+    linked = print_body(f'<p><a href="{url}">{url}</a></p>')
+    assert "link-address" not in linked  # the address is printed once: it is the link's text
+    cell = print_body("<table><tr><td>10~20万元</td><td>合计</td></tr></table>")
+    assert '<td class="unbroken">10\u2060~\u200b20万元</td>' in cell  # a short cell kept whole

@@ -286,3 +286,20 @@ def test_an_opening_bracket_that_starts_a_line_is_set_as_the_setting_says(tmp_pa
         assert row[1]["origin"][0] == pytest.approx(left + 10.5 - shift, abs=0.05)  # 节 follows the ink
     text = subprocess.run(["pdftotext", str(tmp_path / "out.pdf"), "-"], capture_output=True, text=True).stdout
     assert "（节能减排" in text
+
+
+def test_an_opening_bracket_inside_a_line_or_after_an_indent_stays_whole_when_line_starts_are_half(tmp_path):
+    import pymupdf
+
+    style = "<style>p.brackets { width: 22em; --cjk-line-start: half }</style>"
+    render(tmp_path, f'{style}<p class="brackets"><span>前文前文<b>（括号）</b>后文</span></p>'
+                     f'<p class="brackets">\n   （一）总体要求。</p>')
+    rows = [[char for span in line["spans"] for char in span["chars"]]
+            for block in pymupdf.open(tmp_path / "out.pdf")[0].get_text("rawdict")["blocks"]
+            for line in block.get("lines", [])]
+    chars = [char for row in rows for char in row]
+    left = 10 / 25.4 * 72
+    inner = next(i for i, char in enumerate(chars) if char["c"] == "（")
+    assert chars[inner]["origin"][0] - chars[inner - 1]["origin"][0] == pytest.approx(10.5, abs=0.05)  # 文（: whole
+    indented = next(row for row in rows if row[0]["c"] == "（" and row[1]["c"] == "一")
+    assert indented[0]["origin"][0] == pytest.approx(left + 2 * 10.5, abs=0.05)  # the indent keeps it whole

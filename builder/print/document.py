@@ -167,9 +167,8 @@ def print_body(html: str, shown: Collection[str] = ()) -> str:
     footnotes go to the foot of the page that calls them, and the web address of a link
     is printed once (a reader of paper cannot click), unless the article prints it
     already (`shown`: its attachments' addresses). A range may break after its tilde."""
-    html = range_breaks(html)
     if not any(marker in html for marker in _REWORKED):
-        return html
+        return range_breaks(html)
     soup = BeautifulSoup(html, "html.parser")
     _heading_ranks(soup)
     for table in soup.find_all("table", recursive=False):
@@ -181,7 +180,9 @@ def print_body(html: str, shown: Collection[str] = ()) -> str:
     _signers_in_rows(soup)
     _document_titles(soup)
     _link_addresses(soup, set(shown))
-    return str(soup)
+    # Last: the marks it adds are not to be counted in a cell's width nor compared with a
+    # link's address.
+    return range_breaks(str(soup))
 
 
 # A tilde between two values (2.4°C~2.6°C, 2008年~2012年): Unicode's line breaking allows no
@@ -216,7 +217,9 @@ def range_breaks(html: str) -> str:
 # as it holds, each name whole (an inline block) and set off from the next by a little more
 # than a space (not a cell's width: that would leave holes in the row), the date under them.
 SIGNERS_IN_ROWS = 4
-_DATE = re.compile(r"^\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日$")
+_FIGURE = "\\d〇○零一二三四五六七八九十"
+# A signature's date, as the importer marks it (2017年5月10日印发) or in Chinese numerals.
+_DATE = re.compile(rf"^[{_FIGURE}]{{2,4}}\s*年\s*[{_FIGURE}]{{1,3}}\s*月\s*[{_FIGURE}]{{1,3}}\s*日\s*(印发)?$")
 
 
 def _signers_in_rows(soup: BeautifulSoup) -> None:
@@ -256,20 +259,27 @@ def _signature_runs(soup: BeautifulSoup) -> list[list]:
 
 
 # The title of a document an article reprints (低碳认证技术委员会章程, …工作方案): a paragraph
-# all in bold, without a mark that ends a sentence or a clause, not numbered as a heading.
-_TITLE_TEXT = re.compile(r"^[^。，；：！？.,;:!?]{2,80}$")
+# all in bold, without a mark that ends a sentence or a clause, that names a kind of document
+# at its end, and is not numbered as a heading.
+_TITLE_TEXT = re.compile(r"^[^。，；：！？.,;:!?]{2,80}"
+                         r"(方案|办法|章程|规划|通知|意见|规定|细则|纲要|计划|决定|公告|通告|报告|条例|标准|指南|要点|"
+                         r"行动|制度|准则|规则|目录|名录|清单|函|批复|决议|公报)[）)》”」]?$")
+_NUMBERED = re.compile(r"^([（(][\d一二三四五六七八九十]+[)）]|\d+[.、．]|附件)")
 
 
 def _document_titles(soup: BeautifulSoup) -> None:
     """Such a paragraph centred as a title (class document-title), not indented as text."""
     for paragraph in soup.find_all("p"):
+        if paragraph.get("class"):
+            continue  # a signature, a document number: set as its class says
         children = [child for child in paragraph.children if not (isinstance(child, NavigableString)
                                                                     and not child.strip())]
         if len(children) != 1 or getattr(children[0], "name", None) not in ("strong", "b"):
             continue
         text = paragraph.get_text().strip()
-        if _TITLE_TEXT.match(text) and not any(pattern.match(text) for _, pattern in HEADING_RANKS):
-            paragraph["class"] = " ".join([*paragraph.get_attribute_list("class"), "document-title"]).strip()
+        if _TITLE_TEXT.match(text) and not _NUMBERED.match(text) \
+                and not any(pattern.match(text) for _, pattern in HEADING_RANKS):
+            paragraph["class"] = "document-title"
 
 
 # How 公文 and the documents a bulletin reprints number their headings, highest first: the

@@ -402,7 +402,8 @@ class TooDeep(Exception):
 def _too_deep(issue: Issue) -> ContentError:
     return ContentError(issue.folder, "the print edition of this issue cannot be typeset: its text has elements "
                         "nested too deeply (hundreds inside one another)", None,
-                        "look for raw HTML that opens many tags without closing them in this issue's articles")
+                        "look in this issue's articles for markup opened hundreds of times inside itself: raw "
+                        "HTML tags, or * and _ emphasis")
 
 
 def _typeset(document: PrintDocument) -> RenderedPdf:

@@ -133,8 +133,6 @@ def split_text_box(context, box, available_width, skip, is_line_start=True):
     so that the boxes after it on the line know the room that is left."""
     result = _split_with_push_in(context, box, available_width, skip, is_line_start)
     style = box.style
-    if is_line_start and result[0] is not None:
-        _start_bracket_half(context, result[0], skip)
     space = latin_space(style) if style['direction'] != 'rtl' else 0
     if not space or result[0] is None:
         return result
@@ -152,24 +150,27 @@ def split_text_box(context, box, available_width, skip, is_line_start=True):
     return result
 
 
-def _start_bracket_half(context, box, skip):
+def _start_bracket_half(context, line):
     """With `--cjk-line-start: half`, an opening mark that starts a line (not a paragraph's
     indented first line) loses its blank left half: its ink stands flush with the column,
-    as a closing mark's may at the line end (clreq §3.1.7)."""
+    as a closing mark's may at the line end (clreq §3.1.7). Done on the line as laid out,
+    whatever inline elements its first character sits in: WeasyPrint's own `is_line_start`
+    is true of every box inside the line's first element."""
+    if getattr(line, 'text_indent', 0) or line.style['direction'] == 'rtl':
+        return
+    pieces = []
+    _pieces(line, pieces)
+    if not pieces or pieces[0][1] is None:
+        return  # empty, or a picture first
+    box, text = pieces[0]
     style = box.style
-    if not line_start_half(style) or style['direction'] == 'rtl' or not box.text:
+    if not line_start_half(style) or style['text_align_all'] not in ('justify', 'start', 'left'):
         return
-    if skip == 0 and getattr(box, '_cjk_opens_paragraph', False) and style['text_indent'].value:
-        return  # the indent of a paragraph's first line keeps its mark whole
-    side, half = blank_half(context, style, box.text[0])
-    if side != 'left':
+    side, half = blank_half(context, style, text[0])
+    if side != 'left' or getattr(box.pango_layout, '_cjk_shifts', None):
         return
-    advances = dict(_advances(box))
-    advances[0] = advances.get(0, 0) - half
-    box._cjk_advances = advances
-    _tag_layout(box, advances)
+    _shift(line, 0, {id(box): {0: -half}})
     box.pango_layout._cjk_shifts = {0: half}  # drawn half an em to the left (lines.py)
-    box.width -= half
 
 
 def _space_latin(box, space, available_width):
@@ -277,25 +278,7 @@ def iter_line_boxes(context, box, *args, **kwargs):
     if found is not None:
         last, marks = found
         last._cjk_ends_paragraph = marks  # carried to its pieces, which are copies
-    first = _first_text(box)
-    if first is not None:
-        first._cjk_opens_paragraph = True
     return original(block, 'iter_line_boxes')(context, box, *args, **kwargs)
-
-
-def _first_text(box):
-    """The TextBox whose text starts ``box``'s inline content (blank ones aside), or None."""
-    for child in getattr(box, 'children', ()):
-        if isinstance(child, boxes.TextBox):
-            if child.text.strip():
-                return child
-        elif isinstance(child, boxes.InlineBox):
-            found = _first_text(child)
-            if found is not None:
-                return found
-        else:
-            return None
-    return None
 
 
 def _last_text(box, marks=''):
@@ -359,6 +342,7 @@ def text_align(context, line, available_width, last):
     """Space 汉字 and Latin letters or digits that meet across two inline boxes
     (生<b>CCER</b>), as far as the line has room, before aligning it; the gaps inside
     a box are spaced by split_text_box."""
+    _start_bracket_half(context, line)
     space = latin_space(line.style)
     if space and line.style['direction'] != 'rtl' and line.width < available_width:
         pieces = []
