@@ -303,3 +303,11 @@ def test_an_opening_bracket_inside_a_line_or_after_an_indent_stays_whole_when_li
     assert chars[inner]["origin"][0] - chars[inner - 1]["origin"][0] == pytest.approx(10.5, abs=0.05)  # 文（: whole
     indented = next(row for row in rows if row[0]["c"] == "（" and row[1]["c"] == "一")
     assert indented[0]["origin"][0] == pytest.approx(left + 2 * 10.5, abs=0.05)  # the indent keeps it whole
+
+
+def test_a_centred_caption_never_leaves_one_character_alone(tmp_path):
+    style = "<style>p.caption { width: 22em; text-indent: 0; text-align: center }</style>"
+    caption = "各省区市十三五碳排放强度下降目标及能耗强度下降"  # 23 characters: a line of 22 and one alone
+    rows = lines(render(tmp_path, f'{style}<p class="caption">{caption}</p>'))
+    assert len(rows) == 2 and len(rows[-1][2].replace(" ", "")) >= 2, rows
+    assert "".join(row[2] for row in rows).replace(" ", "") == caption.replace(" ", "")

@@ -200,14 +200,21 @@ def _split_with_push_in(context, box, available_width, skip, is_line_start):
             or resume_index is None or preserved):
         return result
     style = box.style
-    if (style['text_align_all'] != 'justify' or
-            style['white_space'] not in ('normal', 'pre-line') or
-            style['direction'] == 'rtl'):
+    if style['white_space'] not in ('normal', 'pre-line') or style['direction'] == 'rtl':
+        return result
+    marks = getattr(box, '_cjk_ends_paragraph', None)  # the box ends its paragraph: the marks after it
+    if style['text_align_all'] == 'center':
+        # A centred line (a caption, a title) is not justified: one that would leave a
+        # character alone on the last line gives it a second one, and is centred shorter.
+        if marks is not None and lone_last_line(box.text.encode()[resume_index:].decode() + marks):
+            return _pushed_out(context, box, available_width, skip, is_line_start, resume_index, marks,
+                               flush=False) or result
+        return result
+    if style['text_align_all'] != 'justify':
         return result
     em = style['font_size']
     slack = available_width - new_box.width
     text = new_box.text
-    marks = getattr(box, '_cjk_ends_paragraph', None)  # the box ends its paragraph: the marks after it
     if marks is not None and lone_last_line(box.text.encode()[resume_index:].decode() + marks):
         # 段末孤字: one character (and its marks) would end the paragraph on a line of
         # its own. Pulled back onto this line if its punctuation and a hair of its gaps
@@ -251,9 +258,9 @@ def _pushed_in(context, box, available_width, skip, is_line_start, text, whole=F
     return None
 
 
-def _pushed_out(context, box, available_width, skip, is_line_start, resume_index, marks=''):
+def _pushed_out(context, box, available_width, skip, is_line_start, resume_index, marks='', flush=True):
     """A shorter line, leaving more than one character for the next, that justification
-    still makes flush (its gaps within the cap), or None."""
+    still makes flush (its gaps within the cap; any shorter line where not ``flush``), or None."""
     split = original(inline, 'split_text_box')
     em = box.style['font_size']
     for step in range(1, 5):  # half an em less room at a time, up to 2 em
@@ -263,7 +270,7 @@ def _pushed_out(context, box, available_width, skip, is_line_start, resume_index
             continue
         if lone_last_line(box.text.encode()[resume_2:].decode() + marks):
             continue
-        if (available_width - new_box.width) / max(1, len(gaps(new_box.text))) > CAP * em:
+        if flush and (available_width - new_box.width) / max(1, len(gaps(new_box.text))) > CAP * em:
             return None  # no flush line this way
         new_box._cjk_squeeze = None
         new_box._cjk_advances = None
