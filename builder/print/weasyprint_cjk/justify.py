@@ -228,10 +228,13 @@ def _split_with_push_in(context, box, available_width, skip, is_line_start):
         return result  # justification alone will do
     if not any(is_cjk(char) for char in text[-3:]):
         return result
-    return _pushed_in(context, box, available_width, skip, is_line_start, text) or result
+    # A line whose gaps would pass the cap (a hole beside a long number) may take a hair of
+    # each gap too, as a paragraph's last character may.
+    hole = slack / max(1, len(gaps(text))) > CAP * em
+    return _pushed_in(context, box, available_width, skip, is_line_start, text, hair=hole) or result
 
 
-def _pushed_in(context, box, available_width, skip, is_line_start, text, whole=False):
+def _pushed_in(context, box, available_width, skip, is_line_start, text, whole=False, hair=None):
     """A longer line than ``text`` whose excess fits into the blank halves of its marks
     (``whole``: the rest of the box too, so that no line follows it), or None."""
     split = original(inline, 'split_text_box')
@@ -248,7 +251,7 @@ def _pushed_in(context, box, available_width, skip, is_line_start, text, whole=F
         excess = longer.width - available_width
         squeeze = None
         if excess > 0:
-            squeeze = _squeeze_plan(context, style, longer.text, excess, hair=whole)
+            squeeze = _squeeze_plan(context, style, longer.text, excess, hair=whole if hair is None else hair)
             if squeeze is None:
                 continue
             longer.width -= excess
