@@ -396,10 +396,10 @@ def test_a_long_title_breaks_at_a_phrase_boundary_never_inside_a_word_or_a_numbe
     from builder.render.titles import balanced, break_at
 
     guangzhou = "广州市人民政府办公厅关于印发广州市节能降碳第十三个五年规划（2016—2020年）的通知"
-    assert str(balanced(guangzhou, 37)) == guangzhou.replace("（", "<br>（")  # not 2016—2020 / 年
+    assert str(balanced(guangzhou, 37)) == guangzhou.replace("第十三", "<br>第十三")  # not 2016—2020 / 年
     office = "中环联合认证中心应对气候变化部、国家应对气候变化战略研究和国际合作中心联合发布研究报告"
     assert str(balanced(office, 37)) == office.replace("、", "、<br>")  # not 应对气 / 候变化
-    assert break_at("广州市人民政府办公厅关于印发节能降碳规划实施细则", 25) == 10  # 办公厅 / 关于
+    assert break_at("广州市人民政府办公厅关于印发节能降碳规划实施细则", 20) == 10  # 办公厅 / 关于
     assert break_at("江西省“十三五”控制温室气体排放工作方案", 37) is None  # one line holds it
     assert break_at("应对气候变化" * 8, 37) is None  # no boundary: the line breaking decides
     assert break_at("，".join(["节能"] * 20000), 37) is None  # three lines or more: the line breaking decides
@@ -417,7 +417,7 @@ def test_a_long_article_title_is_set_in_two_lines_broken_at_a_phrase(site, newsl
     page = page_with(pdf, "五年规划")
     heads = [span["text"].strip() for span in spans(page) if span["size"] == pytest.approx(13, abs=0.01)
              and span["text"].replace(" ", "").strip() in title]
-    assert heads == ["广州市人民政府办公厅关于印发广州市节能降碳第十三个五年规划", "（2016—2020 年）的通知"]
+    assert heads == ["广州市人民政府办公厅关于印发广州市节能降碳", "第十三个五年规划（2016—2020 年）的通知"]
 
 
 SIGNERS = ["国家发展改革委", "科技部", "工业和信息化部", "财政部", "国土资源部", "环境保护部", "住房城乡建设部",
@@ -477,6 +477,9 @@ def test_a_paragraph_all_in_bold_is_a_document_title_centred_not_a_numbered_head
     assert classes("<p><strong>（1）加强组织领导</strong></p>") == "<p"  # 公文's fourth heading level
     assert classes("<p><strong>附件1</strong></p>") == classes("<p><strong>2017年5月10日</strong></p>") == "<p"
     assert classes("<p><strong>请各单位于5月15日前报送</strong></p>") == "<p"  # an instruction names no document
+    title = "广州市人民政府办公厅关于印发广州市节能降碳第十三个五年规划（2016—2020年）的通知"
+    assert print_body(f"<p><strong>{title}</strong></p>") == (  # two lines of a column, broken at a phrase
+        f'<p class="document-title"><strong>{title[:21]}<br/>{title[21:]}</strong></p>')
 
 
 def test_a_signature_date_as_the_importer_marks_it_stays_under_the_signers():

@@ -17,13 +17,13 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import jinja2
-from bs4 import BeautifulSoup, NavigableString
+from bs4 import BeautifulSoup, NavigableString, Tag
 
 from builder import __version__, files
 from builder.errors import ContentError
 from builder.model import Archive, Article, Issue
 from builder.render import markdown
-from builder.render.titles import width
+from builder.render.titles import break_at, width
 from builder.routes import PRINT_STYLESHEET, PRINT_TEMPLATE, page_url
 from builder.source.issue_files import IMAGE_SUFFIXES
 
@@ -280,6 +280,15 @@ def _document_titles(soup: BeautifulSoup) -> None:
         if _TITLE_TEXT.match(text) and not _NUMBERED.match(text) \
                 and not any(pattern.match(text) for _, pattern in HEADING_RANKS):
             paragraph["class"] = "document-title"
+            strong = children[0]
+            at = break_at(text, COLUMN_CHARACTERS)
+            if at is not None and isinstance(strong, Tag) and len(strong.contents) == 1 \
+                    and isinstance(strong.contents[0], NavigableString):
+                # Two lines broken at a phrase, not where the column happens to end (…节能 / 降碳…).
+                strong.clear()
+                strong.append(text[:at])
+                strong.append(soup.new_tag("br"))
+                strong.append(text[at:])
 
 
 # How 公文 and the documents a bulletin reprints number their headings, highest first: the

@@ -4,9 +4,10 @@ word or between a number and its unit, as Pango's line breaking, which may break
 any two Chinese characters, would (…规划（2016—2020 / 年）的通知, 应对气 / 候变化).
 
 Without a dictionary, the boundaries are those a title's own words mark: after a
-punctuation mark or a closing bracket, before an opening one, before 关于, after an office
-(办公厅, 人民政府, 委员会). Widths are reckoned in ems (a Chinese
-character one, a Latin letter or digit about half), with a margin for the estimate.
+punctuation mark or a closing bracket, before an opening one, before 关于, before an
+ordinal (第十三个), after an office (办公厅, 人民政府, 委员会). Widths are reckoned in ems (a
+Chinese character one, a Latin letter or digit about half), with a margin for the estimate
+where a line holds other characters than full-width ones.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from markupsafe import Markup, escape
 _BEFORE = (("关于", 0.0), ("（", 1.0), ("《", 1.0), ("“", 1.0), ("「", 1.0), ("——", 1.5))
 _AFTER = (("办公厅", 0.5), ("人民政府", 0.5), ("委员会", 0.5))
 _AFTER_MARKS = set("，、；：。！？）》”」")
-MARGIN = 1.5  # ems kept free on each line: the widths are an estimate
+MARGIN = 1.5  # ems kept free on a line holding Latin letters or digits: their widths are an estimate
+EXACT_MARGIN = 0.25  # on a line of full-width characters alone, whose width is exact
+_NUMERALS = set("一二三四五六七八九十百千0123456789")
 
 
 def width(text: str) -> float:
@@ -33,6 +36,8 @@ def _boundaries(title: str) -> dict[int, float]:
     found: dict[int, float] = {}
     for i in range(1, len(title)):
         penalties = [penalty for word, penalty in _BEFORE if title.startswith(word, i)]
+        if title[i] == "第" and title[i + 1:i + 2] in _NUMERALS and title[i - 1] not in _NUMERALS:
+            penalties.append(0.5)  # 第十三个五年规划 starts a phrase
         if not title.startswith(("办公厅", "办公室"), i):  # 人民政府 / 办公厅 is one office
             penalties += [penalty for word, penalty in _AFTER if title.endswith(word, 0, i)]
         if title[i - 1] in _AFTER_MARKS and title[i] not in _AFTER_MARKS:
@@ -45,17 +50,21 @@ def _boundaries(title: str) -> dict[int, float]:
 def break_at(title: str, line_em: float) -> int | None:
     """Where to break `title` (before title[i]) to set it in two balanced lines of at most
     `line_em` ems; None when one line holds it, or no boundary gives two lines that fit."""
-    room = line_em - MARGIN
-    if line_em <= 0 or not room < width(title) <= 2 * room:
+    if line_em <= 0 or _fits(title, line_em) or width(title) > 2 * line_em:
         return None  # one line holds it, or two would not
     best: tuple[float, int] | None = None
     for i, penalty in _boundaries(title).items():
         first, second = width(title[:i]), width(title[i:])
-        if first <= room and second <= room:
+        if _fits(title[:i], line_em) and _fits(title[i:], line_em):
             cost = abs(first - second) + penalty
             if best is None or cost < best[0]:
                 best = (cost, i)
     return best[1] if best is not None else None
+
+
+def _fits(text: str, line_em: float) -> bool:
+    exact = all(unicodedata.east_asian_width(char) in "WF" for char in text)
+    return width(text) <= line_em - (EXACT_MARGIN if exact else MARGIN)
 
 
 def balanced(title: str, line_em: float | None) -> Markup:
