@@ -22,6 +22,17 @@ from builder.errors import SetupProblem
 _work: tuple[Callable[[Any], Any], Sequence[Any]] | None = None
 
 
+def running(pid: int) -> bool:
+    """Whether process `pid` still runs (one of another user's counts: it runs)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def default_jobs() -> int:
     """As many workers as cores this process may use."""
     try:

@@ -29,7 +29,7 @@ import jinja2
 from builder import memory
 from builder.errors import ContentError, Findings
 from builder.files import UnsafePath, inside, regular_file
-from builder.forked import default_jobs
+from builder.forked import default_jobs, running
 from builder.model import Archive, Issue, Site
 from builder.print.document import PrintDocument, article_anchors, code_files, print_document, print_limits
 from builder.print.glyphs import PRINT_FACES, check_issue, font_file, missing_faces
@@ -181,19 +181,8 @@ def stop_with(build_process: int) -> None:
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
     except (OSError, AttributeError):
         pass  # not Linux: the build's own clean-up is all there is
-    if os.getppid() != build_process and not _alive(build_process):  # died before the line above
+    if os.getppid() != build_process and not running(build_process):  # died before the line above
         os._exit(1)
-
-
-def _alive(process: int) -> bool:
-    """Whether process `process` still runs."""
-    try:
-        os.kill(process, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>

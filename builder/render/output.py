@@ -27,6 +27,7 @@ from pathlib import Path
 
 from builder.errors import ContentError, ContentErrors
 from builder.files import UnsafePath, inside, own_text
+from builder.forked import running
 from builder.routes import OUTPUT_DIGESTS, OUTPUT_DIR, SERVE_OUTPUT
 from builder.routes import OUTPUT_MARKER as MARKER
 
@@ -767,7 +768,7 @@ def recover(output: Path) -> None:
     leftovers = re.compile(rf"^\.{re.escape(output.name)}\.(new|old)-(\d+)$")
     for leftover in sorted(output.parent.iterdir()) if output.parent.is_dir() else ():
         match = leftovers.match(leftover.name)
-        if match is None or leftover.is_symlink() or not leftover.is_dir() or _running(int(match.group(2))):
+        if match is None or leftover.is_symlink() or not leftover.is_dir() or running(int(match.group(2))):
             continue
         if not (leftover / MARKER).is_file():
             with suppress(OSError):
@@ -777,16 +778,6 @@ def recover(output: Path) -> None:
             leftover.rename(output)
         else:
             shutil.rmtree(leftover, ignore_errors=True)
-
-
-def _running(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def check_output(root: Path, output: Path) -> None:
