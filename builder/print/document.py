@@ -108,16 +108,18 @@ def print_document(archive: Archive, issue: Issue, env: jinja2.Environment) -> P
     web = site.base_url + page_url(issue.url_path)
     anchors = article_anchors(issue)
     attachments = {a.slug: _attachments(a, web) for a in issue.articles}
-    bodies = {a.slug: print_body(markdown.render(a.body, web, ids=anchors[a.slug], image_base="",
-                                                 raw_html=site.raw_html),
-                                 shown={address for _, address in attachments[a.slug]})
-              for a in issue.articles}
-    note = markdown.render(issue.note, web, image_base="", raw_html=site.raw_html) if issue.note else ""
     layout = env.get_template(PRINT_STYLESHEET).make_module({"site": site, "issue": issue})
     css = str(layout)
-    # How many ems of an article's title one line holds (the stylesheet's own reckoning;
-    # a theme's stylesheet that does not say: titles are left to the line breaking).
+    # The stylesheet's own reckoning: how many characters a column holds, how many ems of
+    # an article's title a line across the page holds (a theme's stylesheet that does not
+    # say: a two-column page's 22, and titles left to the line breaking).
+    column = int(getattr(layout, "chars", COLUMN_CHARACTERS))
     title_em = getattr(layout, "text_width", 0) / getattr(layout, "title_size", 1)
+    bodies = {a.slug: print_body(markdown.render(a.body, web, ids=anchors[a.slug], image_base="",
+                                                 raw_html=site.raw_html),
+                                 shown={address for _, address in attachments[a.slug]}, column=column)
+              for a in issue.articles}
+    note = markdown.render(issue.note, web, image_base="", raw_html=site.raw_html) if issue.note else ""
     # The document's date is the issue's, at midnight where the bulletin is published.
     published = dt.datetime.combine(issue.date, dt.time(), ZoneInfo(site.timezone)).isoformat()
     html = env.get_template(PRINT_TEMPLATE).render(
@@ -162,23 +164,25 @@ def _attachments(article: Article, web: str) -> list[tuple[str, str]]:
 _REWORKED = ("<table", 'class="footnote-ref"', 'href="http', "<h", 'class="signature"', "<p><strong>")
 
 
-def print_body(html: str, shown: Collection[str] = ()) -> str:
+def print_body(html: str, shown: Collection[str] = (), column: int = 0) -> str:
     """An article's HTML made ready for the page: wide tables span both columns,
     footnotes go to the foot of the page that calls them, and the web address of a link
     is printed once (a reader of paper cannot click), unless the article prints it
-    already (`shown`: its attachments' addresses). A range may break after its tilde."""
+    already (`shown`: its attachments' addresses). A range may break after its tilde.
+    `column`: the characters a column holds (COLUMN_CHARACTERS unless said)."""
+    column = column or COLUMN_CHARACTERS
     if not any(marker in html for marker in _REWORKED):
         return range_breaks(html)
     soup = BeautifulSoup(html, "html.parser")
     _heading_ranks(soup)
     for table in soup.find_all("table", recursive=False):
-        _span_if_wide(soup, table)
+        _span_if_wide(soup, table, column)
     for table in soup.find_all("table"):
         _fix_if_long(table)
         _cells_unbroken(soup, table)
     _page_footnotes(soup)
-    _signers_in_rows(soup)
-    _document_titles(soup)
+    _signers_in_rows(soup, column)
+    _document_titles(soup, column)
     _link_addresses(soup, set(shown))
     # Last: the marks it adds are not to be counted in a cell's width nor compared with a
     # link's address.
@@ -222,11 +226,11 @@ _FIGURE = "\\d〇○零一二三四五六七八九十"
 _DATE = re.compile(rf"^[{_FIGURE}]{{2,4}}\s*年\s*[{_FIGURE}]{{1,3}}\s*月\s*[{_FIGURE}]{{1,3}}\s*日\s*(印发)?$")
 
 
-def _signers_in_rows(soup: BeautifulSoup) -> None:
+def _signers_in_rows(soup: BeautifulSoup, column: int) -> None:
     for group in _signature_runs(soup):
         names = [paragraph.get_text().strip() for paragraph in group]
         widest = max(width(name) for name in names)
-        if len(group) < SIGNERS_IN_ROWS or 2 * widest + 0.5 > COLUMN_CHARACTERS:
+        if len(group) < SIGNERS_IN_ROWS or 2 * widest + 0.5 > column:
             continue  # few, or too long to stand two to a row: one a line, as written
         block = soup.new_tag("p", attrs={"class": "signers"})
         for n, name in enumerate(names):
@@ -267,7 +271,7 @@ _TITLE_TEXT = re.compile(r"^[^。，；：！？.,;:!?]{2,80}"
 _NUMBERED = re.compile(r"^([（(][\d一二三四五六七八九十]+[)）]|\d+[.、．]|附件)")
 
 
-def _document_titles(soup: BeautifulSoup) -> None:
+def _document_titles(soup: BeautifulSoup, column: int) -> None:
     """Such a paragraph centred as a title (class document-title), not indented as text."""
     for paragraph in soup.find_all("p"):
         if paragraph.get("class"):
@@ -281,7 +285,7 @@ def _document_titles(soup: BeautifulSoup) -> None:
                 and not any(pattern.match(text) for _, pattern in HEADING_RANKS):
             paragraph["class"] = "document-title"
             strong = children[0]
-            at = break_at(text, COLUMN_CHARACTERS)
+            at = break_at(text, column)
             if at is not None and isinstance(strong, Tag) and len(strong.contents) == 1 \
                     and isinstance(strong.contents[0], NavigableString):
                 # Two lines broken at a phrase, not where the column happens to end (…节能 / 降碳…).
@@ -339,7 +343,7 @@ def _link_addresses(soup: BeautifulSoup, shown: set[str]) -> None:
     soup.append(listed)
 
 
-def _span_if_wide(soup: BeautifulSoup, table) -> None:  # noqa: ANN001 (bs4 Tag)
+def _span_if_wide(soup: BeautifulSoup, table, column: int) -> None:  # noqa: ANN001 (bs4 Tag)
     # WeasyPrint spans only a block that is a direct child of the multi-column box, and
     # not a table itself: the table goes into a spanning wrapper.
     # So does a table that would not fit a column without breaking its cells into pieces of
@@ -349,20 +353,16 @@ def _span_if_wide(soup: BeautifulSoup, table) -> None:  # noqa: ANN001 (bs4 Tag)
     widths: dict[int, float] = {}
     for row in table.find_all("tr"):
         for index, cell in enumerate(row.find_all(["th", "td"])):
-            widths[index] = max(widths.get(index, 0), _ems(cell.get_text().strip()) + 1)  # 1 em of padding
-    if cells >= WIDE_TABLE_COLUMNS or sum(widths.values()) * TABLE_SIZE > COLUMN_CHARACTERS:
+            widths[index] = max(widths.get(index, 0), width(cell.get_text().strip()) + 1)  # 1 em of padding
+    if cells >= WIDE_TABLE_COLUMNS or sum(widths.values()) * TABLE_SIZE > column:
         table.wrap(soup.new_tag("div", attrs={"class": "wide-table"}))
 
 
 # A column of the print edition in two columns, in characters of the body's size (the
-# stylesheet's 22 of 10.5pt), and a table's text size against the body's (9pt).
+# stylesheet's 22 of 10.5pt: print_document reads it from there), and a table's text size
+# against the body's (9pt).
 COLUMN_CHARACTERS = 22
 TABLE_SIZE = 9 / 10.5
-
-
-def _ems(text: str) -> float:
-    """The width of a line of `text` in ems of its size, roughly: Latin letters and digits half."""
-    return sum(0.55 if ord(char) < 0x2E80 else 1.0 for char in text)
 
 
 def _fix_if_long(table) -> None:  # noqa: ANN001 (bs4 Tag)

@@ -203,10 +203,11 @@ def _split_with_push_in(context, box, available_width, skip, is_line_start):
     if style['white_space'] not in ('normal', 'pre-line') or style['direction'] == 'rtl':
         return result
     marks = getattr(box, '_cjk_ends_paragraph', None)  # the box ends its paragraph: the marks after it
+    lone = marks is not None and lone_last_line(box.text.encode()[resume_index:].decode() + marks)
     if style['text_align_all'] == 'center':
         # A centred line (a caption, a title) is not justified: one that would leave a
         # character alone on the last line gives it a second one, and is centred shorter.
-        if marks is not None and lone_last_line(box.text.encode()[resume_index:].decode() + marks):
+        if lone:
             return _pushed_out(context, box, available_width, skip, is_line_start, resume_index, marks,
                                flush=False) or result
         return result
@@ -215,13 +216,13 @@ def _split_with_push_in(context, box, available_width, skip, is_line_start):
     em = style['font_size']
     slack = available_width - new_box.width
     text = new_box.text
-    if marks is not None and lone_last_line(box.text.encode()[resume_index:].decode() + marks):
+    if lone:
         # 段末孤字: one character (and its marks) would end the paragraph on a line of
         # its own. Pulled back onto this line if its punctuation and a hair of its gaps
         # can give the room, else a character more goes down with it, this line widened
         # to the column. (Marks that follow in a box of their own must fit after it:
         # where they do not, WeasyPrint splits this box again with less room.)
-        return (_pushed_in(context, box, available_width, skip, is_line_start, text, whole=True)
+        return (_pushed_in(context, box, available_width, skip, is_line_start, text, whole=True, hair=True)
                 or _pushed_out(context, box, available_width, skip, is_line_start, resume_index, marks)
                 or result)
     if slack < em and slack / max(1, len(gaps(text))) <= CAP * em:
@@ -234,9 +235,10 @@ def _split_with_push_in(context, box, available_width, skip, is_line_start):
     return _pushed_in(context, box, available_width, skip, is_line_start, text, hair=hole) or result
 
 
-def _pushed_in(context, box, available_width, skip, is_line_start, text, whole=False, hair=None):
+def _pushed_in(context, box, available_width, skip, is_line_start, text, whole=False, hair=False):
     """A longer line than ``text`` whose excess fits into the blank halves of its marks
-    (``whole``: the rest of the box too, so that no line follows it), or None."""
+    (``hair``: and a hair of each gap; ``whole``: the rest of the box too, so that no line
+    follows it), or None."""
     split = original(inline, 'split_text_box')
     style = box.style
     em = style['font_size']
@@ -251,7 +253,7 @@ def _pushed_in(context, box, available_width, skip, is_line_start, text, whole=F
         excess = longer.width - available_width
         squeeze = None
         if excess > 0:
-            squeeze = _squeeze_plan(context, style, longer.text, excess, hair=whole if hair is None else hair)
+            squeeze = _squeeze_plan(context, style, longer.text, excess, hair=hair)
             if squeeze is None:
                 continue
             longer.width -= excess
@@ -515,4 +517,3 @@ def _shift(box, x_advance, extras):
         box.translate(x_advance, 0)
         x_advance += extras.get(id(box), {}).get(None, 0)
     return x_advance
-
