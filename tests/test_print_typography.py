@@ -461,6 +461,12 @@ def test_a_few_signers_stay_one_a_line():
     assert print_body(html) == html
     long_names = "".join(f'<p class="signature">甘肃省应对气候变化及节能减排工作领导小组办公室{n}</p>' for n in range(5))
     assert "signers" not in print_body(long_names)  # two would not fit a row
+    noted = ('<p class="signature">国家发展改革委<sup id="fnref:1"><a class="footnote-ref" href="#fn:1">1</a></sup></p>'
+             + "".join(f'<p class="signature">{name}</p>' for name in SIGNERS[1:4])
+             + '<div class="footnote"><ol><li id="fn:1"><p>牵头。</p></li></ol></div>')
+    printed = print_body(noted)
+    assert "国家发展改革委牵头" not in printed and "page-footnote" in printed  # the note stays a note
+    assert "signers" not in printed  # fewer than four plain names: one a line
 
 
 def test_a_paragraph_all_in_bold_is_a_document_title_centred_not_a_numbered_heading():

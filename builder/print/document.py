@@ -245,11 +245,14 @@ def _signers_in_rows(soup: BeautifulSoup, column: int) -> None:
 
 
 def _signature_runs(soup: BeautifulSoup) -> list[list]:
-    """Runs of signature paragraphs next to each other, each a signer's name (not the date)."""
+    """Runs of signature paragraphs next to each other, each a signer's name in plain text
+    (not the date; not a name with a note, a link or emphasis, which is kept as written)."""
     runs: list[list] = []
     current: list = []
     for paragraph in soup.find_all("p"):
-        signer = "signature" in paragraph.get_attribute_list("class") and not _DATE.match(paragraph.get_text().strip())
+        signer = "signature" in paragraph.get_attribute_list("class") and \
+            all(isinstance(child, NavigableString) for child in paragraph.contents) and \
+            not _DATE.match(paragraph.get_text().strip())
         follows = current and paragraph.find_previous_sibling() is current[-1]
         if signer and (follows or not current):
             current.append(paragraph)
