@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from typography import measure  # noqa: E402 (the tests' module, found through the path above)
+from typography import measure, whole_lines  # noqa: E402 (the tests' module, found through the path above)
 
 # Issue 14's references, measured on the same text with the same measures.
 REFERENCES = {
@@ -65,7 +65,8 @@ def main() -> None:
     for page, text in found.lone:
         print(f"  one character: p{page} {text}")
     for foot in feet:
-        print(f"  short column: p{foot.page} {foot.column}, {foot.blank_lines:.1f} lines blank")
+        print(f"  short column: p{foot.page} {foot.column}, {whole_lines(foot)} lines blank "
+              f"({foot.blank_lines:.1f} lines under its last)")
     if found.uncompressed:
         print("  not compressed: " + ", ".join(f"p{page} {text}" for page, text in found.uncompressed))
 

@@ -11,7 +11,8 @@ references (XeLaTeX + ctex, Typst), taken the same way:
 - `level`, `right`: right-column baselines level (within 1 pt) with a left-column one;
 - `lone`: lines holding one Han character and at most two closing marks (段末孤字);
 - `feet`: the blank at the foot of each column of each page but the first and the last,
-  in body lines, and whether the next page opens a section (a column may end short there).
+  in body lines, and whether the next page opens a section (a column may end short there);
+  `whole_lines` counts them in the lines that would still fit.
 
 Reads the PDF with PyMuPDF (a test and benchmark dependency, not the builder's).
 Body text is the text set at 9.5 to 11 pt.
@@ -20,6 +21,7 @@ Body text is the text set at 9.5 to 11 pt.
 from __future__ import annotations
 
 import collections
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,9 +49,16 @@ class Measures:
     lone: list[tuple[int, str]] = field(default_factory=list)  # (page, the line)
     feet: list[Foot] = field(default_factory=list)
 
-    def holes_in_feet(self, allowed: float = 2.0) -> list[Foot]:
+    def holes_in_feet(self, allowed: int = 2) -> list[Foot]:
         """The column feet with more than ``allowed`` blank lines, a section's end aside."""
-        return [foot for foot in self.feet if foot.blank_lines > allowed and not foot.before_section]
+        return [foot for foot in self.feet if whole_lines(foot) > allowed and not foot.before_section]
+
+
+def whole_lines(foot: Foot) -> int:
+    """How many more body lines the column's foot could have held: the blank under its last
+    line's glyphs, less the 0.15 line that a full column leaves there (its glyphs end above
+    its line box, and the text block is not a whole number of lines high)."""
+    return math.floor(foot.blank_lines - 0.1)
 
 
 def measure(path: Path) -> Measures:

@@ -22,9 +22,14 @@ of one render, the extension replaces a few WeasyPrint functions:
    balancing lays the same paragraph out again and again (`lines.py`).
 
 4. `layout.block.block_box_layout` and `columns_layout`: multi-column layout without
-   laying each column out twice (`columns.py`).
+   laying each column out twice, and with level feet: a column after one that ends a
+   line or two short ends on the same line (`columns.py`).
 
-5. `pdf.stream.Font`: fonts that read their whole file only if something wants it, not
+5. `layout.layout_backgrounds`, called on each finished page: the whole lines left
+   blank at a page's foot are shared among the gaps before the articles on it
+   (`--page-fill: stretch`, `feet.py`).
+
+6. `pdf.stream.Font`: fonts that read their whole file only if something wants it, not
    a 19 to 27 MB copy of each Noto CJK collection held while the PDF is written
    (`fonts.py`).
 

@@ -177,6 +177,17 @@ def _requirements() -> Iterator[tuple[str, Callable[[], bool]]]:
     yield ("layout.LayoutContext.add_running_element appends to running_elements[name][page]",
            lambda: 'running_elements[running_name][self.current_page].append' in _source(
                layout.LayoutContext.add_running_element))
+    yield ("layout.column.columns_layout lays each column out from where the one before it stopped",
+           lambda: 'skip_stack = column_skip_stack' in _source(column.columns_layout))
+
+    # feet.py: the blank at a page's foot shared among the gaps between its articles.
+    yield ("layout.layout_document calls layout_backgrounds(page, context.get_image_from_uri) on each finished page",
+           lambda: 'layout_backgrounds(page, context.get_image_from_uri)' in _source(layout.layout_document)
+           and 'context.current_page = i + 1' in _source(layout.layout_document))
+    yield ("layout.LayoutContext.get_image_from_uri is partial(get_image_from_uri, context=self)",
+           lambda: 'partial(get_image_from_uri, context=self)' in _source(layout.LayoutContext.__init__))
+    yield ("layout.layout_document puts the footnote area among the page's children",
+           lambda: 'children.append(footnote_area)' in _source(layout.layout_document))
     for tracked in ("'absolute'", "'fixed'", 'box.footnote', 'broken_out_of_flow', 'excluded_shapes', 'box.note'):
         yield (f"layout.block.remove_placeholders still handles {tracked}",
                functools.partial(_mentions, block, 'remove_placeholders', tracked))

@@ -17,12 +17,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from weasyprint import layout
 from weasyprint.layout import block, inline, preferred
 from weasyprint.pdf import stream
 from weasyprint.text import line_break
 from weasyprint.text.ffi import ffi, pango
 
-from builder.print.weasyprint_cjk import columns, fonts, justify, lines
+from builder.print.weasyprint_cjk import columns, feet, fonts, justify, lines
 from builder.print.weasyprint_cjk.runtime import ORIGINALS
 
 # (owner, attribute, replacement)
@@ -41,6 +42,8 @@ TABLE: tuple[tuple[Any, str, Callable[..., Any]], ...] = (
     # Multi-column layout without laying each column out twice (columns.py).
     (block, 'block_box_layout', columns.block_box_layout),
     (block, 'columns_layout', columns.columns_layout),
+    # Full pages: the blank at a page's foot shared among the gaps between articles (feet.py).
+    (layout, 'layout_backgrounds', feet.layout_backgrounds),
     # Fonts whose whole file is read only if something needs it (fonts.py).
     (stream, 'Font', fonts.Font),
 )

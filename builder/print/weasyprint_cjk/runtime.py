@@ -41,6 +41,8 @@ class RenderState:
     # columns.py: the trials of the multi-column box being laid out, and whether they may be reused.
     column_trials: list[Any] = field(default_factory=list)
     trials_reusable: bool = False
+    # columns.py: where the column just laid out (for good) ended, for the next one's foot.
+    previous_column: Any = None
 
 
 _current: RenderState | None = None
