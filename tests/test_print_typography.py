@@ -402,10 +402,28 @@ def test_a_long_title_breaks_at_a_phrase_boundary_never_inside_a_word_or_a_numbe
     assert str(balanced(office, 37)) == office.replace("、", "、<br>")  # not 应对气 / 候变化
     assert break_at("广州市人民政府办公厅关于印发节能降碳规划实施细则", 20) == 10  # 办公厅 / 关于
     assert break_at("江西省“十三五”控制温室气体排放工作方案", 37) is None  # one line holds it
-    assert break_at("应对气候变化" * 8, 37) is None  # no boundary: the line breaking decides
+    assert break_at("应对气候变化" * 8, 37) == 24  # no boundary that fits: balanced all the same
     assert break_at("，".join(["节能"] * 20000), 37) is None  # three lines or more: the line breaking decides
     assert str(balanced("<script>alert(1)</script>" + "节能" * 30 + "，" + "减排" * 10, 37)).startswith(
         "&lt;script&gt;alert(1)&lt;/script&gt;")
+
+
+@pytest.mark.parametrize("middle", ["2020年", "30%", "十三个", "二〇二〇年", "CCER", "7.5亿吨"])
+def test_a_title_with_no_phrase_boundary_is_balanced_and_never_breaks_a_number(middle):
+    # Where no phrase boundary gives two lines that fit, the title is still set in two lines
+    # of nearly equal length, broken between two Chinese characters, never inside a number,
+    # a Latin word or a Chinese numeral, nor between a number and its unit; after 的 where
+    # that costs little balance.
+    from builder.render.titles import break_at, width
+
+    for shift in range(6):
+        title = "节能降碳减排" * 3 + "推进"[:shift % 3] + middle + "绿色低碳发展" * 3 + "建设工作会议"
+        at = break_at(title, 30)
+        assert at is not None, title
+        first, second = title[:at], title[at:]
+        assert abs(width(first) - width(second)) <= 2.5 + width(middle), (first, second)
+        assert middle in first or middle in second, (first, second)  # whole, on one line
+    assert break_at("节能降碳减排" * 3 + "绿色的" + "低碳发展建设" * 3 + "会议", 30) == 21  # …绿色的 / 低碳…
 
 
 def test_a_long_article_title_is_set_in_two_lines_broken_at_a_phrase(site, newsletter):
