@@ -633,3 +633,96 @@ def test_the_blank_at_a_page_s_foot_is_shared_among_the_gaps_between_its_article
             assert blank_after == blank_before - round(len(moved) * share / PITCH)
         assert blank_after <= 2 or share == pytest.approx(3 * PITCH, abs=0.3), (number, blank_before, moved)
     assert opened >= 1
+
+
+def test_a_section_s_name_is_never_parted_from_its_first_article(sample_pdf):
+    # The gaps a page's blank opens are before articles and sections, never between a
+    # section's name and its first article's title: the same distance on every page.
+    distances = set()
+    for page in pymupdf.open(sample_pdf):
+        found = spans(page)
+        for name in (span for span in found if span["size"] >= 13.5 and span["text"].startswith("【")):
+            titles = [span["bbox"][1] for span in found if 12 < span["size"] < 13.5 and span["bbox"][1] > name["bbox"][1]]
+            distances.add(round(min(titles) - name["bbox"][1], 1))
+    assert len(distances) == 1, distances
+
+
+def _articles_of_many_parts(folder: Path, seed: int, notes: bool = False) -> list[str]:
+    """30 articles of headings, tables and paragraphs of many lengths, over three sections,
+    with a footnote in every third if `notes`; the texts that must each appear once in the PDF."""
+    import random
+
+    chance = random.Random(seed)
+    words = HAN + "各地区各部门要切实加强组织领导明确责任分工认真抓好贯彻落实"
+
+    def paragraph(length: int) -> str:
+        start = chance.randrange(len(words))
+        return (words * 20)[start:start + length] + "。"
+
+    for old in folder.glob("*.md"):
+        old.unlink()
+    texts = []
+    for number in range(30):
+        parts = []
+        for k in range(chance.randrange(3, 9)):
+            roll = chance.random()
+            if roll < 0.3:
+                parts.append(f"#### {'一二三四五六七八九'[k % 9]}、{paragraph(8)[:-1]}")
+            elif roll < 0.45:
+                parts.append("| 地区 | 目标 | 完成 |\n|---|---|---|\n| 北京 | 10 | 9 |\n| 上海 | 12 | 11 |")
+            else:
+                parts.append(f"段{number}x{k}" + paragraph(chance.choice([20, 30, 45, 60, 80, 110])))
+                texts.append(f"段{number}x{k}")
+        if notes and number % 3 == 0:
+            parts.append(f"据统计{number}[^1]。\n\n[^1]: 第{number}篇的注：数据来源于国家统计局。")
+        parts.append(f"文末标记{number}号。")
+        texts.append(f"文末标记{number}号")
+        section = ["市场热点", "政策聚焦", "国际资讯"][number * 3 // 30]
+        write(folder / f"{number + 1:02d}-part-{number + 1}.md",
+              article(title=f"第{number + 1}篇文章", section=section, body="\n\n".join(parts)))
+    return texts
+
+
+@pytest.mark.parametrize(("columns", "seed"), [(2, 8), (3, 1), (3, 8)])
+def test_full_pages_and_level_feet_lose_no_text_and_break_no_page_early(site, newsletter, columns, seed):
+    # Headings, tables and paragraphs of many lengths, in two columns and in three, as a
+    # site's own print stylesheet may set them (where a column kept level with the one
+    # before it is not the last: the text it gives up must find room in the next, never be
+    # lost nor end the page early).
+    folder = next(p for p in sorted((site / "content" / "issues").iterdir()) if p.is_dir())
+    texts = _articles_of_many_parts(folder, seed)
+    if columns == 3:
+        stylesheet = (ROOT / "themes/default/templates/print/issue.css").read_text(encoding="utf-8")
+        write(site / "templates/print/issue.css", stylesheet + "\n.body { column-count: 3; column-gap: 10.5pt; }\n")
+    document = pymupdf.open(build(site) / f"{folder.name}.pdf")
+    body = "".join(span["text"] for page in document for span in spans(page)).replace(" ", "")
+    for text in texts:
+        assert body.count(text.replace(" ", "")) == 1, text
+    for page in list(document)[1:-1]:
+        lowest = max(span["bbox"][3] for span in spans(page) if span["bbox"][3] < page.rect.height - 60)
+        assert lowest > page.rect.height - 60 - 4 * PITCH, (page.number, lowest)  # no page ends early
+
+
+def test_full_pages_move_only_the_flow_not_what_is_fixed_nor_over_the_footnotes(site, newsletter):
+    # A site's own stylesheet with a stamp fixed on every page and a background behind each
+    # section: opening the gaps moves neither the stamp nor the background over the notes
+    # at the foot of the page.
+    folder = next(p for p in sorted((site / "content" / "issues").iterdir()) if p.is_dir())
+    _articles_of_many_parts(folder, 8, notes=True)
+    stylesheet = (ROOT / "themes/default/templates/print/issue.css").read_text(encoding="utf-8")
+    write(site / "templates/print/issue.css", stylesheet + "\n.section { background: #eeeeff; }\n"
+          'body::after { content: "内部资料"; position: fixed; top: 2mm; right: 0; font-size: 9pt; }\n')
+    document = pymupdf.open(build(site) / f"{folder.name}.pdf")
+    stamps = {round(span["bbox"][1], 1) for page in list(document)[1:] for span in spans(page)
+              if span["text"] == "内部资料"}
+    assert len(stamps) == 1, stamps  # at the same place on every page (the first, WeasyPrint's own, aside)
+    noted = 0
+    for page in document:
+        notes = [span["bbox"][1] for span in spans(page) if "的注：" in span["text"]]
+        if not notes:
+            continue
+        noted += 1
+        fills = [drawing["rect"] for drawing in page.get_drawings()
+                 if drawing.get("fill") and all(abs(c - e) < 0.02 for c, e in zip(drawing["fill"], (14 / 15, 14 / 15, 1)))]
+        assert fills and max(rect.y1 for rect in fills) < min(notes) - 6, (page.number, fills, notes)
+    assert noted >= 3

@@ -25,7 +25,9 @@ the blank of the left. A column that ends the text (the columns balanced above a
 or at the article's end) is never shortened, and a left column more than two lines
 short leaves the next one as it was: one short column is better than two. So does a
 next column that, kept to that foot, would end higher still (a heading and the two
-lines it keeps with no longer fit).
+lines it keeps with no longer fit), and so does every column of a set WeasyPrint
+balances (shortening one there would push text past the last column) or whose height
+it lowered for footnotes.
 """
 
 from __future__ import annotations
@@ -68,6 +70,7 @@ class _Ended:
     bottom: float  # of its last in-flow box's border box
     available: float  # the lowest its text could have reached
     pitch: float  # the height of its last line
+    running: int = 0  # the running elements of the layout once it was laid out
 
     def foot_for_next(self) -> float | None:
         """The bottom the next column keeps to, if this one ended one or two lines short."""
@@ -85,7 +88,10 @@ def _final_column(context, box, bottom_space, skip_stack, containing_block, page
                      absolute_boxes, fixed_boxes, adjoining_margins, *args, **kwargs)
     foot = None
     if (previous is not None and previous.resume_at is skip_stack and previous.position_y == box.position_y
-            and result[0] is not None and result[1] is not None):
+            and result[0] is not None and result[1] is not None and bottom_space == state.columns_bottom_space
+            and _running_count(context) == previous.running):
+        # The columns run to the page's foot (not balanced over the text they end), this one
+        # goes on after it, and laying it out again leaves no running element behind.
         foot = previous.foot_for_next()
     if foot is not None:
         layout = original(block, 'block_box_layout')
@@ -102,6 +108,7 @@ def _final_column(context, box, bottom_space, skip_stack, containing_block, page
                             absolute_boxes, fixed_boxes, adjoining_margins, *args, **kwargs)
     if result[0] is not None:
         state.previous_column = _ended(result[0], result[1], box.position_y, context.page_bottom - bottom_space)
+        state.previous_column.running = _running_count(context)
     return result
 
 
@@ -178,14 +185,15 @@ def _leaves_nothing_behind(context, box) -> bool:
     return all(_leaves_nothing_behind(context, child) for child in getattr(box, 'children', ()))
 
 
-def columns_layout(context, box, *args, **kwargs):
+def columns_layout(context, box, bottom_space, *args, **kwargs):
     state = runtime.current()
     state.column_trials.clear()
     state.previous_column = None
+    state.columns_bottom_space = bottom_space
     state.trials_reusable = (state.reuse_columns and not _has_pseudo_line_styles(box)
                              and all(arg is None for arg in args[-2:]))
     try:
-        return original(block, 'columns_layout')(context, box, *args, **kwargs)
+        return original(block, 'columns_layout')(context, box, bottom_space, *args, **kwargs)
     finally:
         state.column_trials.clear()
         state.previous_column = None

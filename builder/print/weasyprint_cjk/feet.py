@@ -65,23 +65,28 @@ def fill(page) -> None:
         return
     share = min(lines * pitch / len(gaps), MOST_LINES_A_GAP * pitch)
     for path in reversed(gaps):
-        _push_down(path, share)
+        _push_down(path, share, bottom)
 
 
 def _lowest(root) -> tuple[float, float] | None:
-    """The bottom of the lowest line (or picture, or table) in the page's flow, and that
-    line's height."""
+    """The bottom of the lowest thing in the page's flow (a line, a picture, a table, a
+    rule or any box with nothing in it), and the height of the lowest line."""
     found: tuple[float, float] | None = None
     for box in _in_flow(root):
         if isinstance(box, boxes.LineBox):
             bottom, pitch = box.position_y + box.height, box.height
-        elif isinstance(box, (boxes.ReplacedBox, boxes.TableBox)):
+        elif _is_leaf(box):
             bottom, pitch = box.position_y + box.margin_height() - box.margin_bottom, 0.0
         else:
             continue
         if found is None or bottom > found[0] + 0.01:
             found = (bottom, pitch if pitch else (found[1] if found else 0.0))
     return found
+
+
+def _is_leaf(box) -> bool:
+    return isinstance(box, (boxes.ReplacedBox, boxes.TableBox)) or not any(
+        child.is_in_normal_flow() for child in getattr(box, 'children', ()))
 
 
 def _in_flow(box):
@@ -96,25 +101,24 @@ def _in_flow(box):
 def _gaps(root, top: float) -> list[list[Any]]:
     """The path (root first) to each box marked `--page-fill: stretch` that starts on the
     page below its top, in the order of the page. The property is inherited: the box
-    marked is the one whose parent is not. A marked box right under one that keeps with
-    what follows (a section's name, `break-after: avoid`, over its first article) shares
-    that one's gap: the two are not parted."""
+    marked is the one whose parent is not. A marked box right after a sibling that keeps
+    with what follows (a section's name, `break-after: avoid`, over its first article) is
+    not parted from it: the gap is before that sibling, if anywhere."""
     found: list[list[Any]] = []
-    keeps: list[float] = []  # where the marked boxes that keep with the next end
 
     def walk(box, path):
         if not hasattr(box, 'children') or isinstance(box, boxes.LineBox):
             return
+        previous = None
         for child in box.children:
             if not child.is_in_normal_flow():
                 continue
             here = path + [child]
-            if _stretches(child) and not _stretches(box) and child.position_y > top + 1:
-                if not (keeps and abs(child.position_y - keeps[-1]) < 1):
-                    found.append(here)
-                if child.style['break_after'] == 'avoid':
-                    keeps.append(child.position_y + child.margin_height())
+            kept = previous is not None and previous.style['break_after'] == 'avoid'
+            if _stretches(child) and not _stretches(box) and child.position_y > top + 1 and not kept:
+                found.append(here)
             walk(child, here)
+            previous = child
 
     walk(root, [root])
     return found
@@ -127,11 +131,17 @@ def _stretches(box) -> bool:
     return any(token.type == 'ident' and token.value == 'stretch' for token in style['__page_fill'])
 
 
-def _push_down(path: list[Any], dy: float) -> None:
-    """Move the last box of `path` and everything after it on the page down by `dy`."""
+def _push_down(path: list[Any], dy: float, bottom: float) -> None:
+    """Move the last box of `path` and everything after it in the page's flow down by `dy`.
+
+    Boxes placed on the page rather than in the flow (position: fixed or absolute, beside
+    the flow) stay where they are. The boxes that hold the moved ones grow with them, but
+    not past the page's foot (`bottom`): one that goes on to the next page reaches it
+    already, and its background must not cover the footnotes."""
     for parent, child in zip(path, path[1:]):
-        parent.height += dy
-        after = parent.children[parent.children.index(child):] if child is path[-1] else \
-            parent.children[parent.children.index(child) + 1:]
-        for sibling in after:
-            sibling.translate(0, dy)
+        start = parent.children.index(child) + (0 if child is path[-1] else 1)
+        for sibling in parent.children[start:]:
+            if sibling.is_in_normal_flow():
+                sibling.translate(0, dy)
+        room = bottom - parent.content_box_y() - parent.padding_bottom - parent.border_bottom_width
+        parent.height = max(parent.height, min(parent.height + dy, room))

@@ -43,6 +43,7 @@ class RenderState:
     trials_reusable: bool = False
     # columns.py: where the column just laid out (for good) ended, for the next one's foot.
     previous_column: Any = None
+    columns_bottom_space: float = 0.0  # the bottom_space columns_layout was given: a set that runs to the foot keeps it
 
 
 _current: RenderState | None = None
