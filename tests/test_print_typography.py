@@ -565,6 +565,17 @@ def test_headings_stand_on_the_lines_of_the_body(site, newsletter):
                 assert abs(steps - round(steps)) * PITCH < 0.5, (page.number, baseline, column[0])
                 checked += 1
     assert checked > 60
+    # None ends a column: each keeps two lines of its text under it in the same column.
+    mid = document[0].rect.width / 2
+    for page in document:
+        for right in (False, True):
+            rows = sorted((line["bbox"][1], "Sans" in line["spans"][0]["font"])
+                          for block in page.get_text("dict")["blocks"] for line in block.get("lines", [])
+                          if line["spans"] and line["spans"][0]["text"].strip() and (line["bbox"][0] > mid) == right
+                          and line["spans"][0]["size"] in (BODY, 11) and 60 < line["bbox"][1] < 800)
+            for k, (_, heading) in enumerate(rows):
+                after = rows[k + 1:k + 3]  # a heading right under it keeps for both
+                assert not heading or after and (after[0][1] or len(after) == 2), (page.number, right, rows[k:])
 
 
 def test_a_column_that_ends_short_has_the_next_end_on_the_same_line(site, newsletter):
