@@ -526,13 +526,14 @@ def test_the_marks_that_let_a_range_break_are_not_counted_nor_compared():
 
 
 def test_the_sample_s_baselines_are_level_and_its_columns_end_full(measured):
-    # Headings on the body's grid, and a column after one that ends short ending on the
-    # same line: 93% level before (1494 of 1600), XeLaTeX 81%, Typst 100%. Of what is left,
-    # three lines are an article's end, balanced over a paragraph kept whole.
-    assert measured.level / measured.right >= 0.99, (measured.level, measured.right)
-    # 16 columns more than two lines short before; the two left are p39's, at the end of an
-    # article on a page with no gap to open, above the next article's title that does not fit.
-    assert len(measured.holes_in_feet()) <= 2, measured.holes_in_feet()
+    # Headings on the body's grid, a column after one that ends short ending on the same
+    # line, the blank at a page's foot shared among its articles' gaps, and a paragraph's
+    # first line allowed at a column's foot: 93% level before (1494 of 1600), XeLaTeX 81%,
+    # Typst 100%. The two lines left: a heading keeping two lines of its text (p24) and an
+    # article's end balanced over its signature block (p25).
+    assert measured.right - measured.level <= 2, (measured.level, measured.right)
+    # 16 columns more than two lines short before.
+    assert measured.holes_in_feet() == []
 
 
 def _baselines(page: pymupdf.Page) -> tuple[list[float], list[float]]:
