@@ -738,3 +738,31 @@ def test_full_pages_move_only_the_flow_not_what_is_fixed_nor_over_the_footnotes(
                  if drawing.get("fill") and all(abs(c - e) < 0.02 for c, e in zip(drawing["fill"], (14 / 15, 14 / 15, 1)))]
         assert fills and max(rect.y1 for rect in fills) < min(notes) - 6, (page.number, fills, notes)
     assert noted >= 3
+
+
+@pytest.mark.parametrize("height", [37, 90, 151])
+def test_a_picture_or_a_rule_takes_a_whole_number_of_lines(site, newsletter, height):
+    # Pictures of any height, with their captions, and a rule: the lines after them stay on
+    # the column's grid, level with the other column's (pdf: a whole number of pitches from
+    # the column's first line).
+    import zlib
+
+    folder = next(p for p in sorted((site / "content" / "issues").iterdir()) if p.is_dir())
+    rows = b"".join(b"\x00" + bytes([200, 120, 60]) * 64 for _ in range(height))
+    chunk = lambda kind, data: (len(data).to_bytes(4, "big") + kind + data  # noqa: E731
+                                + zlib.crc32(kind + data).to_bytes(4, "big"))
+    png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", (64).to_bytes(4, "big") + height.to_bytes(4, "big") + b"\x08\x02\x00\x00\x00")
+           + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+    (folder / "images" / "tall.png").write_bytes(png)
+    paragraph = "本章规定了认证的基本要求，适用于各类认证机构。" * 3
+    one_article(site, "\n\n".join(f"{paragraph}\n\n![图{n}　示意](images/tall.png)\n\n{paragraph}\n\n---"
+                                   for n in range(1, 7)))
+    document = pymupdf.open(build(site) / f"{folder.name}.pdf")
+    checked = 0
+    for page in list(document)[1:]:
+        for column in _baselines(page):
+            for baseline in column:
+                steps = (baseline - column[0]) / PITCH
+                assert abs(steps - round(steps)) * PITCH < 0.5, (page.number, baseline, column[0])
+                checked += 1
+    assert checked > 10

@@ -23,7 +23,9 @@ of one render, the extension replaces a few WeasyPrint functions:
 
 4. `layout.block.block_box_layout` and `columns_layout`: multi-column layout without
    laying each column out twice, and with level feet: a column after one that ends a
-   line or two short ends on the same line (`columns.py`).
+   line or two short ends on the same line (`columns.py`); a block marked
+   `--line-grid: <pitch>` (a picture, a rule) padded under it to a whole number of
+   lines (`grid.py`).
 
 5. `layout.layout_backgrounds`, called on each finished page: the whole lines left
    blank at a page's foot are shared among the gaps before the articles on it

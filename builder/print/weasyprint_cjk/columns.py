@@ -39,7 +39,7 @@ from typing import Any
 from weasyprint.formatting_structure import boxes
 from weasyprint.layout import block
 
-from builder.print.weasyprint_cjk import runtime
+from builder.print.weasyprint_cjk import grid, runtime
 from builder.print.weasyprint_cjk.runtime import original
 
 
@@ -58,8 +58,8 @@ def block_box_layout(context, box, bottom_space, skip_stack, containing_block, p
     if box.is_column and bottom_space != math.inf and adjoining_margins is None:
         return _final_column(context, box, bottom_space, skip_stack, containing_block, page_is_empty,
                              absolute_boxes, fixed_boxes, adjoining_margins, *args, **kwargs)
-    return _column(context, box, bottom_space, skip_stack, containing_block, page_is_empty,
-                   absolute_boxes, fixed_boxes, adjoining_margins, *args, **kwargs)
+    return grid.snap(box, _column(context, box, bottom_space, skip_stack, containing_block, page_is_empty,
+                                  absolute_boxes, fixed_boxes, adjoining_margins, *args, **kwargs))
 
 
 @dataclass
