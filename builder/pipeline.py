@@ -205,7 +205,7 @@ def _render(archive: Archive, env: jinja2.Environment, workers: Typesetters | No
         articles = archive.articles()
         if store.count(ARTICLE_TEXT) > 3 * len(articles) + 1000:
             for article in articles:
-                keep_article_text(article, site.raw_html)
+                keep_article_text(article, site.raw_html, site.pdf.colour)
             store.complete.add(ARTICLE_TEXT)
         if store.count("markdown") > 3 * len(articles) + 1000:
             store.complete.add("markdown")

@@ -116,7 +116,7 @@ def print_document(archive: Archive, issue: Issue, env: jinja2.Environment) -> P
     column = int(getattr(layout, "chars", COLUMN_CHARACTERS))
     title_em = getattr(layout, "text_width", 0) / getattr(layout, "title_size", 1)
     bodies = {a.slug: print_body(markdown.render(a.body, web, ids=anchors[a.slug], image_base="",
-                                                 raw_html=site.raw_html),
+                                                 raw_html=site.raw_html, charts=("print", site.pdf.colour)),
                                  shown={address for _, address in attachments[a.slug]}, column=column)
               for a in issue.articles}
     note = markdown.render(issue.note, web, image_base="", raw_html=site.raw_html) if issue.note else ""

@@ -58,7 +58,8 @@ def _entry(feed: FeedGenerator, archive: Archive, issue: Issue, article: Article
     entry.updated(dt.datetime.combine(issue.date, dt.time(), zone))
     if article.summary:
         entry.summary(article.summary)
-    body = markdown.render(article.body, folder, raw_html=archive.site.raw_html)
+    body = markdown.render(article.body, folder, raw_html=archive.site.raw_html,
+                           charts=("feed", archive.site.pdf.colour))
     meta = f"<p>{escape(issue.label, quote=False)}　来源：{escape(article.source, quote=False)}</p>"
     entry.content(meta + body, type="html")
 

@@ -30,6 +30,8 @@ from markdown.treeprocessors import InlineProcessor, Treeprocessor
 
 from builder.cache.code import library_version
 from builder.cache.store import Store
+from builder.charts import html as chart_html
+from builder.charts.spec import CHART_MARK, Chart
 from builder.chinese import CJK_CLASS
 from builder.files import reference_path
 from builder.render import sanitize
@@ -78,15 +80,18 @@ def merge_records(records: object) -> None:
 
 
 def render(text: str, base: str | None = None, ids: str = "", image_base: str | None = None,
-           raw_html: bool = False, cached: bool = True) -> str:
+           raw_html: bool = False, cached: bool = True, charts: tuple[str, str] = ("web", "#000000")) -> str:
     """Markdown `text` as a sanitised HTML fragment. Local links get `base` in front (images
     get `image_base`, by default the same); None leaves them as written. `ids` keeps
     footnote ids apart when several articles share one document (the print edition).
     Raw HTML in the text is shown as text unless `raw_html` (site.yaml's
     `markdown.raw_html`); either way the result holds only what `sanitize` allows.
     `cached` false: not taken from the build's cache nor kept there (the caller keeps
-    what it makes of it)."""
+    what it makes of it). `charts`: (the output, "web", "print" or "feed", and the
+    publication's colour) for the charts the text holds (builder.charts)."""
     store = _store
+    if CHART_MARK in text:  # its charts come from their own cache, drawn by a library of their own
+        return _convert(text, base, ids, image_base, raw_html, charts)
     if store is None or not cached:
         return _convert(text, base, ids, image_base, raw_html)
     key = _key(text, base, ids, image_base, raw_html)
@@ -160,12 +165,32 @@ def _inner_titles(title: re.Match[str]) -> str:
                             title.group())
 
 
-def _convert(text: str, base: str | None, ids: str, image_base: str | None, raw_html: bool) -> str:
+def _convert(text: str, base: str | None, ids: str, image_base: str | None, raw_html: bool,
+             charts: tuple[str, str] = ("web", "#000000")) -> str:
     md = _converter(base, ids, image_base, raw_html)
+    text, found, stem = chart_html.take(text)
     try:
-        return sanitize.clean(md.convert(nested_titles(text)))
+        html = sanitize.clean(md.convert(nested_titles(text)))
     finally:
         md.reset()  # footnotes, references and HTML kept aside by one text are not the next one's
+    return chart_html.place(html, found, stem, charts[0], charts[1], drawn)
+
+
+def drawn(chart: Chart, colour: str) -> str:
+    """The chart's SVG, taken from the build's cache if an earlier build drew it."""
+    from builder.charts.draw import draw
+
+    key = hashlib.sha256("\0".join((chart.to_json(), colour, _chart_code())).encode()).hexdigest()
+    return memoised("chart", key, lambda: draw(chart, colour).encode("utf-8")).decode("utf-8")
+
+
+@functools.cache
+def _chart_code() -> str:
+    """What a drawing depends on besides the chart: its code, matplotlib's version."""
+    from importlib.metadata import version
+
+    package = Path(__file__).resolve().parent.parent
+    return hashlib.sha256((package / "charts/draw.py").read_bytes() + version("matplotlib").encode()).hexdigest()
 
 
 @functools.lru_cache(maxsize=16)

@@ -241,7 +241,7 @@ class _Pages:
 
     def article(self, issue: Issue, article: Article, previous: Article | None, following: Article | None) -> Page:
         def context() -> dict[str, Any]:
-            text = _article_text(article, self.archive.site.raw_html)
+            text = _article_text(article, self.archive.site.raw_html, self.archive.site.pdf.colour)
             return {"issue": issue, "article": article, "body": text.body, "attachments": text.attachments,
                     "previous": previous, "following": following, "description": text.description,
                     "contents": text.contents}
@@ -416,19 +416,19 @@ class ArticleText:
 ARTICLE_TEXT = "article text"
 
 
-def _article_text(article: Article, raw_html: bool) -> ArticleText:
+def _article_text(article: Article, raw_html: bool, colour: str) -> ArticleText:
     """The article's `ArticleText`, from the build's cache where an earlier build made it
     from the same text with the same code (the key says both)."""
-    data = markdown.memoised(ARTICLE_TEXT, _article_text_key(article, raw_html), lambda: _encoded(
-        dataclasses.astuple(_make_article_text(article, raw_html))))
+    data = markdown.memoised(ARTICLE_TEXT, _article_text_key(article, raw_html, colour), lambda: _encoded(
+        dataclasses.astuple(_make_article_text(article, raw_html, colour))))
     body, attachments, description, contents = json.loads(data.decode("utf-8", "surrogatepass"))
     return ArticleText(body, [(title, href) for title, href in attachments], description,
                        [(level, anchor, title) for level, anchor, title in contents])
 
 
-def _article_text_key(article: Article, raw_html: bool) -> str:
+def _article_text_key(article: Article, raw_html: bool, colour: str) -> str:
     digest = hashlib.sha256(article.body.encode("utf-8", "surrogatepass"))
-    digest.update(_encoded([code_identity(), raw_html, article.summary,
+    digest.update(_encoded([code_identity(), raw_html, colour, article.summary,
                             [(a.title, a.url, a.local) for a in article.attachments]]))
     return digest.hexdigest()
 
@@ -438,8 +438,9 @@ def _encoded(value: object) -> bytes:
     return json.dumps(value, ensure_ascii=False).encode("utf-8", "surrogatepass")
 
 
-def _make_article_text(article: Article, raw_html: bool) -> ArticleText:
-    body = markdown.render(article.body, "../", raw_html=raw_html, cached=False)  # kept as part of the text
+def _make_article_text(article: Article, raw_html: bool, colour: str) -> ArticleText:
+    body = markdown.render(article.body, "../", raw_html=raw_html, cached=False,  # kept as part of the text
+                           charts=("web", colour))
     attachments = [(a.title, markdown.relocate(a.url, "../") if a.local else a.url) for a in article.attachments]
     body, attachments = _attachments_named_in_text(body, attachments)
     body, headings = _heading_ids(_notice_parts(body))
@@ -449,10 +450,10 @@ def _make_article_text(article: Article, raw_html: bool) -> ArticleText:
                        _contents(headings) if long and headings else [])
 
 
-def keep_article_text(article: Article, raw_html: bool) -> None:
+def keep_article_text(article: Article, raw_html: bool, colour: str) -> None:
     """Within `markdown.memo`: the article's text is still wanted, though its page was not
     rendered again: the cache keeps it."""
-    markdown.keep_entry(ARTICLE_TEXT, _article_text_key(article, raw_html))
+    markdown.keep_entry(ARTICLE_TEXT, _article_text_key(article, raw_html, colour))
 
 
 def _contents(headings: list[tuple[int, str, str]]) -> list[tuple[int, str, str]]:

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from builder.charts import spec as charts
 from builder.errors import ErrorLog
 from builder.files import (
     UnsafePath,
@@ -201,6 +202,7 @@ def load_article(path: Path, issue_slug: str, site: Site, log: ErrorLog) -> Arti
     slug, order = _slug_and_order(path, values, doc, found)
     attachments = _attachments(doc, path, found)
     check_body(body, body_line, path, site, found)
+    body = charts.resolve(body, body_line, path, found)
     link = values.get("link", "")
     if link and not re.match(r"^https?://", link):
         found.error(path, f"link '{link}' is not a web address", doc.line("link"),
