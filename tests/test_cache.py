@@ -37,7 +37,7 @@ def poison(site, article, html: str) -> None:
 
     db = sqlite3.connect(site / BUILD_CACHE / FILE)
     db.execute("INSERT OR REPLACE INTO entries VALUES (?, ?, ?)",
-               (web.ARTICLE_TEXT, web._article_text_key(article, False), web._encoded([html, [], "", []])))
+               (web.ARTICLE_TEXT, web._article_text_key(article, False, "#c00000"), web._encoded([html, [], "", []])))
     db.commit()
     db.close()
 
@@ -224,12 +224,13 @@ def test_an_articles_text_is_kept_under_everything_it_is_made_of():
 
     article = Article("2017-18", "a", "标题", dt.date(2017, 5, 5), "新华社", Section("市场热点", "market"), 1,
                       Path("a.md"), "正文。", 5, summary="摘要", attachments=(Attachment("附件", "a.pdf", True),))
-    key = _article_text_key(article, False)
+    key = _article_text_key(article, False, "#c00000")
     changed = [dataclasses.replace(article, body="正文！"), dataclasses.replace(article, summary="另一摘要"),
                dataclasses.replace(article, attachments=(Attachment("附件二", "a.pdf", True),)),
                dataclasses.replace(article, attachments=(Attachment("附件", "b.pdf", True),)),
                dataclasses.replace(article, attachments=(Attachment("附件", "a.pdf", False),))]
-    keys = {_article_text_key(other, False) for other in changed} | {_article_text_key(article, True)}
-    assert key not in keys and len(keys) == 6
+    keys = ({_article_text_key(other, False, "#c00000") for other in changed}
+            | {_article_text_key(article, True, "#c00000"), _article_text_key(article, False, "#004080")})
+    assert key not in keys and len(keys) == 7  # the colour: the charts' first series
     # What the page shows around the text is not part of it: the title, date, source, section.
-    assert _article_text_key(dataclasses.replace(article, title="别的标题", source="别处"), False) == key
+    assert _article_text_key(dataclasses.replace(article, title="别的标题", source="别处"), False, "#c00000") == key

@@ -1,6 +1,6 @@
 """The house rules of builder/: imports run one way, and the WeasyPrint extension stands apart.
 
-    model, errors, routes, files, chinese  <-  source  <-  render  <-  print, importer  <-  pipeline  <-  serve  <-  cli
+    model, errors, routes, files, chinese, charts  <-  source  <-  render  <-  print, importer  <-  pipeline  <-  serve  <-  cli
 
 A module may import the builder's modules of its own layer or of a lower one, never of a
 higher one, and the two subsystems of one layer (print, importer) not each other.
@@ -18,6 +18,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "builder"
 # Layer of each top-level part of the package; later issues add cache/, serve/, mail/.
 LAYERS = {
     "__init__": 0, "model": 0, "errors": 0, "routes": 0, "files": 0, "chinese": 0, "forked": 0, "memory": 0,
+    "charts": 0,
     "source": 1, "cache": 1,
     "render": 2,
     "print": 3, "importer": 3, "mail": 3, "scaffold": 3,

@@ -152,8 +152,18 @@ def test_text_copies_out_without_inserted_spaces(sample_pdf, sample_archive):
         lines = written.body.split("\n")
         signers = [line.strip() for line, after in zip(lines, lines[1:]) if after.strip() == "{: .signature }"]
         allowed |= {f"{name[-1]} {following[0]}" for name, following in zip(signers, signers[1:])}
+    for chart in charts_of(sample_archive.issues[0].articles):  # a chart's labels stand apart, one under another
+        labels = {char for label, _ in chart.rows for char in label} | set(chart.x + "".join(chart.series))
+        allowed |= {f"{a} {b}" for a in labels for b in labels}
     assert set(re.findall(rf"[{HAN}] [{HAN}]", text)) <= allowed
     assert "合同能源管理" in squeeze(text)
+
+
+def charts_of(articles) -> list:
+    from builder.charts.spec import CHART_MARK, Chart
+
+    return [Chart.from_json(line[len(CHART_MARK):]) for article in articles
+            for line in article.body.split("\n") if line.startswith(CHART_MARK)]
 
 
 def test_paragraphs_come_out_in_reading_order(sample_pdf, sample_archive):

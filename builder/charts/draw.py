@@ -7,8 +7,9 @@ keep the text as text. matplotlib is imported only when a chart is drawn (0.6 s)
 chart already drawn is taken from the build's cache.
 
 The drawing is sized to the print edition's column (22 characters of 10.5 pt) and scales
-on the web page. Its text stays text (`svg.fonttype: none`) in Noto Sans CJK, the PDF's
-黑体, so that it can be read, searched and copied; the first series takes the
+on the web page. Its text stays text (`svg.fonttype: none`) in Noto Serif CJK, the PDF's
+text face (a face of its own would add 150 kB to the PDF), so that it can be read,
+searched and copied; the first series takes the
 publication's colour. The SVG carries the chart's title and a description of its data
 (`<title>`, `<desc>`), and its ids are the chart's own, so that several charts can stand
 in one page. The same chart and colour always give the same bytes.
@@ -25,7 +26,7 @@ from builder.charts.spec import Chart
 COLUMN_PT = 22 * 10.5  # the print edition's column, in points
 PAGE_PT = 2 * COLUMN_PT + 2 * 10.5  # its text's width, two columns and the gap
 MOST_IN_A_COLUMN = 12  # bars or points; a chart with more spans the page (`is_wide`)
-FONT = "Noto Sans CJK SC"
+FONT = "Noto Serif CJK SC"  # the PDF's text face: no third face embedded for the charts
 GREYS = ("#5b6770", "#9aa5ad", "#c9a227", "#3f7f5f", "#8c5a9e", "#b0413e", "#2f6f9f")
 
 
@@ -108,7 +109,13 @@ def _category_ticks(axes, ticks: list[int], names: list[str]) -> None:
     if longest * 7.5 <= room * 0.9:
         axes.set_xticks(ticks, names)
     elif longest <= 4 and all(_is_han(name) for name in names):
-        axes.set_xticks(ticks, ["\n".join(name) for name in names], linespacing=1.0)
+        # One character under another, each set on its own at the same height across the
+        # axis (matplotlib's lines of a text would each take the height of their own glyphs).
+        axes.set_xticks(ticks, [""] * len(names))
+        for tick, name in zip(ticks, names):
+            for row, char in enumerate(name):
+                axes.annotate(char, xy=(tick, 0), xycoords=("data", "axes fraction"), xytext=(0, -5 - 8.5 * row),
+                              textcoords="offset points", ha="center", va="top", annotation_clip=False)
     else:
         axes.set_xticks(ticks, names, rotation=45, ha="right", rotation_mode="anchor")
 
@@ -162,7 +169,8 @@ def _accessible(svg: str, chart: Chart) -> str:
     svg = re.sub(r'\bid="([^"]+)"', lambda m: f'id="{prefix}{m.group(1)}"', svg)
     svg = re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#{prefix}{m.group(1)})", svg)
     svg = re.sub(r'href="#([^"]+)"', lambda m: f'href="#{prefix}{m.group(1)}"', svg)
-    svg = re.sub(r"<\?xml[^>]*\?>\s*|<!DOCTYPE[^>]*>\s*|<!--.*?-->\s*", "", svg, flags=re.S)
+    svg = re.sub(r"<\?xml[^>]*\?>\s*|<!DOCTYPE[^>]*>\s*|<!--.*?-->\s*|<metadata>.*?</metadata>\s*", "", svg,
+                 flags=re.S)
     head = re.search(r"<svg\b[^>]*>", svg)
     if head is None:
         return svg

@@ -74,8 +74,8 @@ def _figure(chart: Chart, number: int, kind: str, svg: Callable[[], str]) -> str
     table = _table(chart)
     if kind == "feed":
         return f'<figure class="chart">{caption}{table}</figure>'
-    return (f'<figure class="chart"><div class="chart-drawing">{svg()}</div>{caption}'
-            f'<details class="chart-data"><summary>查看数据</summary>{table}</details></figure>')
+    return (f'<div class="chart-block"><figure class="chart"><div class="chart-drawing">{svg()}</div>{caption}'
+            f'</figure><details class="chart-data"><summary>查看数据</summary>{table}</details></div>')
 
 
 def _table(chart: Chart) -> str:
