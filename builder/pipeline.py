@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 # The print editions' modules (WeasyPrint's helpers, Beautiful Soup) are imported by the
 # builds that make PDFs: a build with --no-pdf does without them.
 from builder.render import markdown
+from builder.render.charts import draw_missing
 from builder.render.feeds import render_sitemap
 from builder.render.links import broken_links
 from builder.render.output import (
@@ -176,6 +177,8 @@ def _render(archive: Archive, env: jinja2.Environment, workers: Typesetters | No
             cache: bool, earlier: Earlier, pdf_links: bool, search: bool | str) -> Rendered:
     site = archive.site
     pdf = workers is not None
+    # The charts the cache lacks, drawn aside before anything shows them.
+    draw_missing(archive, earlier.store, report)
     with template_errors():
         # The workers typeset while this process renders the archive.
         pending = None

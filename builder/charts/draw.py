@@ -25,7 +25,7 @@ from builder.charts.spec import Chart
 
 COLUMN_PT = 22 * 10.5  # the print edition's column, in points
 PAGE_PT = 2 * COLUMN_PT + 2 * 10.5  # its text's width, two columns and the gap
-MOST_IN_A_COLUMN = 12  # bars or points; a chart with more spans the page (`is_wide`)
+MOST_IN_A_COLUMN = 8  # bars or points; a chart with more spans the page (`is_wide`)
 FONT = "Noto Serif CJK SC"  # the PDF's text face: no third face embedded for the charts
 GREYS = ("#5b6770", "#9aa5ad", "#c9a227", "#3f7f5f", "#8c5a9e", "#b0413e", "#2f6f9f")
 
@@ -45,8 +45,7 @@ def draw(chart: Chart, colour: str) -> str:
     }):
         colours = [colour, *GREYS]
         wide = is_wide(chart)
-        horizontal = chart.kind in ("bar", "stacked bar") and len(chart.rows) > 8 and not wide
-        height = (0.17 * len(chart.rows) + 0.55) if horizontal else 2.4
+        height = 2.4
         figure = Figure(figsize=((PAGE_PT if wide else COLUMN_PT) / 72, height), layout="constrained")
         axes = figure.add_subplot()
         labels = [label for label, _ in chart.rows]
@@ -57,10 +56,10 @@ def draw(chart: Chart, colour: str) -> str:
                 axes.plot(labels, [values[k] for _, values in chart.rows], marker="o", markersize=2.5,
                           linewidth=1.2, color=colours[k % len(colours)], label=name)
             _category_ticks(axes, list(range(len(labels))), labels)
-            _frame(axes, chart, horizontal=False)
+            _frame(axes, chart)
         else:
-            _bars(axes, chart, colours, horizontal)
-            _frame(axes, chart, horizontal)
+            _bars(axes, chart, colours)
+            _frame(axes, chart)
         if len(chart.series) > 1 and chart.kind != "pie":
             axes.legend(frameon=False, fontsize=7, loc="best")
         out = io.StringIO()
@@ -68,7 +67,7 @@ def draw(chart: Chart, colour: str) -> str:
     return _accessible(out.getvalue(), chart)
 
 
-def _bars(axes, chart: Chart, colours: list[str], horizontal: bool) -> None:
+def _bars(axes, chart: Chart, colours: list[str]) -> None:
     count = len(chart.series)
     positions = range(len(chart.rows))
     stacked = chart.kind == "stacked bar"
@@ -78,21 +77,16 @@ def _bars(axes, chart: Chart, colours: list[str], horizontal: bool) -> None:
         values = [values[k] for _, values in chart.rows]
         offset = 0.0 if stacked else (k - (count - 1) / 2) * width
         places = [p + offset for p in positions]
-        draw = axes.barh if horizontal else axes.bar
-        kwargs = {"left": base} if horizontal and stacked else {"bottom": base} if stacked else {}
-        bars = draw(places, values, width, color=colours[k % len(colours)], label=name, **kwargs)
+        kwargs = {"bottom": base} if stacked else {}
+        bars = axes.bar(places, values, width, color=colours[k % len(colours)], label=name, **kwargs)
         labels = [_value(v, chart.unit) for v in values]
         room = axes.figure.get_figwidth() * 72 / (len(chart.rows) * count)  # pt a bar, across
-        if not stacked and count <= 2 and (horizontal or max(map(len, labels)) * 0.6 * 6.5 <= room):
+        if not stacked and count <= 2 and max(map(len, labels)) * 0.6 * 6.5 <= room:
             axes.bar_label(bars, labels=labels, fontsize=6.5, padding=1.5)
         if stacked:
             base = [b + v for b, v in zip(base, values)]
     ticks, names = list(positions), [label for label, _ in chart.rows]
-    if horizontal:
-        axes.set_yticks(ticks, names)
-        axes.invert_yaxis()  # the first row on top, as the table reads
-    else:
-        _category_ticks(axes, ticks, names)
+    _category_ticks(axes, ticks, names)
 
 
 def is_wide(chart: Chart) -> bool:
@@ -124,14 +118,14 @@ def _is_han(text: str) -> bool:
     return all("\u4e00" <= char <= "\u9fff" for char in text)
 
 
-def _frame(axes, chart: Chart, horizontal: bool) -> None:
+def _frame(axes, chart: Chart) -> None:
     for side in ("top", "right"):
         axes.spines[side].set_visible(False)
     unit = f"（{chart.unit}）" if chart.unit else ""
     label = (chart.series[0] if len(chart.series) == 1 else "") + unit
-    (axes.set_xlabel if horizontal else axes.set_ylabel)(label)
-    axes.margins(x=0.08 if horizontal else 0.02, y=0.02 if horizontal else 0.08)
-    (axes.xaxis if horizontal else axes.yaxis).grid(True, linewidth=0.4, color="#dddddd")
+    axes.set_ylabel(label)
+    axes.margins(x=0.02, y=0.08)
+    axes.yaxis.grid(True, linewidth=0.4, color="#dddddd")
     axes.set_axisbelow(True)
 
 

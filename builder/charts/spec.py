@@ -109,7 +109,7 @@ def read_chart(text: str, first_line: int, path: Path, log: ErrorLog) -> Chart |
                   "write one setting a line, as `type: bar`")
         return None
     if not isinstance(spec, dict):
-        found.error(path, "this chart block holds no settings", first_line,
+        found.error(path, "this chart block holds no settings", first_line - 1,
                   "write type, title, data (or rows), x and y, one a line")
         return None
 
@@ -126,11 +126,12 @@ def read_chart(text: str, first_line: int, path: Path, log: ErrorLog) -> Chart |
                         "the settings are " + ", ".join(sorted(known)))
     kind = str(spec.get("type", ""))
     if kind not in KINDS:
-        found.error(path, f"unknown chart type '{kind}'" if kind else "this chart has no type", line_of("type"),
+        found.error(path, f"unknown chart type '{kind}'" if kind else "this chart has no type",
+                    line_of("type") if kind else first_line - 1,
                     "write type: bar, line, stacked bar or pie")
     for key in ("title", "x", "y"):
         if not spec.get(key):
-            found.error(path, f"this chart has no {key}", first_line, _HINTS[key])
+            found.error(path, f"this chart has no {key}", first_line - 1, _HINTS[key])
     series = spec.get("y")
     names = tuple(str(s) for s in series) if isinstance(series, list) else (str(series),) if series else ()
     if len(names) > MOST_SERIES:
@@ -140,7 +141,7 @@ def read_chart(text: str, first_line: int, path: Path, log: ErrorLog) -> Chart |
         found.error(path, "a pie shows one series", line_of("y"), "give y one column")
     if ("data" in spec) == ("rows" in spec):
         found.error(path, "a chart takes its data from a CSV file (data:) or from rows in the block (rows:)",
-                    first_line, "write one of the two")
+                    first_line - 1, "write one of the two")
     if found:
         return None
     table = _table(spec, line_of, path, found)

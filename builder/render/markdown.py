@@ -177,11 +177,15 @@ def _convert(text: str, base: str | None, ids: str, image_base: str | None, raw_
 
 
 def drawn(chart: Chart, colour: str) -> str:
-    """The chart's SVG, taken from the build's cache if an earlier build drew it."""
+    """The chart's SVG, from the build's cache (the build draws the charts it lacks before
+    it renders: render/charts.py), else drawn here."""
     from builder.charts.draw import draw
 
-    key = hashlib.sha256("\0".join((chart.to_json(), colour, _chart_code())).encode()).hexdigest()
-    return memoised("chart", key, lambda: draw(chart, colour).encode("utf-8")).decode("utf-8")
+    return memoised("chart", chart_key(chart, colour), lambda: draw(chart, colour).encode("utf-8")).decode("utf-8")
+
+
+def chart_key(chart: Chart, colour: str) -> str:
+    return hashlib.sha256("\0".join((chart.to_json(), colour, _chart_code())).encode()).hexdigest()
 
 
 @functools.cache

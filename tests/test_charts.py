@@ -1,0 +1,155 @@
+"""Charts drawn from data in an article (issue 15): the same drawing in the article's page
+and the print edition, the data under 查看数据, errors at the Markdown file's line (and the
+CSV's), and a chart drawn once."""
+
+from __future__ import annotations
+
+import csv
+import re
+import subprocess
+from pathlib import Path
+
+import pymupdf
+import pytest
+from bs4 import BeautifulSoup
+from conftest import article, write
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "content" / "issues" / "2017-18"
+
+
+def _csv_rows(name: str) -> list[list[str]]:
+    lines = [line for line in (SAMPLE / name).read_text(encoding="utf-8").splitlines() if not line.startswith("#")]
+    return list(csv.reader(lines))[1:]
+
+
+def test_the_sample_s_charts_are_in_the_article_s_page_with_their_data(sample):
+    page = BeautifulSoup((sample / "output/issues/2017-18/reading-2/index.html").read_text(encoding="utf-8"),
+                         "html.parser")
+    figures = page.select("figure.chart")
+    assert len(figures) == 2
+    for number, (figure, data, title) in enumerate(zip(
+            figures, ("energy-intensity.csv", "carbon-intensity.csv"),
+            ("“十三五”能耗强度下降要求最高和最低的地区", "各省（区、市）“十三五”碳排放强度下降目标")), start=1):
+        svg = figure.select_one(".chart-drawing svg")
+        assert svg is not None and svg.find("title").text == title  # in the page, with its title
+        assert svg.find("desc").text.startswith("柱状图")
+        labels = {text.get_text() for text in svg.find_all("text")}
+        assert "北京" in labels or "北" in labels  # the names are text, not paths
+        caption = figure.find("figcaption").get_text()
+        assert caption.startswith(f"图{number}") and title in caption and "资料来源：" in caption
+        table = figure.find_next_sibling("details")
+        assert table.find("summary").text == "查看数据"
+        shown = [[cell.get_text() for cell in row.find_all(["th", "td"])] for row in table.select("tbody tr")]
+        assert shown == [[name, value] for name, value in _csv_rows(data)]  # the CSV's numbers, in its order
+
+
+def test_the_sample_s_charts_are_vector_drawings_in_the_pdf_with_their_text(sample_pdf):
+    document = pymupdf.open(sample_pdf)
+    found = [page for page in document if "碳排放强度下降目标" in page.get_text() and "资料来源" in page.get_text()]
+    assert found
+    page = found[0]
+    assert page.get_images() == []  # drawn, not a picture
+    red = [d for d in page.get_drawings() if d.get("fill") and abs(d["fill"][0] - 0.75) < 0.02 and d["fill"][1] < 0.05]
+    assert len(red) >= 31 + 12  # a bar for each province of the two charts, in the publication's colour
+    text = subprocess.run(["pdftotext", "-f", str(page.number + 1), "-l", str(page.number + 1), str(sample_pdf), "-"],
+                          capture_output=True, text=True).stdout
+    for label in ("北京", "新疆", "能耗强度下降", "图 1", "图 2"):
+        assert label.replace(" ", "") in text.replace(" ", ""), label
+    assert "黑" in text and "疆" in text  # the page-wide chart's names, one character under another
+
+
+def _chart_site(site: Path, block: str, files: dict[str, bytes] | None = None) -> Path:
+    """The fixture site's first issue with one article: a paragraph, then `block` from line 10."""
+    folder = next(p for p in sorted((site / "content" / "issues").iterdir()) if p.is_dir())
+    for old in folder.glob("*.md"):
+        old.unlink()
+    path = write(folder / "01-chart.md", article(title="图表", body=f"正文。\n\n{block}"))
+    for name, data in (files or {}).items():
+        (folder / name).write_bytes(data)
+    return path
+
+
+GOOD = '地区,下降目标\n北京,20.5\n上海,20.5%\n广东,"1,234"\n'
+
+
+def block(**settings: str) -> str:
+    values = {"type": "bar", "title": "下降目标", "data": "t.csv", "x": "地区", "y": "下降目标", "unit": '"%"'}
+    values.update(settings)
+    return "```chart\n" + "".join(f"{k}: {v}\n" for k, v in values.items() if v is not None) + "```"
+
+
+@pytest.mark.parametrize(("settings", "data", "expected"), [
+    ({"type": "radar"}, GOOD, r"01-chart\.md:11: unknown chart type 'radar'"),
+    ({"type": None}, GOOD, r"01-chart\.md:10: this chart has no type"),
+    ({"y": "目标"}, GOOD, r"01-chart\.md:15: the chart's column '目标' is not in t\.csv"),
+    ({"x": "省份"}, GOOD, r"01-chart\.md:14: the chart's column '省份' is not in t\.csv"),
+    ({}, "地区,下降目标\n北京,20.5\n上海,约20\n", r"01-chart\.md:13: t\.csv, line 3: '约20' in the column '下降目标' is not a number"),
+    ({}, "# 来源：某文\n地区,下降目标\n北京,\n", r"01-chart\.md:13: t\.csv, line 3: the column '下降目标' is empty"),
+    ({}, "地区,下降目标\n北京,20.5\n".encode("gbk"), r"01-chart\.md:13: the chart's data t\.csv is not UTF-8 \(it reads as GB18030"),
+    ({"data": "../../../site.yaml"}, GOOD, r"01-chart\.md:13: the chart's data '\.\./\.\./\.\./site\.yaml' "),
+    ({"data": "'%2E%2E/2017-02/t.csv'"}, GOOD, r"01-chart\.md:13: the chart's data '%2E%2E/2017-02/t\.csv' "),
+    ({"data": "missing.csv"}, GOOD, r"01-chart\.md:13: the chart's data 'missing\.csv' does not exist"),
+    ({"colour": "red"}, GOOD, r"01-chart\.md:17: unknown chart setting 'colour'"),
+    ({"type": "pie", "y": "[下降目标, 地区]"}, GOOD, r"01-chart\.md:15: a pie shows one series"),
+    ({"title": "'unclosed"}, GOOD, r"01-chart\.md:1[1-6]: this chart's settings are not valid YAML"),
+])
+def test_a_broken_chart_is_an_error_at_its_line(site, newsletter, settings, data, expected):
+    _chart_site(site, block(**settings), {"t.csv": data.encode("utf-8") if isinstance(data, str) else data})
+    run = newsletter("build", "--site", site)
+    assert run.code == 1
+    assert re.search(expected, run.err), run.err
+    assert "Traceback" not in run.err
+
+
+def test_an_unclosed_chart_block_and_a_chart_with_no_settings_are_errors(site, newsletter):
+    _chart_site(site, "```chart\ntype: bar\n")
+    run = newsletter("build", "--site", site)
+    assert run.code == 1 and "01-chart.md:10: this chart block is not closed" in run.err
+    _chart_site(site, "```chart\n```")
+    run = newsletter("build", "--site", site)
+    assert run.code == 1 and "01-chart.md:10: this chart block holds no settings" in run.err
+
+
+def test_rows_in_the_block_and_every_kind_of_chart_are_drawn(site, newsletter):
+    rows = "rows:\n  - {年份: 2014, 煤炭: 66, 石油: 17.1}\n  - {年份: 2015, 煤炭: 64, 石油: 18.1}\n" \
+           "  - {年份: 2016, 煤炭: 62, 石油: 18.3}"
+    charts = "\n\n".join(f"```chart\ntype: {kind}\ntitle: 能源消费结构（{kind}）\nx: 年份\ny: {y}\nunit: \"%\"\n{rows}\n```"
+                         for kind, y in (("line", "[煤炭, 石油]"), ("stacked bar", "[煤炭, 石油]"), ("pie", "煤炭"),
+                                         ("bar", "[煤炭, 石油]")))
+    folder = _chart_site(site, charts).parent
+    run = newsletter("build", "--site", site)
+    assert run.code == 0, run.err
+    assert "drew 4 charts" in run.out
+    page = (site / "output/issues" / folder.name / "chart/index.html").read_text(encoding="utf-8")
+    assert page.count("<svg") == 4 and page.count("查看数据") == 4
+    for kind in ("line", "stacked bar", "pie", "bar"):
+        assert f"能源消费结构（{kind}）" in page
+    assert ">2015</th><td>64</td><td>18.1</td>" in page
+
+
+def test_an_unchanged_chart_is_not_drawn_again(site, newsletter):
+    path = _chart_site(site, block(), {"t.csv": GOOD.encode()})
+    run = newsletter("build", "--site", site)
+    assert run.code == 0 and "drew 1 chart" in run.out
+    path.write_text(path.read_text(encoding="utf-8").replace("正文。", "新的正文。"), encoding="utf-8")
+    run = newsletter("build", "--site", site)
+    assert run.code == 0 and "drew" not in run.out  # the text changed, the chart did not
+    assert "新的正文" in (site / "output/issues" / path.parent.name / "chart/index.html").read_text(encoding="utf-8")
+    (path.parent / "t.csv").write_text(GOOD.replace("20.5%", "19.5%"), encoding="utf-8")
+    run = newsletter("build", "--site", site)
+    assert run.code == 0 and "drew 1 chart" in run.out  # its data changed
+    assert "<td>19.5</td>" in (site / "output/issues" / path.parent.name / "chart/index.html").read_text(encoding="utf-8")
+
+
+def test_content_cannot_put_a_script_into_a_chart(site, newsletter):
+    hostile = "<script>alert(1)</script>"
+    data = f"地区,下降目标\n\"{hostile}\",20.5\n\"$\\\\frac{{1}}{{0}}$\",3\n"
+    folder = _chart_site(site, block(title=f"'{hostile}'", unit=f"'{hostile}'", source=f"'{hostile}'"),
+                         {"t.csv": data.encode()}).parent
+    run = newsletter("build", "--site", site)
+    assert run.code == 0, run.err
+    page = (site / "output/issues" / folder.name / "chart/index.html").read_text(encoding="utf-8")
+    assert "<script>alert" not in page and "&lt;script&gt;" in page
+    pdf = site / "output/pdf" / f"{folder.name}.pdf"
+    assert "alert(1)" in subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
