@@ -153,3 +153,12 @@ def test_content_cannot_put_a_script_into_a_chart(site, newsletter):
     assert "<script>alert" not in page and "&lt;script&gt;" in page
     pdf = site / "output/pdf" / f"{folder.name}.pdf"
     assert "alert(1)" in subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
+
+
+def test_a_chart_in_the_tagged_pdf_is_a_figure_with_its_title_as_alt_text(sample_pdf):
+    from test_print_typography import structure
+
+    _, tags = structure(sample_pdf)
+    figures = [(tag, alt) for _, tag, alt in tags if tag == "/Figure"]
+    assert ("/Figure", "各省（区、市）“十三五”碳排放强度下降目标") in figures
+    assert ("/Figure", "“十三五”能耗强度下降要求最高和最低的地区") in figures
