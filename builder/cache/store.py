@@ -187,9 +187,16 @@ class Store:
         if os.getpid() != self.pid:
             self.made.append((kind, key, value))
             return
+        if kind in self.keys:
+            self.keys[kind].add(key)
         self.pending.append((kind, key, value))
         if len(self.pending) >= 256:
             self._flush()
+
+    def flush(self) -> None:
+        """Write what was put so far: `get` reads it from now on (it reads the file, not
+        what waits to be written)."""
+        self._flush()
 
     def _flush(self) -> None:
         if self.db is None or not self.pending:

@@ -50,6 +50,7 @@ def draw_missing(archive: Archive, store, report: Callable[[str], None]) -> int:
         drawings = pool.submit(_draw_all, missing, colour).result()
     for chart, svg in zip(missing, drawings):
         store.put("chart", markdown.chart_key(chart, colour), svg.encode("utf-8"))
+    store.flush()  # the pages, feeds and editions rendered next take them from there
     report(f"drew {len(missing)} chart{'s' if len(missing) > 1 else ''} ({time.monotonic() - started:.1f} s)")
     return len(missing)
 
