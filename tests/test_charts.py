@@ -92,7 +92,7 @@ def block(**settings: str) -> str:
     ({"data": "missing.csv"}, GOOD, r"01-chart\.md:13: the chart's data 'missing\.csv' does not exist"),
     ({"colour": "red"}, GOOD, r"01-chart\.md:17: unknown chart setting 'colour'"),
     ({"type": "pie", "y": "[下降目标, 地区]"}, GOOD, r"01-chart\.md:15: a pie shows one series"),
-    ({"title": "'unclosed"}, GOOD, r"01-chart\.md:1[1-6]: this chart's settings are not valid YAML"),
+    ({"title": "'unclosed"}, GOOD, r"01-chart\.md:1[1-6]: this is not valid YAML"),
 ])
 def test_a_broken_chart_is_an_error_at_its_line(site, newsletter, settings, data, expected):
     _chart_site(site, block(**settings), {"t.csv": data.encode("utf-8") if isinstance(data, str) else data})
@@ -167,3 +167,52 @@ def test_a_chart_in_the_tagged_pdf_is_a_figure_with_its_title_as_alt_text(sample
     figures = [(tag, alt) for _, tag, alt in tags if tag == "/Figure"]
     assert ("/Figure", "各省（区、市）“十三五”碳排放强度下降目标") in figures
     assert ("/Figure", "“十三五”能耗强度下降要求最高和最低的地区") in figures
+
+
+LAUGHS = "title: &a [甲, 甲, 甲, 甲, 甲, 甲, 甲, 甲, 甲]\n" + "".join(
+    f"t{k}: &{chr(98 + k)} [*{chr(97 + k)}, *{chr(97 + k)}, *{chr(97 + k)}, *{chr(97 + k)}, *{chr(97 + k)}]\n"
+    for k in range(9))
+
+
+@pytest.mark.parametrize(("chart", "data", "expected"), [
+    # YAML that would blow up or nest past what Python can follow
+    (f"```chart\n{LAUGHS}type: bar\n```", GOOD, r"anchors and aliases"),
+    ("```chart\ntitle: " + "[" * 20000 + "]" * 20000 + "\n```", GOOD, r"01-chart\.md:1\d: "),
+    # a block too big to read: its data goes in a CSV
+    ("```chart\nrows:\n" + "".join(f"  - {{地区: 甲{k}, 目标: {k}}}\n" for k in range(3000)) + "```", GOOD,
+     r"01-chart\.md:10: this chart's settings are [\d,]+ characters"),
+    ("```chart\ntype: bar\ntitle: 多列\nx: 地区\ny: 目标\nrows:\n  - {" + ", ".join(f"k{k}: 1" for k in range(3000))
+     + "}\n```", GOOD, r"this chart's settings are|more than 50 columns"),
+    # numbers a drawing cannot take
+    (block(type="pie"), "地区,下降目标\n北京," + "9" * 400 + "\n", r"t\.csv, line 2: '9{10}"),
+    (block(), "地区,下降目标\n北京,1e308\n上海,nan\n", r"t\.csv, line 2: '1e308' .* is not a number"),
+    (block(), "地区,下降目标\n北京,inf\n", r"t\.csv, line 2: 'inf' .* is not a number"),
+    # text a feed or a page cannot carry
+    (block(title='"标题\\x01"'), GOOD, r"01-chart\.md:12: the chart's title holds a control or invisible character"),
+    (block(title='"标题\\u202e"'), GOOD, r"the chart's title holds a control or invisible character"),
+    (block(title='"标题\\ud800"'), GOOD, r"01-chart\.md:12: "),
+    (block(), "地区,下降目标\n北\x01京,20\n", r"t\.csv, line 2: the name in the column '地区' holds a control"),
+    (block(), "地区,下降目标\n" + "北" * 3000 + ",20\n", r"t\.csv, line 2: the name in the column '地区' is 3000"),
+    (block(x="a", y="b"), "b,a\n1\n", r"t\.csv, line 2: the name in the column 'a' is empty"),
+    (block(), "地区," + ",".join(f"c{k}" for k in range(200)) + "\n北京,1\n", r"has 201 columns; a chart reads at most 50"),
+    # a line typed to look like a drawn chart
+    ("\u2063chart\u2063 " + '["pie","t","x",["y"],"","",[["a",[-1]]],""]', GOOD,
+     r"01-chart\.md:10: this line starts with an invisible character"),
+])
+def test_hostile_chart_input_is_an_error_never_a_fault(site, newsletter, chart, data, expected):
+    _chart_site(site, chart, {"t.csv": data.encode("utf-8", "surrogatepass")})
+    run = newsletter("build", "--site", site)
+    assert run.code == 1, run.out
+    assert re.search(expected, run.err), run.err
+    assert "unexpectedly" not in run.err and "Traceback" not in run.err
+
+
+def test_the_same_chart_twice_in_a_page_has_ids_of_its_own_and_the_description_no_drawing(site, newsletter):
+    folder = _chart_site(site, block() + "\n\n" + block(), {"t.csv": GOOD.encode()}).parent
+    run = newsletter("build", "--site", site)
+    assert run.code == 0, run.err
+    page = (site / "output/issues" / folder.name / "chart/index.html").read_text(encoding="utf-8")
+    ids = re.findall(r'\bid="([^"]+)"', page)
+    assert len(ids) == len(set(ids))
+    description = BeautifulSoup(page, "html.parser").find("meta", attrs={"name": "description"})["content"]
+    assert "stroke" not in description and "柱状图" not in description

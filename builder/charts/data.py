@@ -20,7 +20,9 @@ from typing import Any
 from builder.errors import ErrorLog
 
 MOST_BYTES = 1_000_000
-_NUMBER = re.compile(r"[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?|[+-]?\.\d+")
+MOST_COLUMNS = 50
+# A number of at most 15 digits before its point and 15 after (a chart shows no more).
+_NUMBER = re.compile(r"[+-]?(\d{1,3}(,\d{3}){0,4}|\d{1,15})(\.\d{1,15})?|[+-]?\.\d{1,15}")
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,7 @@ class Table:
         text = row.cells[self.columns.index(column)].strip() if self.columns.index(column) < len(row.cells) else ""
         plain = text.removesuffix("%").removesuffix("％").strip()
         if _NUMBER.fullmatch(plain):
-            return float(plain.replace(",", ""))
+            return float(plain.replace(",", ""))  # finite: at most 15 digits before the point
         where = f"{self.name}, line {row.line}" if self.name != ROWS else f"the chart's rows, line {row.line}"
         log.error(article, f"{where}: '{text}' in the column '{column}' is not a number" if text
                   else f"{where}: the column '{column}' is empty", article_line,
@@ -96,8 +98,12 @@ def read_csv(file: Path, name: str, article: Path, line: int, log: ErrorLog) -> 
         log.error(article, f"the chart's data {name} is empty", line, "its first line names the columns")
         return None
     (_, header), rest = numbered[0], numbered[1:]
+    if len(header) > MOST_COLUMNS:
+        log.error(article, f"the chart's data {name} has {len(header)} columns; a chart reads at most {MOST_COLUMNS}",
+                  line, "keep the columns the chart shows")
+        return None
     columns = tuple(cell.strip() for cell in header)
-    return Table(name, columns, tuple(Row(tuple(record), number) for number, record in rest))
+    return Table(name, columns, tuple(Row(tuple(record[:MOST_COLUMNS]), number) for number, record in rest))
 
 
 def table_from_rows(rows: Any, article: Path, line: int, log: ErrorLog) -> Table | None:
@@ -106,17 +112,15 @@ def table_from_rows(rows: Any, article: Path, line: int, log: ErrorLog) -> Table
         log.error(article, "the chart's rows are not a list of rows", line,
                   "write each row on a line of its own: - {地区: 北京, 下降目标: 20.5}")
         return None
-    columns: list[str] = []
-    for row in rows:
-        for key in row:
-            if str(key) not in columns:
-                columns.append(str(key))
-    made = tuple(Row(tuple("" if row.get(column, row.get(_key(row, column))) is None
-                           else str(row.get(column, row.get(_key(row, column)))) for column in columns), line + 1 + k)
-                 for k, row in enumerate(rows))
+    named = [{str(key): value for key, value in row.items()} for row in rows]  # YAML may read 2020 as a number
+    columns: dict[str, None] = {}
+    for row in named:
+        columns.update(dict.fromkeys(row))
+        if len(columns) > MOST_COLUMNS:
+            log.error(article, f"the chart's rows have more than {MOST_COLUMNS} columns", line,
+                      "keep the columns the chart shows")
+            return None
+    made = tuple(Row(tuple("" if row.get(column) is None or isinstance(row.get(column), (list, dict))
+                           else str(row.get(column)) for column in columns), line + 1 + k)
+                 for k, row in enumerate(named))
     return Table(ROWS, tuple(columns), made)
-
-
-def _key(row: dict[Any, Any], column: str) -> Any:
-    """The key of `row` that reads as `column` (YAML may have read 2020 as a number)."""
-    return next((key for key in row if str(key) == column), column)

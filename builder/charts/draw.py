@@ -27,6 +27,7 @@ COLUMN_PT = 22 * 10.5  # the print edition's column, in points
 PAGE_PT = 2 * COLUMN_PT + 2 * 10.5  # its text's width, two columns and the gap
 MOST_IN_A_COLUMN = 8  # bars or points; a chart with more spans the page (`is_wide`)
 FONT = "Noto Serif CJK SC"  # the PDF's text face: no third face embedded for the charts
+ID_STEM = "chart-"  # the ids in a drawing start so, then a digest of the chart (html.place numbers them)
 GREYS = ("#5b6770", "#9aa5ad", "#c9a227", "#3f7f5f", "#8c5a9e", "#b0413e", "#2f6f9f")
 
 
@@ -159,10 +160,14 @@ def description(chart: Chart) -> str:
 
 def _accessible(svg: str, chart: Chart) -> str:
     """`svg` with the chart's title and description, and ids of its own."""
-    prefix = "c" + hashlib.sha256(chart.to_json().encode()).hexdigest()[:8] + "-"
-    svg = re.sub(r'\bid="([^"]+)"', lambda m: f'id="{prefix}{m.group(1)}"', svg)
-    svg = re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#{prefix}{m.group(1)})", svg)
-    svg = re.sub(r'href="#([^"]+)"', lambda m: f'href="#{prefix}{m.group(1)}"', svg)
+    prefix = ID_STEM + hashlib.sha256(chart.to_json().encode()).hexdigest()[:8] + "-"
+
+    def tag(match: re.Match[str]) -> str:  # ids and references to them, in tags (not in the text)
+        text = re.sub(r'\bid="([^"]+)"', lambda m: f'id="{prefix}{m.group(1)}"', match.group())
+        text = re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#{prefix}{m.group(1)})", text)
+        return re.sub(r'href="#([^"]+)"', lambda m: f'href="#{prefix}{m.group(1)}"', text)
+
+    svg = re.sub(r"<[^>]+>", tag, svg)
     svg = re.sub(r"<\?xml[^>]*\?>\s*|<!DOCTYPE[^>]*>\s*|<!--.*?-->\s*|<metadata>.*?</metadata>\s*", "", svg,
                  flags=re.S)
     head = re.search(r"<svg\b[^>]*>", svg)
@@ -172,6 +177,11 @@ def _accessible(svg: str, chart: Chart) -> str:
     opening = head.group().replace("<svg", f'<svg role="img" aria-labelledby="{prefix}title {prefix}desc"', 1)
     inserted = f'<title id="{prefix}title">{title}</title><desc id="{prefix}desc">{_escape(description(chart))}</desc>'
     return svg[:head.start()] + opening + inserted + svg[head.end():]
+
+
+def numbered(svg: str, number: int) -> str:
+    """`svg`'s ids (and the references to them) made those of the page's figure `number`."""
+    return re.sub(r"<[^>]+>", lambda tag: tag.group().replace(ID_STEM, f"{ID_STEM}{number}-"), svg)
 
 
 def _escape(text: str) -> str:

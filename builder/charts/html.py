@@ -23,7 +23,7 @@ from collections.abc import Callable
 
 from markupsafe import escape
 
-from builder.charts.draw import _value, is_wide
+from builder.charts.draw import _value, is_wide, numbered
 from builder.charts.spec import CHART_MARK, Chart
 
 _LINE = re.compile("^" + re.escape(CHART_MARK) + "(.*)$", re.M)
@@ -57,7 +57,8 @@ def place(html: str, charts: list[Chart], stem: str, kind: str, colour: str,
     def figure(match: re.Match[str]) -> str:
         number = int(match.group(1))
         chart = charts[number]
-        return _figure(chart, number + 1, kind, lambda: drawn(chart, colour))
+        # The same chart twice in a page: its ids made its own for each figure.
+        return _figure(chart, number + 1, kind, lambda: numbered(drawn(chart, colour), number + 1))
 
     return re.sub(rf"<p>{stem}N(\d+)</p>", figure, html)
 

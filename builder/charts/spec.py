@@ -20,18 +20,37 @@ wrong is reported at the Markdown file's line, a CSV's faults with the CSV's lin
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-import yaml
-
-from builder.charts.data import Table, read_csv, table_from_rows
+from builder.charts.data import ROWS, Table, read_csv, table_from_rows
 from builder.errors import ErrorLog
 from builder.files import UnsafePath, resolve_reference
 
 KINDS = ("bar", "line", "stacked bar", "pie")
+MOST_SETTINGS = 20_000  # characters of a block: more data goes in a CSV file
+MOST_LABEL = 40  # characters of a name (a column, a bar's)
+MOST_TITLE = 200
+_TEXT_HINT = "write it as plain text on one line, without control or invisible characters"
+# What a chart's text may not hold: control characters, lone surrogates, the invisible ones
+# (bidirectional overrides and the like) that files.INVISIBLE names for the site's files.
+_BAD_TEXT = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+
+
+class Parser(Protocol):
+    def __call__(self, text: str, path: Path, log: ErrorLog, first_line: int = 1) -> Any: ...
+
+
+def text_problem(text: str, most: int) -> str | None:
+    """What is wrong with a chart's text, or None."""
+    if len(text) > most:
+        return f"is {len(text)} characters long; at most {most}"
+    if _BAD_TEXT.search(text):
+        return "holds a control or invisible character"
+    return None
 MOST_SERIES = 8
 MOST_ROWS = 400
 # The line a resolved chart takes in an article's body (not something an editor types:
@@ -64,19 +83,31 @@ class Chart:
             kind, title, x, series, unit, source, rows, data = json.loads(text)
             chart = cls(str(kind), str(title), str(x), tuple(str(s) for s in series), str(unit), str(source),
                         tuple((str(label), tuple(float(v) for v in values)) for label, values in rows), str(data))
-        except (ValueError, TypeError):
+        except (ValueError, TypeError, RecursionError):
             return None
         if (chart.kind not in KINDS or not chart.series or len(chart.series) > MOST_SERIES
                 or not chart.rows or len(chart.rows) > MOST_ROWS
-                or any(len(values) != len(chart.series) for _, values in chart.rows)):
+                or any(len(values) != len(chart.series) for _, values in chart.rows)
+                or not all(math.isfinite(v) for _, values in chart.rows for v in values)
+                or (chart.kind == "pie" and any(values[0] <= 0 for _, values in chart.rows))
+                or any(text_problem(t, MOST_TITLE) for t in (chart.title, chart.source))
+                or any(text_problem(t, MOST_LABEL) for t in (chart.x, chart.unit, *chart.series,
+                                                               *(label for label, _ in chart.rows)))):
             return None
         return chart
 
 
-def resolve(body: str, body_line: int, path: Path, log: ErrorLog) -> str:
+def resolve(body: str, body_line: int, path: Path, log: ErrorLog, parse: Parser) -> str:
     """`body` with each chart block replaced by its resolved line (see the module); a block
-    with an error is reported and left as it was."""
+    with an error is reported and left as it was. `parse` reads YAML as the site's other
+    YAML is read (source/yamlfile.py: no anchors or aliases, nesting bounded), reporting
+    at the file's lines."""
     lines = body.split("\n")
+    for index, text in enumerate(lines):
+        if text.startswith(CHART_MARK[0]):
+            log.error(path, "this line starts with an invisible character (U+2063)", body_line + index,
+                      "delete the character at the start of the line")
+            return body
     index = 0
     while index < len(lines):
         if not _FENCE.match(lines[index]):
@@ -88,7 +119,7 @@ def resolve(body: str, body_line: int, path: Path, log: ErrorLog) -> str:
         if end is None:
             log.error(path, "this chart block is not closed", line, f"end it with a line of {fence}")
             return body
-        chart = read_chart("\n".join(lines[index + 1:end]), line + 1, path, log)
+        chart = read_chart("\n".join(lines[index + 1:end]), line + 1, path, log, parse)
         if chart is not None:
             lines[index] = CHART_MARK + chart.to_json()
             for k in range(index + 1, end + 1):
@@ -97,27 +128,25 @@ def resolve(body: str, body_line: int, path: Path, log: ErrorLog) -> str:
     return "\n".join(lines)
 
 
-def read_chart(text: str, first_line: int, path: Path, log: ErrorLog) -> Chart | None:
+def read_chart(text: str, first_line: int, path: Path, log: ErrorLog, parse: Parser) -> Chart | None:
     """The chart a block's YAML (starting at `first_line` of `path`) describes, or None (reported)."""
     found = log.scope()
-    try:
-        spec = yaml.safe_load(text) if text.strip() else None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = first_line + mark.line if mark is not None else first_line
-        found.error(path, f"this chart's settings are not valid YAML: {getattr(exc, 'problem', exc)}", at,
-                  "write one setting a line, as `type: bar`")
+    if len(text) > MOST_SETTINGS:
+        found.error(path, f"this chart's settings are {len(text):,} characters; a block takes at most "
+                    f"{MOST_SETTINGS:,}", first_line - 1,
+                    "put the chart's data in a CSV file beside the article (data: name.csv)")
         return None
-    if not isinstance(spec, dict):
+    doc = parse(text, path, found, first_line)
+    if doc is None:
+        return None
+    spec = doc.data
+    if not isinstance(spec, dict) or not spec:
         found.error(path, "this chart block holds no settings", first_line - 1,
-                  "write type, title, data (or rows), x and y, one a line")
+                    "write type, title, data (or rows), x and y, one a line")
         return None
 
     def line_of(key: str) -> int:
-        for number, row in enumerate(text.split("\n")):
-            if re.match(rf"\s*{re.escape(key)}\s*:", row):
-                return first_line + number
-        return first_line
+        return doc.line(key) or first_line
 
     known = {"type", "title", "data", "rows", "x", "y", "unit", "source"}
     for key in spec:
@@ -142,6 +171,21 @@ def read_chart(text: str, first_line: int, path: Path, log: ErrorLog) -> Chart |
     if ("data" in spec) == ("rows" in spec):
         found.error(path, "a chart takes its data from a CSV file (data:) or from rows in the block (rows:)",
                     first_line - 1, "write one of the two")
+    for key in ("type", "title", "x", "unit", "source", "data"):
+        if key in spec and not isinstance(spec[key], (str, int, float)):
+            found.error(path, f"the chart's {key} is not a text", line_of(key), "write it on one line, as `title: …`")
+    if isinstance(series, list) and not all(isinstance(s, (str, int, float)) for s in series):
+        found.error(path, "the chart's y is not a column or a list of columns", line_of("y"), "write y: [北京, 上海]")
+    if found:
+        return None
+    for key in ("title", "x", "unit", "source"):
+        problem = text_problem(str(spec.get(key, "") or ""), MOST_TITLE if key in ("title", "source") else MOST_LABEL)
+        if problem:
+            found.error(path, f"the chart's {key} {problem}", line_of(key), _TEXT_HINT)
+    for name in names:
+        problem = text_problem(name, MOST_LABEL)
+        if problem:
+            found.error(path, f"the chart's column '{name[:MOST_LABEL]}' {problem}", line_of("y"), _TEXT_HINT)
     if found:
         return None
     table = _table(spec, line_of, path, found)
@@ -150,8 +194,9 @@ def read_chart(text: str, first_line: int, path: Path, log: ErrorLog) -> Chart |
     x = str(spec["x"])
     for column in (x, *names):
         if column not in table.columns:
+            shown = "、".join(table.columns[:20]) + ("…" if len(table.columns) > 20 else "")
             found.error(path, f"the chart's column '{column}' is not in {table.name}",
-                        line_of("x" if column == x else "y"), "the columns are " + "、".join(table.columns))
+                        line_of("x" if column == x else "y"), "the columns are " + shown)
     if found:
         return None
     rows = []
@@ -163,7 +208,15 @@ def read_chart(text: str, first_line: int, path: Path, log: ErrorLog) -> Chart |
                 break
             values.append(value)
         else:
-            rows.append((str(row.cells[table.columns.index(x)]), tuple(values)))
+            at = table.columns.index(x)
+            label = row.cells[at].strip() if at < len(row.cells) else ""
+            problem = text_problem(label, MOST_LABEL) if label else "is empty"
+            if problem:
+                where = table.name if table.name != ROWS else "the chart's rows"
+                found.error(path, f"{where}, line {row.line}: the name in the column '{x}' {problem}",
+                            line_of("data" if "data" in spec else "rows"), _TEXT_HINT)
+            else:
+                rows.append((label, tuple(values)))
     if found:
         return None
     if not rows:

@@ -317,6 +317,7 @@ def _first_words(body: str, length: int | None = DESCRIPTION_CHARACTERS) -> str:
 
 # What a description leaves out: the footnotes (their text, the ↩ back to the call) and the calls.
 _FOOTNOTES = re.compile(r'<div class="footnote">.*?</div>', re.S)
+_CHARTS = re.compile(r'<div class="chart-block">.*?</details></div>', re.S)  # charts/html.py's own markup
 _FOOTNOTE_CALL = re.compile(r'<sup id="fnref[^"]*">.*?</sup>', re.S)
 _BETWEEN_CHINESE = re.compile(f"(?<=[{CJK_CLASS}]) (?=[{CJK_CLASS}])")
 
@@ -445,8 +446,8 @@ def _make_article_text(article: Article, raw_html: bool, colour: str) -> Article
     body, attachments = _attachments_named_in_text(body, attachments)
     body, headings = _heading_ids(_notice_parts(body))
     long = len(headings) >= CONTENTS_HEADINGS or len(_first_words(body, None)) > CONTENTS_CHARACTERS
-    return ArticleText(body, attachments,
-                       article.summary or _first_words(_FOOTNOTES.sub("", _FOOTNOTE_CALL.sub("", body))),
+    text = _CHARTS.sub("", _FOOTNOTES.sub("", _FOOTNOTE_CALL.sub("", body)))
+    return ArticleText(body, attachments, article.summary or _first_words(text),
                        _contents(headings) if long and headings else [])
 
 

@@ -202,7 +202,7 @@ def load_article(path: Path, issue_slug: str, site: Site, log: ErrorLog) -> Arti
     slug, order = _slug_and_order(path, values, doc, found)
     attachments = _attachments(doc, path, found)
     check_body(body, body_line, path, site, found)
-    body = charts.resolve(body, body_line, path, found)
+    body = charts.resolve(body, body_line, path, found, parse_yaml)
     link = values.get("link", "")
     if link and not re.match(r"^https?://", link):
         found.error(path, f"link '{link}' is not a web address", doc.line("link"),
