@@ -193,11 +193,6 @@ class Store:
         if len(self.pending) >= 256:
             self._flush()
 
-    def flush(self) -> None:
-        """Write what was put so far: `get` reads it from now on (it reads the file, not
-        what waits to be written)."""
-        self._flush()
-
     def _flush(self) -> None:
         if self.db is None or not self.pending:
             return

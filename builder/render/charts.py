@@ -1,8 +1,11 @@
 """The build's charts drawn before its pages are rendered, in a process of their own.
 
 Every chart of the archive (each article's resolved chart lines) is looked up in the
-build's cache; those it lacks are drawn together in one child process and kept there, so
-that the pages, the feeds and the print editions then take each from the cache. The
+build's cache; those it lacks are drawn together in one child process and kept there for
+the next build. Either way the drawings are held in `markdown.drawings` before the pages
+are rendered, so the pages, the feeds and the print editions (and the worker processes
+forked to render pages, which cannot read what this build has not yet committed to the
+cache) take each from there. The
 child imports matplotlib (0.6 s, some 60 MB) and ends with the drawing: the build's own
 process, which lives on while the editions are typeset, never holds it. A build whose
 charts are all in the cache draws nothing and says nothing of them.
@@ -39,7 +42,14 @@ def draw_missing(archive: Archive, store, report: Callable[[str], None]) -> int:
     """Draw the charts `store` lacks (one child process for them all) and keep them there;
     how many were drawn."""
     colour = archive.site.pdf.colour
-    missing = [chart for chart in charts_of(archive) if store.get("chart", markdown.chart_key(chart, colour)) is None]
+    missing = []
+    for chart in charts_of(archive):
+        key = markdown.chart_key(chart, colour)
+        kept = store.get("chart", key)
+        if kept is None:
+            missing.append(chart)
+        else:
+            markdown.drawings[key] = kept.decode("utf-8")
     if not missing:
         return 0
     started = time.monotonic()
@@ -49,8 +59,8 @@ def draw_missing(archive: Archive, store, report: Callable[[str], None]) -> int:
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context(method)) as pool:
         drawings = pool.submit(_draw_all, missing, colour).result()
     for chart, svg in zip(missing, drawings):
-        store.put("chart", markdown.chart_key(chart, colour), svg.encode("utf-8"))
-    store.flush()  # the pages, feeds and editions rendered next take them from there
+        store.put("chart", markdown.chart_key(chart, colour), svg.encode("utf-8"))  # for the next build
+        markdown.drawings[markdown.chart_key(chart, colour)] = svg  # for this one's pages (and its workers)
     report(f"drew {len(missing)} chart{'s' if len(missing) > 1 else ''} ({time.monotonic() - started:.1f} s)")
     return len(missing)
 

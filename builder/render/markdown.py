@@ -176,12 +176,20 @@ def _convert(text: str, base: str | None, ids: str, image_base: str | None, raw_
     return chart_html.place(html, found, stem, charts[0], charts[1], drawn)
 
 
+# The drawings of this build's charts (render/charts.py fills it before the pages are
+# rendered, so the workers forked to render them have it too): chart_key -> SVG.
+drawings: dict[str, str] = {}
+
+
 def drawn(chart: Chart, colour: str) -> str:
-    """The chart's SVG, from the build's cache (the build draws the charts it lacks before
-    it renders: render/charts.py), else drawn here."""
+    """The chart's SVG: drawn before the build rendered its pages (render/charts.py), else
+    from the build's cache, else drawn here."""
+    key = chart_key(chart, colour)
+    if key in drawings:
+        return drawings[key]
     from builder.charts.draw import draw
 
-    return memoised("chart", chart_key(chart, colour), lambda: draw(chart, colour).encode("utf-8")).decode("utf-8")
+    return memoised("chart", key, lambda: draw(chart, colour).encode("utf-8")).decode("utf-8")
 
 
 def chart_key(chart: Chart, colour: str) -> str:
