@@ -160,7 +160,7 @@ def description(chart: Chart) -> str:
 
 def _accessible(svg: str, chart: Chart) -> str:
     """`svg` with the chart's title and description, and ids of its own."""
-    prefix = ID_STEM + hashlib.sha256(chart.to_json().encode()).hexdigest()[:8] + "-"
+    prefix = id_prefix(chart)
 
     def tag(match: re.Match[str]) -> str:  # ids and references to them, in tags (not in the text)
         text = re.sub(r'\bid="([^"]+)"', lambda m: f'id="{prefix}{m.group(1)}"', match.group())
@@ -179,9 +179,17 @@ def _accessible(svg: str, chart: Chart) -> str:
     return svg[:head.start()] + opening + inserted + svg[head.end():]
 
 
-def numbered(svg: str, number: int) -> str:
-    """`svg`'s ids (and the references to them) made those of the page's figure `number`."""
-    return re.sub(r"<[^>]+>", lambda tag: tag.group().replace(ID_STEM, f"{ID_STEM}{number}-"), svg)
+def id_prefix(chart: Chart) -> str:
+    """What every id of the chart's drawing starts with."""
+    return ID_STEM + hashlib.sha256(chart.to_json().encode()).hexdigest()[:8] + "-"
+
+
+def numbered(svg: str, chart: Chart, number: int) -> str:
+    """`svg`'s ids (and the references to them: id="…", url(#…), href="#…", the ids
+    aria-labelledby lists) made those of the page's figure `number`."""
+    prefix = id_prefix(chart)
+    return (svg.replace(f'"{prefix}', f'"{prefix}{number}-').replace(f"#{prefix}", f"#{prefix}{number}-")
+            .replace(f" {prefix}", f" {prefix}{number}-"))
 
 
 def _escape(text: str) -> str:

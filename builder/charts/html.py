@@ -58,7 +58,7 @@ def place(html: str, charts: list[Chart], stem: str, kind: str, colour: str,
         number = int(match.group(1))
         chart = charts[number]
         # The same chart twice in a page: its ids made its own for each figure.
-        return _figure(chart, number + 1, kind, lambda: numbered(drawn(chart, colour), number + 1))
+        return _figure(chart, number + 1, kind, lambda: numbered(drawn(chart, colour), chart, number + 1))
 
     return re.sub(rf"<p>{stem}N(\d+)</p>", figure, html)
 
@@ -67,15 +67,15 @@ def _figure(chart: Chart, number: int, kind: str, svg: Callable[[], str]) -> str
     caption = (f'<figcaption><span class="chart-number">图{number}</span>　{escape(chart.title)}'
                + (f'<span class="chart-source">资料来源：{escape(chart.source)}</span>' if chart.source else "")
                + "</figcaption>")
+    wide = " wide" if is_wide(chart) else ""
     if kind == "print":
         data = base64.b64encode(svg().encode("utf-8")).decode("ascii")
-        wide = " wide" if is_wide(chart) else ""
         return (f'<figure class="chart{wide}"><img src="data:image/svg+xml;base64,{data}" alt="{escape(chart.title)}">'
                 f"{caption}</figure>")
     table = _table(chart)
     if kind == "feed":
         return f'<figure class="chart">{caption}{table}</figure>'
-    return (f'<div class="chart-block"><figure class="chart"><div class="chart-drawing">{svg()}</div>{caption}'
+    return (f'<div class="chart-block"><figure class="chart{wide}"><div class="chart-drawing">{svg()}</div>{caption}'
             f'</figure><details class="chart-data"><summary>查看数据</summary>{table}</details></div>')
 
 

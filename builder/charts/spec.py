@@ -102,6 +102,8 @@ def resolve(body: str, body_line: int, path: Path, log: ErrorLog, parse: Parser)
     with an error is reported and left as it was. `parse` reads YAML as the site's other
     YAML is read (source/yamlfile.py: no anchors or aliases, nesting bounded), reporting
     at the file's lines."""
+    if "chart" not in body and CHART_MARK[0] not in body:
+        return body  # most articles: no chart, no mark
     lines = body.split("\n")
     for index, text in enumerate(lines):
         if text.startswith(CHART_MARK[0]):

@@ -90,15 +90,15 @@ def render(text: str, base: str | None = None, ids: str = "", image_base: str | 
     what it makes of it). `charts`: (the output, "web", "print" or "feed", and the
     publication's colour) for the charts the text holds (builder.charts)."""
     store = _store
-    if CHART_MARK in text:  # its charts come from their own cache, drawn by a library of their own
-        return _convert(text, base, ids, image_base, raw_html, charts)
     if store is None or not cached:
-        return _convert(text, base, ids, image_base, raw_html)
+        return _convert(text, base, ids, image_base, raw_html, charts)
     key = _key(text, base, ids, image_base, raw_html)
+    if CHART_MARK in text:  # the drawings too: for this output, in this colour, by this code
+        key = hashlib.sha256("\0".join((key, *charts, _chart_code())).encode()).hexdigest()
     kept = store.get("markdown", key)
     if kept is not None:
         return kept.decode("utf-8")
-    html = _convert(text, base, ids, image_base, raw_html)
+    html = _convert(text, base, ids, image_base, raw_html, charts)
     store.put("markdown", key, html.encode("utf-8"))
     return html
 
@@ -133,7 +133,8 @@ def _code() -> str:
     """What a conversion depends on besides its arguments: this code and its libraries."""
     digest = hashlib.sha256()
     package = Path(__file__).resolve().parent.parent
-    for name in ("render/markdown.py", "render/sanitize.py", "chinese.py", "files.py", "source/references.py"):
+    for name in ("render/markdown.py", "render/sanitize.py", "chinese.py", "files.py", "source/references.py",
+                 "charts/html.py", "charts/spec.py"):
         digest.update((package / name).read_bytes())
     for library in ("markdown", "nh3"):
         digest.update(library_version(library).encode())
