@@ -5,7 +5,8 @@ once the Markdown is converted and sanitised, `place` swaps the token's paragrap
 the chart's figure, made here from the chart's own values (escaped) and the SVG drawn
 by `draw` (escaped by matplotlib):
 
-- on the web page, the SVG in the page (its text text, scaled to the page), the caption
+- on the web page, the SVG in the page (its text text, scaled to the page; on a narrow
+  screen it scrolls sideways, so it takes the keyboard's focus too), the caption
   (图N, the title, 资料来源) and the data as a table under 查看数据;
 - in the print edition, the same SVG as the figure's picture (WeasyPrint draws it as
   vectors, its text as text), its alt text the title, and the caption;
@@ -75,8 +76,9 @@ def _figure(chart: Chart, number: int, kind: str, svg: Callable[[], str]) -> str
     table = _table(chart)
     if kind == "feed":
         return f'<figure class="chart">{caption}{table}</figure>'
-    return (f'<div class="chart-block"><figure class="chart{wide}"><div class="chart-drawing">{svg()}</div>{caption}'
-            f'</figure><details class="chart-data"><summary>查看数据</summary>{table}</details></div>')
+    return (f'<div class="chart-block"><figure class="chart{wide}">'
+            f'<div class="chart-drawing" tabindex="0">{svg()}</div>{caption}</figure>'
+            f'<details class="chart-data"><summary>查看数据</summary>{table}</details></div>')
 
 
 def _table(chart: Chart) -> str:
