@@ -216,3 +216,26 @@ def test_the_same_chart_twice_in_a_page_has_ids_of_its_own_and_the_description_n
     assert len(ids) == len(set(ids))
     description = BeautifulSoup(page, "html.parser").find("meta", attrs={"name": "description"})["content"]
     assert "stroke" not in description and "柱状图" not in description
+
+
+@pytest.mark.parametrize("kind", ["link out", "link to another issue", "pipe", "folder", "huge"])
+def test_a_chart_s_data_that_is_no_plain_file_of_its_folder_is_refused(site, newsletter, kind):
+    import os
+
+    path = _chart_site(site, block())
+    target = path.parent / "t.csv"
+    if kind == "link out":
+        target.symlink_to("/etc/passwd")
+    elif kind == "link to another issue":
+        other = write(site / "content/issues/2017-02/t.csv", GOOD)
+        target.symlink_to(other)
+    elif kind == "pipe":
+        os.mkfifo(target)
+    elif kind == "folder":
+        target.mkdir()
+    else:
+        target.write_text("地区,下降目标\n" + "北京,1\n" * 200_000, encoding="utf-8")
+    run = newsletter("build", "--site", site)  # a pipe would block a read: the build must not wait on it
+    assert run.code == 1
+    assert "01-chart.md:13: the chart's data" in run.err, run.err
+    assert "root:" not in run.err and "unexpectedly" not in run.err

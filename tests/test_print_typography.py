@@ -549,6 +549,19 @@ def _baselines(page: pymupdf.Page) -> tuple[list[float], list[float]]:
     return sorted(columns[0]), sorted(columns[1])
 
 
+def _baselines_on_the_grid(document: pymupdf.Document) -> int:
+    """Assert every body baseline of every page but the first (the masthead's lines) is a
+    whole number of pitches from its column's first; how many were checked."""
+    checked = 0
+    for page in list(document)[1:]:
+        for column in _baselines(page):
+            for baseline in column:
+                steps = (baseline - column[0]) / PITCH
+                assert abs(steps - round(steps)) * PITCH < 0.5, (page.number, baseline, column[0])
+                checked += 1
+    return checked
+
+
 def test_headings_stand_on_the_lines_of_the_body(site, newsletter):
     # 第一章, 第一节, 一、 and （一） each take one line of the body's grid, as 公文 sets them:
     # every baseline of the column a whole number of pitches from its first one.
@@ -558,14 +571,7 @@ def test_headings_stand_on_the_lines_of_the_body(site, newsletter):
                        for n in "一二三四五六七八九")
     folder = one_article(site, body)
     document = pymupdf.open(build(site) / f"{folder.name}.pdf")
-    checked = 0
-    for page in list(document)[1:]:  # the first holds the masthead's lines too
-        for column in _baselines(page):
-            for baseline in column:
-                steps = (baseline - column[0]) / PITCH
-                assert abs(steps - round(steps)) * PITCH < 0.5, (page.number, baseline, column[0])
-                checked += 1
-    assert checked > 60
+    assert _baselines_on_the_grid(document) > 60
     # None ends a column: each keeps two lines of its text under it in the same column.
     mid = document[0].rect.width / 2
     for page in document:
@@ -758,11 +764,4 @@ def test_a_picture_or_a_rule_takes_a_whole_number_of_lines(site, newsletter, hei
     one_article(site, "\n\n".join(f"{paragraph}\n\n![图{n}　示意](images/tall.png)\n\n{paragraph}\n\n---"
                                    for n in range(1, 7)))
     document = pymupdf.open(build(site) / f"{folder.name}.pdf")
-    checked = 0
-    for page in list(document)[1:]:
-        for column in _baselines(page):
-            for baseline in column:
-                steps = (baseline - column[0]) / PITCH
-                assert abs(steps - round(steps)) * PITCH < 0.5, (page.number, baseline, column[0])
-                checked += 1
-    assert checked > 10
+    assert _baselines_on_the_grid(document) > 10

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from builder.errors import ErrorLog
+from builder.files import UnsafePath, read_bytes
 
 MOST_BYTES = 1_000_000
 MOST_COLUMNS = 50
@@ -56,12 +57,11 @@ ROWS = "the chart's rows"
 def read_csv(file: Path, name: str, article: Path, line: int, log: ErrorLog) -> Table | None:
     """The table in `file` (named `name` in the article, at `line`), or None (reported)."""
     try:
-        size = file.stat().st_size
-        if size > MOST_BYTES:
-            log.error(article, f"the chart's data {name} is {size:,} bytes; a chart reads at most {MOST_BYTES:,}",
-                      line, "give the chart only the rows it shows")
-            return None
-        raw = file.read_bytes()
+        raw = read_bytes(file, MOST_BYTES)  # a regular file, opened without following a link swapped in
+    except UnsafePath as exc:
+        log.error(article, f"the chart's data {name} {exc}", line,
+                  "give the chart a CSV file of only the rows it shows")
+        return None
     except OSError as exc:
         log.error(article, f"the chart's data {name} cannot be read: {exc.strerror or exc}", line,
                   "check that the file is there and readable")
