@@ -765,3 +765,12 @@ def test_a_picture_or_a_rule_takes_a_whole_number_of_lines(site, newsletter, hei
                                    for n in range(1, 7)))
     document = pymupdf.open(build(site) / f"{folder.name}.pdf")
     assert _baselines_on_the_grid(document) > 10
+
+
+def test_the_quarter_em_beside_latin_goes_to_letters_and_digits_only():
+    # Not beside the 间隔号 (· or the • typed for it) nor between a Han character and an
+    # ASCII bracket: p35's 欧盟(EU)表示，唐纳德•特朗普 is set without spaces.
+    from builder.print.weasyprint_cjk.cjk import latin_gaps
+
+    assert latin_gaps("欧盟(EU)表示，唐纳德•特朗普与马克·吐温") == ()
+    assert latin_gaps("比2015年下降，CCER交易") == (0, 4, 12)  # after 比, after 2015, after CCER; not after ，
