@@ -229,8 +229,13 @@ def test_an_articles_text_is_kept_under_everything_it_is_made_of():
                dataclasses.replace(article, attachments=(Attachment("附件二", "a.pdf", True),)),
                dataclasses.replace(article, attachments=(Attachment("附件", "b.pdf", True),)),
                dataclasses.replace(article, attachments=(Attachment("附件", "a.pdf", False),))]
-    keys = ({_article_text_key(other, False, "#c00000") for other in changed}
-            | {_article_text_key(article, True, "#c00000"), _article_text_key(article, False, "#004080")})
-    assert key not in keys and len(keys) == 7  # the colour: the charts' first series
+    keys = {_article_text_key(other, False, "#c00000") for other in changed} | {_article_text_key(article, True, "#c00000")}
+    assert key not in keys and len(keys) == 6
+    # The colour (the charts' first series) only where the text has a chart.
+    assert _article_text_key(article, False, "#004080") == key
+    from builder.charts.spec import CHART_MARK
+
+    charted = dataclasses.replace(article, body=CHART_MARK + '["bar","t","x",["y"],"","",[["a",[1.0]]],""]')
+    assert _article_text_key(charted, False, "#004080") != _article_text_key(charted, False, "#c00000")
     # What the page shows around the text is not part of it: the title, date, source, section.
     assert _article_text_key(dataclasses.replace(article, title="别的标题", source="别处"), False, "#c00000") == key

@@ -44,7 +44,7 @@ class Table:
         plain = text.removesuffix("%").removesuffix("％").strip()
         if _NUMBER.fullmatch(plain):
             return float(plain.replace(",", ""))  # finite: at most 15 digits before the point
-        where = f"{self.name}, line {row.line}" if self.name != ROWS else f"the chart's rows, line {row.line}"
+        where = f"{self.name}, line {row.line}"
         log.error(article, f"{where}: '{text}' in the column '{column}' is not a number" if text
                   else f"{where}: the column '{column}' is empty", article_line,
                   "write the value as a number (20.5, 20.5% or 1,234), without words or units")

@@ -21,7 +21,10 @@ import hashlib
 import io
 import re
 
+from markupsafe import escape
+
 from builder.charts.spec import Chart
+from builder.chinese import is_han
 
 COLUMN_PT = 22 * 10.5  # the print edition's column, in points
 PAGE_PT = 2 * COLUMN_PT + 2 * 10.5  # its text's width, two columns and the gap
@@ -103,7 +106,7 @@ def _category_ticks(axes, ticks: list[int], names: list[str]) -> None:
     longest = max(len(name) for name in names)
     if longest * 7.5 <= room * 0.9:
         axes.set_xticks(ticks, names)
-    elif longest <= 4 and all(_is_han(name) for name in names):
+    elif longest <= 4 and all(all(is_han(char) for char in name) for name in names):
         # One character under another, each set on its own at the same height across the
         # axis (matplotlib's lines of a text would each take the height of their own glyphs).
         axes.set_xticks(ticks, [""] * len(names))
@@ -113,10 +116,6 @@ def _category_ticks(axes, ticks: list[int], names: list[str]) -> None:
                               textcoords="offset points", ha="center", va="top", annotation_clip=False)
     else:
         axes.set_xticks(ticks, names, rotation=45, ha="right", rotation_mode="anchor")
-
-
-def _is_han(text: str) -> bool:
-    return all("\u4e00" <= char <= "\u9fff" for char in text)
 
 
 def _frame(axes, chart: Chart) -> None:
@@ -173,9 +172,9 @@ def _accessible(svg: str, chart: Chart) -> str:
     head = re.search(r"<svg\b[^>]*>", svg)
     if head is None:
         return svg
-    title = _escape(chart.title)
+    title = escape(chart.title)
     opening = head.group().replace("<svg", f'<svg role="img" aria-labelledby="{prefix}title {prefix}desc"', 1)
-    inserted = f'<title id="{prefix}title">{title}</title><desc id="{prefix}desc">{_escape(description(chart))}</desc>'
+    inserted = f'<title id="{prefix}title">{title}</title><desc id="{prefix}desc">{escape(description(chart))}</desc>'
     return svg[:head.start()] + opening + inserted + svg[head.end():]
 
 
@@ -192,5 +191,3 @@ def numbered(svg: str, chart: Chart, number: int) -> str:
             .replace(f" {prefix}", f" {prefix}{number}-"))
 
 
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")

@@ -26,18 +26,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from builder.charts.data import ROWS, Table, read_csv, table_from_rows
+from builder.charts.data import Table, read_csv, table_from_rows
 from builder.errors import ErrorLog
-from builder.files import UnsafePath, resolve_reference
+from builder.files import CONTROL, INVISIBLE, UnsafePath, resolve_reference
 
 KINDS = ("bar", "line", "stacked bar", "pie")
 MOST_SETTINGS = 20_000  # characters of a block: more data goes in a CSV file
 MOST_LABEL = 40  # characters of a name (a column, a bar's)
 MOST_TITLE = 200
 _TEXT_HINT = "write it as plain text on one line, without control or invisible characters"
-# What a chart's text may not hold: control characters, lone surrogates, the invisible ones
-# (bidirectional overrides and the like) that files.INVISIBLE names for the site's files.
-_BAD_TEXT = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+# A chart's text holds no control or invisible character, as the site's other texts
+# (files.CONTROL: control characters, lone surrogates; files.INVISIBLE: bidirectional
+# overrides and the like).
 
 
 class Parser(Protocol):
@@ -48,7 +48,7 @@ def text_problem(text: str, most: int) -> str | None:
     """What is wrong with a chart's text, or None."""
     if len(text) > most:
         return f"is {len(text)} characters long; at most {most}"
-    if _BAD_TEXT.search(text):
+    if CONTROL.search(text) or INVISIBLE.search(text) or "\n" in text or "\t" in text:
         return "holds a control or invisible character"
     return None
 MOST_SERIES = 8
@@ -214,8 +214,7 @@ def read_chart(text: str, first_line: int, path: Path, log: ErrorLog, parse: Par
             label = row.cells[at].strip() if at < len(row.cells) else ""
             problem = text_problem(label, MOST_LABEL) if label else "is empty"
             if problem:
-                where = table.name if table.name != ROWS else "the chart's rows"
-                found.error(path, f"{where}, line {row.line}: the name in the column '{x}' {problem}",
+                found.error(path, f"{table.name}, line {row.line}: the name in the column '{x}' {problem}",
                             line_of("data" if "data" in spec else "rows"), _TEXT_HINT)
             else:
                 rows.append((label, tuple(values)))

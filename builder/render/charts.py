@@ -59,8 +59,9 @@ def draw_missing(archive: Archive, store, report: Callable[[str], None]) -> int:
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context(method)) as pool:
         drawings = pool.submit(_draw_all, missing, colour).result()
     for chart, svg in zip(missing, drawings):
-        store.put("chart", markdown.chart_key(chart, colour), svg.encode("utf-8"))  # for the next build
-        markdown.drawings[markdown.chart_key(chart, colour)] = svg  # for this one's pages (and its workers)
+        key = markdown.chart_key(chart, colour)
+        store.put("chart", key, svg.encode("utf-8"))  # for the next build
+        markdown.drawings[key] = svg  # for this one's pages (and its workers)
     report(f"drew {len(missing)} chart{'s' if len(missing) > 1 else ''} ({time.monotonic() - started:.1f} s)")
     return len(missing)
 

@@ -94,7 +94,7 @@ def render(text: str, base: str | None = None, ids: str = "", image_base: str | 
         return _convert(text, base, ids, image_base, raw_html, charts)
     key = _key(text, base, ids, image_base, raw_html)
     if CHART_MARK in text:  # the drawings too: for this output, in this colour, by this code
-        key = hashlib.sha256("\0".join((key, *charts, _chart_code())).encode()).hexdigest()
+        key = hashlib.sha256("\0".join((key, *charts, chart_code())).encode()).hexdigest()
     kept = store.get("markdown", key)
     if kept is not None:
         return kept.decode("utf-8")
@@ -194,11 +194,11 @@ def drawn(chart: Chart, colour: str) -> str:
 
 
 def chart_key(chart: Chart, colour: str) -> str:
-    return hashlib.sha256("\0".join((chart.to_json(), colour, _chart_code())).encode()).hexdigest()
+    return hashlib.sha256("\0".join((chart.to_json(), colour, chart_code())).encode()).hexdigest()
 
 
 @functools.cache
-def _chart_code() -> str:
+def chart_code() -> str:
     """What a drawing depends on besides the chart: its code, matplotlib's version."""
     from importlib.metadata import version
 

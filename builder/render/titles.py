@@ -22,6 +22,8 @@ import unicodedata
 
 from markupsafe import Markup, escape
 
+from builder.chinese import is_han
+
 # (the text that starts or ends a phrase, how much less good a break there is, in ems of imbalance)
 _BEFORE = (("关于", 0.0), ("（", 1.0), ("《", 1.0), ("“", 1.0), ("「", 1.0), ("——", 1.5))
 _AFTER = (("办公厅", 0.5), ("人民政府", 0.5), ("委员会", 0.5))
@@ -57,10 +59,6 @@ def _boundaries(title: str) -> dict[int, float]:
     return found
 
 
-def _han(char: str) -> bool:
-    return "\u4e00" <= char <= "\u9fff" or "\u3400" <= char <= "\u4dbf"
-
-
 def _between_characters(title: str) -> dict[int, float]:
     """{index i: penalty} where a title with no phrase boundary that fits may break: between
     two Chinese characters that are not a numeral and what counts with it, or a number and
@@ -68,7 +66,7 @@ def _between_characters(title: str) -> dict[int, float]:
     found: dict[int, float] = {}
     for i in range(1, len(title)):
         before, after = title[i - 1], title[i]
-        if not (_han(before) and _han(after)):
+        if not (is_han(before) and is_han(after)):
             continue
         if before in _CHINESE_NUMERALS and (after in _CHINESE_NUMERALS or after in _UNITS):
             continue  # 十三, 三个, 两年

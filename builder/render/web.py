@@ -18,6 +18,7 @@ from markupsafe import Markup
 
 from builder import routes
 from builder.cache.code import code_identity
+from builder.charts.spec import CHART_MARK
 from builder.chinese import CJK_CLASS
 from builder.forked import fork_map
 from builder.model import Archive, Article, Issue, Section, Site
@@ -429,7 +430,10 @@ def _article_text(article: Article, raw_html: bool, colour: str) -> ArticleText:
 
 def _article_text_key(article: Article, raw_html: bool, colour: str) -> str:
     digest = hashlib.sha256(article.body.encode("utf-8", "surrogatepass"))
-    digest.update(_encoded([code_identity(), raw_html, colour, article.summary,
+    # Its charts' drawings: in this colour, by this drawing code and matplotlib (which
+    # code_identity leaves out: it would be imported at every start to be named).
+    charts = [colour, markdown.chart_code()] if CHART_MARK in article.body else []
+    digest.update(_encoded([code_identity(), raw_html, charts, article.summary,
                             [(a.title, a.url, a.local) for a in article.attachments]]))
     return digest.hexdigest()
 

@@ -156,8 +156,8 @@ def _start_bracket_half(context, line):
     as a closing mark's may at the line end (clreq §3.1.7). Done on the line as laid out,
     whatever inline elements its first character sits in: WeasyPrint's own `is_line_start`
     is true of every box inside the line's first element."""
-    if getattr(line, 'text_indent', 0) or line.style['direction'] == 'rtl':
-        return
+    if getattr(line, 'text_indent', 0) or line.style['direction'] == 'rtl' or not line_start_half(line.style):
+        return  # (the setting is inherited: a line's boxes say what the line says)
     pieces = []
     _pieces(line, pieces)
     if not pieces or pieces[0][1] is None:
